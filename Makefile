@@ -1,0 +1,26 @@
+# Fresh machine: `make demo` (set up + run the demo benchmark), `make test` (set up + run tests).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint bench clean-venv
+
+$(BIN)/mgld-bench: pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c constraints.txt torch==2.14.1 torchvision==0.29.1
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
+	touch $@
+
+demo: $(BIN)/mgld-bench
+	$(BIN)/mgld-bench run --out reports/demo
+
+test: $(BIN)/mgld-bench
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q
+
+bench: $(BIN)/mgld-bench
+	$(BIN)/python benchmarks/bench_psnr_ssim.py
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,21 @@
+"""The names mgld-bench registers itself (lazy ``module:attr`` targets).
+
+Everything else -- ``baselines/`` included -- registers through entry points exactly as a
+third-party plugin would (see ``pyproject.toml``).
+"""
+
+from __future__ import annotations
+
+DATASETS: dict[str, str] = {
+    "synthetic": "mgld_bench.datasets.synthetic:SyntheticDataset",
+}
+
+METHODS: dict[str, str] = {
+    "bicubic": "mgld_bench.methods.bicubic:Bicubic",
+    "precomputed": "mgld_bench.methods.precomputed:Precomputed",
+}
+
+METRICS: dict[str, str] = {
+    "psnr": "mgld_bench.metrics.fidelity:PSNR",
+    "ssim": "mgld_bench.metrics.fidelity:SSIM",
+}

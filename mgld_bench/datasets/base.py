@@ -1,0 +1,57 @@
+"""The dataset interface."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+from mgld_bench.errors import BenchError, UnknownNameError
+from mgld_bench.frames import Clip
+from mgld_bench.options import Configurable
+
+
+class Dataset(Configurable):
+    """A named set of clips.
+
+    Subclasses set ``name``, ``has_gt`` and ``scale`` and implement :meth:`clip_names` and
+    :meth:`load_clip`.  ``root`` is the folder the data lives in (``--data-root``); datasets
+    that need no files (``synthetic``) ignore it.
+    """
+
+    has_gt: ClassVar[bool] = True
+    scale: ClassVar[int] = 4
+    #: The protocol this dataset is usually scored with (a name from mgld_bench.protocol).
+    default_protocol: ClassVar[str] = "default"
+
+    def clip_names(self) -> list[str]:
+        raise NotImplementedError
+
+    def load_clip(self, name: str) -> Clip:
+        raise NotImplementedError
+
+    def clip(self, name: str) -> Clip:
+        """The clip called ``name``; raise listing the valid clips when unknown."""
+        names = self.clip_names()
+        if name not in names:
+            raise UnknownNameError(
+                f"dataset {self.name!r} has no clip {name!r}; its clips are: {', '.join(names)}"
+            )
+        clip = self.load_clip(name)
+        clip.validate()
+        return clip
+
+    def clips(self, only: list[str] | None = None) -> Iterator[Clip]:
+        """Every clip (or the named subset), loaded lazily one at a time."""
+        for name in only or self.clip_names():
+            yield self.clip(name)
+
+    def availability(self) -> tuple[bool, str]:
+        """(True, "") when the data is on disk; else (False, what is missing and how to get it)."""
+        try:
+            self.clip_names()
+        except BenchError as exc:
+            return False, str(exc)
+        return True, ""
+
+    def describe(self) -> dict[str, Any]:
+        return {"has_gt": self.has_gt, "scale": self.scale, "protocol": self.default_protocol}

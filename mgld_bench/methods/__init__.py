@@ -1,0 +1,1 @@
+"""What makes SR: method adapters turning LR clips into SR frames."""

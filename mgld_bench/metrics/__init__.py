@@ -1,0 +1,1 @@
+"""What scores: metrics over SR frames, with or without ground truth."""

@@ -1,0 +1,136 @@
+"""The metric interface: streaming accumulators fed one frame at a time.
+
+The runner decodes each SR/GT frame pair once and feeds it to every metric that still needs
+computing (``Accumulator.update``); ``Accumulator.result`` then returns the per-frame values and
+the clip value.  Per-frame metrics subclass :class:`FrameMetric` and only implement
+``score_batch``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from mgld_bench.frames import Clip
+from mgld_bench.options import Configurable
+from mgld_bench.protocol import DEFAULT, Protocol
+from mgld_bench.weights import WeightFile, missing_weights
+
+
+@dataclass
+class ScoreContext:
+    """What a metric may use while scoring one clip."""
+
+    clip: Clip
+    protocol: Protocol = DEFAULT
+    device: str = "cpu"
+    #: The content-addressed cache (for flows shared across methods); may be None in tests.
+    cache: Any = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class MetricResult:
+    """Per-frame values (frame index -> value) and the clip value."""
+
+    value: float
+    frames: dict[int, float] = field(default_factory=dict)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+class Accumulator:
+    """Per-clip state of one metric."""
+
+    def update(self, index: int, sr: np.ndarray, gt: np.ndarray | None) -> None:
+        raise NotImplementedError
+
+    def result(self) -> MetricResult:
+        raise NotImplementedError
+
+
+class Metric(Configurable):
+    """A metric.  Static facts are class attributes, so listing needs no computation."""
+
+    #: "full-reference", "no-reference" or "temporal".
+    kind: ClassVar[str] = "full-reference"
+    higher_is_better: ClassVar[bool] = True
+    needs_gt: ClassVar[bool] = True
+    #: Option names whose values come from the protocol unless set explicitly.
+    protocol_fields: ClassVar[tuple[str, ...]] = ()
+    #: Printed beside the metric in tables (e.g. "x1e3").
+    unit: ClassVar[str] = ""
+
+    def backend(self) -> str:
+        """The implementation and its version (part of the cache key)."""
+        from mgld_bench import __version__
+
+        return f"mgld_bench {__version__}"
+
+    def weight_files(self) -> list[WeightFile]:
+        return []
+
+    def availability(self) -> tuple[bool, str]:
+        missing = missing_weights(self.weight_files())
+        if missing:
+            return False, "; ".join(missing)
+        return True, ""
+
+    def start(self, ctx: ScoreContext) -> Accumulator:
+        raise NotImplementedError
+
+
+def mean_value(values: list[float]) -> float:
+    """Mean of per-frame values; inf if any is +inf; NaN when empty."""
+    if not values:
+        return float("nan")
+    if any(math.isinf(v) for v in values):
+        return float("inf") if all(v > 0 for v in values if math.isinf(v)) else float("nan")
+    return float(np.mean(np.asarray(values, dtype=np.float64)))
+
+
+class FrameMetric(Metric):
+    """A metric computed frame by frame; the clip value is the mean over scored frames."""
+
+    #: Frames scored together in one ``score_batch`` call.
+    batch_size: ClassVar[int] = 1
+
+    def score_batch(self, srs: list[np.ndarray], gts: list[np.ndarray] | None) -> list[float]:
+        raise NotImplementedError
+
+    def start(self, ctx: ScoreContext) -> Accumulator:
+        return _FrameAccumulator(self, ctx)
+
+
+class _FrameAccumulator(Accumulator):
+    def __init__(self, metric: FrameMetric, ctx: ScoreContext) -> None:
+        self.metric = metric
+        self.ctx = ctx
+        self.selected = set(ctx.protocol.frame_indices(len(ctx.clip.lr)))
+        self.values: dict[int, float] = {}
+        self._pending: list[tuple[int, np.ndarray, np.ndarray | None]] = []
+
+    def update(self, index: int, sr: np.ndarray, gt: np.ndarray | None) -> None:
+        if index not in self.selected:
+            return
+        self._pending.append((index, sr, gt))
+        if len(self._pending) >= self.metric.batch_size:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        idx = [p[0] for p in self._pending]
+        srs = [p[1] for p in self._pending]
+        gts = [p[2] for p in self._pending] if self.metric.needs_gt else None
+        values = self.metric.score_batch(srs, gts)  # type: ignore[arg-type]
+        for i, v in zip(idx, values, strict=True):
+            self.values[i] = float(v)
+        self._pending = []
+
+    def result(self) -> MetricResult:
+        self._flush()
+        ordered = dict(sorted(self.values.items()))
+        return MetricResult(mean_value(list(ordered.values())), ordered)

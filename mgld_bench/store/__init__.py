@@ -1,0 +1,1 @@
+"""What is kept: the content-addressed cache and the SQLite result store."""
