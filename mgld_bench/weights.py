@@ -88,3 +88,71 @@ def missing_weights(files: list[WeightFile]) -> list[str]:
                 f"weight file {wf.name} missing at {p}: run `mgld-bench weights fetch {wf.name}`{url}"
             )
     return out
+
+
+# -- declarations: every file the built-in metrics and flow backends read --------------------
+#: pyiqa's weights repository (pyiqa >= 0.1.13 downloads from here; ``HF_ENDPOINT`` changes the host).
+PYIQA_URL = "https://huggingface.co/chaofengc/IQA-PyTorch-Weights/resolve/main/"
+#: torchvision's model store (``torch.hub.load_state_dict_from_url``).
+TORCHVISION_URL = "https://download.pytorch.org/models/"
+
+
+def _pyiqa(name: str, used_by: tuple[str, ...], sha256: str | None = None, size: int | None = None,
+           note: str = "") -> WeightFile:
+    return register_weight(WeightFile(name, PYIQA_URL + name, "pyiqa", sha256, size, used_by, note))
+
+
+def _torchvision(name: str, used_by: tuple[str, ...], note: str = "") -> WeightFile:
+    return register_weight(WeightFile(name, TORCHVISION_URL + name, "torchvision", None, None, used_by, note))
+
+
+LPIPS_ALEX_HEAD = _pyiqa(
+    "LPIPS_v0.1_alex-df73285e.pth", ("lpips", "tlp"),
+    sha256="df73285e35b22355a2df87cdb6b70b343713b667eddbda73e1977e0c860835c0", size=6009,
+    note="LPIPS v0.1 linear layers (AlexNet); same bytes as lpips/weights/v0.1/alex.pth in the lpips wheel",
+)
+LPIPS_VGG_HEAD = _pyiqa(
+    "LPIPS_v0.1_vgg-a78928a0.pth", ("lpips-vgg",),
+    sha256="a78928a0af1e5f0fcb1f3b9e8f8c3a2a5a3de244d830ad5c1feddc79b8432868", size=7289,
+    note="LPIPS v0.1 linear layers (VGG16); same bytes as lpips/weights/v0.1/vgg.pth in the lpips wheel",
+)
+ALEXNET = _torchvision("alexnet-owt-7be5be79.pth", ("lpips", "tlp"), note="torchvision AlexNet IMAGENET1K_V1, ~233 MB")
+VGG16 = _torchvision("vgg16-397923af.pth", ("lpips-vgg", "dists"), note="torchvision VGG16 IMAGENET1K_V1, ~528 MB")
+DISTS_HEAD = _pyiqa("DISTS_weights-f5e65c96.pth", ("dists",), note="DISTS alpha/beta (1x1475x1x1 each)")
+NIQE_PARAMS = _pyiqa(
+    "niqe_modelparameters.mat", ("niqe",),
+    note="official LIVE NIQE pristine model (mu_prisparam 1x36, cov_prisparam 36x36)",
+)
+BRISQUE_SVM = _pyiqa("brisque_svm_weights.pth", ("brisque",), note="BRISQUE RBF-SVR (sv_coef, sv) tuple")
+MUSIQ_KONIQ = _pyiqa("musiq_koniq_ckpt-e95806b9.pth", ("musiq",), note="MUSIQ trained on KonIQ-10k")
+RAFT_LARGE = _torchvision(
+    "raft_large_C_T_SKHT_V2-ff5fadd5.pth", ("flow:raft-large",), note="torchvision RAFT large C_T_SKHT_V2, ~20 MB"
+)
+RAFT_SMALL = _torchvision(
+    "raft_small_C_T_V2-01064c6d.pth", ("flow:raft-small",), note="torchvision RAFT small C_T_V2, ~4 MB"
+)
+
+
+def get_weight(name: str) -> WeightFile:
+    """The declared weight file called ``name``; raise listing the known names otherwise."""
+    from mgld_bench.errors import UnknownNameError
+
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise UnknownNameError(
+            f"unknown weight file {name!r}; known files: {', '.join(sorted(_REGISTRY))}"
+        ) from None
+
+
+def require_weights(files: list[WeightFile], user: str = "") -> list[Path]:
+    """Paths of ``files``; raise :class:`WeightsMissingError` for the first one not on disk."""
+    from mgld_bench.errors import WeightsMissingError
+
+    paths = []
+    for wf in files:
+        p = wf.path()
+        if not p.is_file():
+            raise WeightsMissingError(wf.name, wf.url, str(p), user or ", ".join(wf.used_by))
+        paths.append(p)
+    return paths
