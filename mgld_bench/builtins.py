@@ -17,4 +17,7 @@ METHODS: dict[str, str] = {
 METRICS: dict[str, str] = {
     "psnr": "mgld_bench.metrics.fidelity:PSNR",
     "ssim": "mgld_bench.metrics.fidelity:SSIM",
+    "warping_error": "mgld_bench.metrics.temporal:WarpingError",
+    "warping_error-evalcrafter": "mgld_bench.metrics.temporal:WarpingErrorEvalCrafter",
+    "tof": "mgld_bench.metrics.temporal:TOF",
 }

@@ -1,0 +1,220 @@
+"""Temporal-consistency metrics: warping error (Lai et al. 2018 / EvalCrafter), tOF and tLP (TecoGAN).
+
+Each is fed the clip frame by frame and scores consecutive pairs (t, t+1) as they arrive, so
+only two frames of each video are held at a time.  Temporal metrics always use every pair of the
+clip (the protocol's frame subset applies to per-frame metrics only).  Flows go through the
+content-addressed cache (:mod:`mgld_bench.flow.cached`), so flows of the GT are computed once
+per clip and backend and shared by every method.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from mgld_bench.errors import BenchError
+from mgld_bench.flow.backends import FLOW_BACKENDS, RAFT_BACKENDS, check_backend
+from mgld_bench.flow.cached import cached_flow, frame_digest
+from mgld_bench.metrics.base import Accumulator, Metric, MetricResult, ScoreContext, mean_value
+from mgld_bench.metrics.functional import warping
+from mgld_bench.weights import WeightFile
+
+WARP_DEFINITIONS = ("lai", "evalcrafter")
+FLOW_SOURCES = ("auto", "gt", "sr", "lr")
+
+
+def _flow_weights(backend: str) -> list[WeightFile]:
+    if backend in RAFT_BACKENDS:
+        from mgld_bench.weights import RAFT_LARGE, RAFT_SMALL
+
+        return [RAFT_LARGE if backend == "raft-large" else RAFT_SMALL]
+    return []
+
+
+class _FlowSource:
+    """Yields the frames the flow is computed on, for one clip and one ``flow_source``."""
+
+    def __init__(self, ctx: ScoreContext, source: str, metric: str) -> None:
+        self.ctx = ctx
+        self.source = source
+        self.metric = metric
+
+    def resolve(self, gt: np.ndarray | None) -> str:
+        if self.source == "auto":
+            return "gt" if gt is not None else "sr"
+        if self.source == "gt" and gt is None:
+            raise BenchError(
+                f"{self.metric}: flow_source 'gt' but clip {self.ctx.clip.label} has no ground truth; "
+                "use a protocol or --set with flow_source=sr or lr"
+            )
+        return self.source
+
+    def frame(self, index: int, sr: np.ndarray, gt: np.ndarray | None) -> np.ndarray:
+        src = self.resolve(gt)
+        if src == "gt":
+            assert gt is not None
+            return gt
+        if src == "sr":
+            return sr
+        import cv2
+
+        lr = self.ctx.clip.lr[index]
+        h, w = sr.shape[:2]
+        return cv2.resize(lr, (w, h), interpolation=cv2.INTER_CUBIC)
+
+
+class WarpingError(Metric):
+    """Warping error E_warp × 10³ (lower is better).
+
+    ``warp_definition="lai"``: Lai et al. (2018) -- flow t -> t+1 and t+1 -> t on the flow-source
+    video, frame t+1 of the output warped to t, occluded pixels dropped (forward-backward check
+    and motion boundaries), mean squared error over the remaining pixels and the 3 channels on
+    [0, 1] frames; mean over pairs.  ``"evalcrafter"``: the EvalCrafter/STAR/DOVE variant -- both
+    videos halved (bilinear) first, channels summed instead of averaged; ``flow_source="auto"``
+    then means the output itself, as EvalCrafter does.
+    """
+
+    name = "warping_error"
+    summary = "warping error x1e3 (Lai et al. 2018; flow backend/source/definition from the protocol)"
+    kind: ClassVar[str] = "temporal"
+    higher_is_better: ClassVar[bool] = False
+    needs_gt: ClassVar[bool] = False
+    unit: ClassVar[str] = "x1e3"
+    protocol_fields: ClassVar[tuple[str, ...]] = ("warp_definition", "flow_backend", "flow_source")
+    defaults: ClassVar[dict[str, Any]] = {
+        "warp_definition": "lai",
+        "flow_backend": "dis-medium",
+        "flow_source": "auto",
+        "motion_boundaries": True,
+        "exclude_outside": True,
+        "scale": 1000.0,
+    }
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        o = self.options
+        if o["warp_definition"] not in WARP_DEFINITIONS:
+            raise BenchError(f"{self.name}: warp_definition must be one of {', '.join(WARP_DEFINITIONS)}, "
+                             f"got {o['warp_definition']!r}")
+        if o["flow_source"] not in FLOW_SOURCES:
+            raise BenchError(f"{self.name}: flow_source must be one of {', '.join(FLOW_SOURCES)}, "
+                             f"got {o['flow_source']!r}")
+        if o["flow_backend"] not in FLOW_BACKENDS:
+            raise BenchError(f"{self.name}: flow_backend must be one of {', '.join(FLOW_BACKENDS)}, "
+                             f"got {o['flow_backend']!r}")
+
+    def weight_files(self) -> list[WeightFile]:
+        return _flow_weights(self.options["flow_backend"])
+
+    def start(self, ctx: ScoreContext) -> Accumulator:
+        return _WarpAccumulator(self, ctx)
+
+
+class WarpingErrorEvalCrafter(WarpingError):
+    """The EvalCrafter/STAR/DOVE warping error as its own column (flow on the output, half size)."""
+
+    name = "warping_error-evalcrafter"
+    summary = "warping error x1e3, EvalCrafter/STAR/DOVE variant (flow on the output at half size, channel sum)"
+    protocol_fields: ClassVar[tuple[str, ...]] = ("flow_backend",)
+    defaults: ClassVar[dict[str, Any]] = {
+        **WarpingError.defaults, "warp_definition": "evalcrafter", "flow_source": "sr",
+    }
+
+
+class _WarpAccumulator(Accumulator):
+    def __init__(self, metric: WarpingError, ctx: ScoreContext) -> None:
+        self.o = metric.options
+        self.ctx = ctx
+        self.source = _FlowSource(ctx, self.o["flow_source"], metric.name)
+        self.evalcrafter = self.o["warp_definition"] == "evalcrafter"
+        if self.evalcrafter and self.o["flow_source"] == "auto":
+            self.source.source = "sr"
+        self.prev: tuple[int, np.ndarray, np.ndarray, str] | None = None
+        self.values: dict[int, float] = {}
+        self.valid: dict[int, float] = {}
+        self.resolved = ""
+
+    def update(self, index: int, sr: np.ndarray, gt: np.ndarray | None) -> None:
+        src = self.source.frame(index, sr, gt)
+        self.resolved = self.source.resolve(gt)
+        if self.evalcrafter:
+            sr = warping.half_resolution(sr)
+            src = warping.half_resolution(src)
+        digest = frame_digest(src)
+        if self.prev is not None:
+            p_index, p_sr, p_src, p_digest = self.prev
+            if p_sr.shape != sr.shape:
+                raise BenchError(f"{self.ctx.clip.label}: frame {index} differs in size from frame {p_index}")
+            backend, dev, cache = self.o["flow_backend"], self.ctx.device, self.ctx.cache
+            fwd = cached_flow(cache, p_src, src, backend, dev, (p_digest, digest))
+            bwd = cached_flow(cache, src, p_src, backend, dev, (digest, p_digest))
+            err, frac = warping.warp_error_pair(
+                p_sr, sr, fwd, bwd, "sum" if self.evalcrafter else "mean",
+                motion_boundaries=bool(self.o["motion_boundaries"]), exclude_outside=bool(self.o["exclude_outside"]),
+            )
+            self.values[p_index] = err * float(self.o["scale"])
+            self.valid[p_index] = frac
+        self.prev = (index, sr, src, digest)
+
+    def result(self) -> MetricResult:
+        values = dict(sorted(self.values.items()))
+        extras = {"non_occluded_fraction": mean_value(list(self.valid.values())),
+                  "flow_source": self.resolved}
+        return MetricResult(mean_value(list(values.values())), values, extras)
+
+
+class TOF(Metric):
+    """TecoGAN's tOF: mean |OF(sr_{t-1}, sr_t) - OF(gt_{t-1}, gt_t)| (Euclidean, px), lower is better."""
+
+    name = "tof"
+    summary = "tOF (TecoGAN): mean flow difference SR vs GT in px, Farneback on the centre crop"
+    kind: ClassVar[str] = "temporal"
+    higher_is_better: ClassVar[bool] = False
+    needs_gt: ClassVar[bool] = True
+    unit: ClassVar[str] = "px"
+    defaults: ClassVar[dict[str, Any]] = {"flow_backend": "farneback", "tecogan_crop": True}
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        check_backend(self.options["flow_backend"])
+
+    def weight_files(self) -> list[WeightFile]:
+        return _flow_weights(self.options["flow_backend"])
+
+    def start(self, ctx: ScoreContext) -> Accumulator:
+        return _PairAccumulator(ctx, self._pair, bool(self.options["tecogan_crop"]))
+
+    def _pair(self, ctx: ScoreContext, prev: tuple[np.ndarray, np.ndarray, tuple[str, str]],
+              cur: tuple[np.ndarray, np.ndarray, tuple[str, str]]) -> float:
+        backend = self.options["flow_backend"]
+        f_sr = cached_flow(ctx.cache, prev[0], cur[0], backend, ctx.device, (prev[2][0], cur[2][0]))
+        f_gt = cached_flow(ctx.cache, prev[1], cur[1], backend, ctx.device, (prev[2][1], cur[2][1]))
+        return warping.flow_difference(f_sr, f_gt)
+
+
+class _PairAccumulator(Accumulator):
+    """Calls ``pair(ctx, previous, current)`` on (sr, gt, digests) of consecutive frames."""
+
+    def __init__(self, ctx: ScoreContext, pair: Any, crop: bool, digests: bool = True) -> None:
+        self.ctx = ctx
+        self.pair = pair
+        self.crop = crop
+        self.digests = digests
+        self.prev: tuple[int, tuple[np.ndarray, np.ndarray, tuple[str, str]]] | None = None
+        self.values: dict[int, float] = {}
+
+    def update(self, index: int, sr: np.ndarray, gt: np.ndarray | None) -> None:
+        if gt is None:
+            raise BenchError(f"clip {self.ctx.clip.label} has no ground truth; tOF/tLP need it")
+        if self.crop:
+            sr, gt = warping.tecogan_crop(sr), warping.tecogan_crop(gt)
+        d = (frame_digest(sr), frame_digest(gt)) if self.digests else ("", "")
+        cur = (sr, gt, d)
+        if self.prev is not None:
+            self.values[self.prev[0]] = float(self.pair(self.ctx, self.prev[1], cur))
+        self.prev = (index, cur)
+
+    def result(self) -> MetricResult:
+        values = dict(sorted(self.values.items()))
+        return MetricResult(mean_value(list(values.values())), values)
