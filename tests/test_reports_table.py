@@ -57,7 +57,8 @@ def test_rank_marks_ties_share_marks_on_printed_value():
 
 
 def test_rank_marks_missing_and_single():
-    assert rank_marks({"a": float("nan"), "b": 1.0, "c": 2.0}, True, 2) == {"c": BEST, "b": SECOND}
+    marks = rank_marks({"a": float("nan"), "b": 1.0, "c": 2.0, "d": 0.5}, True, 2)
+    assert marks == {"c": BEST, "b": SECOND}
     assert rank_marks({"a": float("nan"), "b": 1.0}, True, 2) == {}
     assert rank_marks({"a": 2.0, "b": 1.0}, True, 2) == {"a": BEST}  # two values: no "second"
     assert rank_marks({"a": math.inf, "b": 40.0, "c": 30.0}, True, 2) == {"a": BEST, "b": SECOND}
