@@ -212,7 +212,10 @@ def _select(what: str, wanted: list[str] | None, available: list[str]) -> list[s
 
 
 # -- rendering ----------------------------------------------------------------------------------
-def _grid(table: Table, orientation: str, cell: Any, header: Any) -> list[tuple[str, list[str], list[list[str]]]]:
+Block = tuple[str, list[str], list[list[str]]]
+
+
+def _grid(table: Table, orientation: str, cell: Any, header: Any) -> list[Block]:
     """Blocks of (block title, header row, body rows) for either orientation."""
     if orientation not in ORIENTATIONS:
         raise BenchError(f"unknown orientation {orientation!r}; choose one of {', '.join(ORIENTATIONS)}")
@@ -300,7 +303,8 @@ def render_latex(
         lines.append(r"\toprule")
         one_header = len({tuple(h) for _, h, _ in blocks}) == 1
         if one_header:
-            lines.append(" & ".join(latex_escape(h) if i == 0 else h for i, h in enumerate(blocks[0][1])) + r" \\")
+            head0 = blocks[0][1]
+            lines.append(" & ".join([latex_escape(head0[0]), *head0[1:]]) + r" \\")
             lines.append(r"\midrule")
         for i, (title, head, body) in enumerate(blocks):
             if i:
