@@ -122,7 +122,8 @@ def test_tolerances_absolute_relative_and_overrides(tmp_path):
     path.write_text("psnr:\n  rel: 0.02\n")
     from_file = load_tolerance_file(path)
     assert from_file["psnr"].rel == 0.02 and from_file["psnr"].abs == DEFAULT_TOLERANCES["psnr"].abs
-    assert by_metric(compare(frame(cur), frame(REF), tolerances=from_file))[("bicubic", "psnr")].status == PASS
+    result = compare(frame(cur), frame(REF), tolerances=from_file)
+    assert by_metric(result)[("bicubic", "psnr")].status == PASS
     with pytest.raises(BenchError, match="METRIC=VALUE"):
         apply_flags(DEFAULT_TOLERANCES, ["psnr"], None)
     path.write_text("psnr: 3\n")

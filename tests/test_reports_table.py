@@ -162,7 +162,8 @@ def test_methods_columns_orientation_and_selection():
     header = next(line for line in md.splitlines() if line.startswith("| Dataset"))
     assert [h.strip() for h in header.strip("|").split("|")] == ["Dataset", "Metric", "c", "a", "b"]
     niqe = next(line for line in md.splitlines() if "NIQE" in line)
-    assert [h.strip() for h in niqe.strip("|").split("|")] == ["lq", "NIQE↓", "5.000", "<ins>4.000</ins>", "**3.000**"]
+    cells = [h.strip() for h in niqe.strip("|").split("|")]
+    assert cells == ["lq", "NIQE↓", "5.000", "<ins>4.000</ins>", "**3.000**"]
     with pytest.raises(BenchError, match="unknown method"):
         build_table(dataset_means(df), methods=["zzz"])
 
@@ -180,8 +181,12 @@ def test_load_from_sqlite_and_csv(tmp_path):
     db.close()
     df = load_clip_scores(tmp_path)
     assert math.isnan(df["value"].iloc[0]) and not df["higher_is_better"].iloc[0]
-    (tmp_path / "only.csv").write_text("dataset,method,clip,metric,protocol,value\nsyn,a,001,psnr,default,30\n")
+    csv_text = "dataset,method,clip,metric,protocol,value\nsyn,a,001,psnr,default,30\n"
+    (tmp_path / "only.csv").write_text(csv_text)
     df2 = load_clip_scores(tmp_path / "only.csv")
     assert df2["clip"].iloc[0] == "001" and df2["value"].iloc[0] == 30.0
-    with pytest.raises(BenchError, match="neither results.sqlite"):
-        load_clip_scores(tmp_path / "nothing_here" if (tmp_path / "nothing_here").mkdir() is None else "")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(BenchError, match=r"neither results\.sqlite"):
+        load_clip_scores(tmp_path / "empty")
+    with pytest.raises(BenchError, match="do not exist"):
+        load_clip_scores(tmp_path / "absent.sqlite")
