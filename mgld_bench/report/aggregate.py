@@ -87,16 +87,9 @@ def load_clip_scores(source: Path | str) -> Any:
 
 
 def _read_sqlite(path: Path) -> Any:
-    import sqlite3
+    from mgld_bench.report.store_read import clip_scores
 
-    import pandas as pd
-
-    try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
-            df = pd.read_sql_query("SELECT * FROM clip_scores", db)
-    except Exception as exc:
-        raise BenchError(f"{path} is not a readable mgld-bench result store: {exc}") from exc
-    return df
+    return clip_scores(path)
 
 
 def normalise_clip_frame(df: Any, label: str = "results") -> Any:
