@@ -61,7 +61,7 @@ def test_third_party_plugin_is_discovered_through_entry_points(tmp_path: Path, m
 def test_broken_plugin_fails_with_its_name() -> None:
     reg = Registry("metric", "mgld_bench.test.none")
     reg.register("broken", "no_such_module_xyz:Thing", origin="entry point of brokenpkg")
-    with pytest.raises(BenchError, match="broken.*brokenpkg.*failed to load"):
+    with pytest.raises(BenchError, match=r"broken.*brokenpkg.*failed to load"):
         reg.load("broken")
 
 
