@@ -11,7 +11,6 @@ DATASETS: dict[str, str] = {
 }
 
 METHODS: dict[str, str] = {
-    "bicubic": "mgld_bench.methods.bicubic:Bicubic",
     "precomputed": "mgld_bench.methods.precomputed:Precomputed",
 }
 

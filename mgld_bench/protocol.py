@@ -35,8 +35,10 @@ class Protocol:
     flow_source: str = "auto"
 
     def fields(self) -> dict[str, object]:
-        """The protocol as a plain dict (name included)."""
-        return asdict(self)
+        """The protocol's settings as a plain dict (name included, description left out)."""
+        out = asdict(self)
+        out.pop("description")
+        return out
 
     def frame_indices(self, count: int) -> list[int]:
         """The indices of a ``count``-frame clip that per-frame metrics score."""

@@ -40,8 +40,15 @@ class Method(Configurable):
 
     #: False for methods whose output changes from call to call even with a fixed seed.
     deterministic: ClassVar[bool] = True
+    #: True for methods whose output depends on the seed (diffusion); the seed then enters the key.
+    uses_seed: ClassVar[bool] = False
     #: True when the method cannot run without a GPU.
     requires_cuda: ClassVar[bool] = False
+
+    @property
+    def label(self) -> str:
+        """The name results are filed under (a method may run several times under labels)."""
+        return self.name
 
     def weight_files(self) -> list[WeightFile]:
         """The weight files this method loads (their sha256 goes into the cache key)."""

@@ -1,0 +1,1 @@
+"""Pure metric maths on numpy arrays: no I/O, no registries."""

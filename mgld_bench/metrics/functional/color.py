@@ -1,0 +1,34 @@
+"""Colour conversions used by the fidelity metrics."""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: BT.601 limited-range luma weights for R, G, B in [0, 1] giving Y on the 0-255 scale
+#: (MATLAB ``rgb2ycbcr`` / BasicSR ``rgb2ycbcr(y_only=True)``).
+BT601_WEIGHTS = np.array([65.481, 128.553, 24.966], dtype=np.float64)
+BT601_OFFSET = 16.0
+
+
+def rgb_to_y(frame: np.ndarray) -> np.ndarray:
+    """BT.601 limited-range Y (float64, 0-255 scale, not rounded) of a uint8 RGB frame."""
+    rgb = frame.astype(np.float64) / 255.0
+    return rgb @ BT601_WEIGHTS + BT601_OFFSET
+
+
+def to_color_space(frame: np.ndarray, color_space: str) -> np.ndarray:
+    """``frame`` as float64 in the protocol's colour space: (H, W) for "y", (H, W, 3) for "rgb"."""
+    if color_space == "y":
+        return rgb_to_y(frame)
+    if color_space == "rgb":
+        return frame.astype(np.float64)
+    raise ValueError(f"unknown colour space {color_space!r}; use 'y' or 'rgb'")
+
+
+def crop(frame: np.ndarray, border: int) -> np.ndarray:
+    """Remove ``border`` pixels from each of the four borders."""
+    if border <= 0:
+        return frame
+    if 2 * border >= min(frame.shape[:2]):
+        raise ValueError(f"crop border {border} leaves nothing of a {frame.shape[1]}x{frame.shape[0]} frame")
+    return frame[border:-border, border:-border, ...]

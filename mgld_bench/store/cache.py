@@ -1,0 +1,130 @@
+"""The content-addressed cache.
+
+Layout under the cache root::
+
+    blobs/ab/abcdef...        immutable content (frame PNGs), named by the sha256 of their bytes
+    <namespace>/ab/<key>.json  small JSON entries (inference manifests, metric results)
+    <namespace>/ab/<key>.npy   arrays (flows)
+    logs/<key>/                logs of the job that wrote an entry
+
+Every write goes to a temporary name in the same folder and is renamed into place, so an entry
+is either absent or complete: a run killed at any moment leaves nothing a later run would
+read as valid.  An inference manifest is written only after all of its frame blobs exist.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mgld_bench.errors import BenchError
+
+
+def default_cache_dir() -> Path:
+    """``$MGLD_BENCH_CACHE``, else the per-user cache folder."""
+    env = os.environ.get("MGLD_BENCH_CACHE")
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("mgld-bench"))
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file in the same folder and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class Cache:
+    """A content-addressed store of job results under ``root``."""
+
+    def __init__(self, root: Path | str | None = None) -> None:
+        self.root = Path(root).expanduser() if root else default_cache_dir()
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise BenchError(
+                f"cannot create the cache folder {self.root}: {exc}; pass --cache-dir DIR"
+            ) from exc
+
+    # -- paths -------------------------------------------------------------------------------
+    def _entry(self, namespace: str, key: str, suffix: str) -> Path:
+        return self.root / namespace / key[:2] / f"{key}{suffix}"
+
+    def blob_path(self, sha: str) -> Path:
+        return self.root / "blobs" / sha[:2] / sha
+
+    def log_dir(self, key: str) -> Path:
+        return self.root / "logs" / key
+
+    # -- blobs -------------------------------------------------------------------------------
+    def put_blob(self, data: bytes) -> str:
+        """Store ``data`` (once) and return its sha256."""
+        sha = hashlib.sha256(data).hexdigest()
+        path = self.blob_path(sha)
+        if not path.is_file():
+            atomic_write_bytes(path, data)
+        return sha
+
+    def read_blob(self, sha: str) -> bytes:
+        path = self.blob_path(sha)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise BenchError(f"cache blob {sha} is missing from {self.root}; rerun to recompute") from None
+        if hashlib.sha256(data).hexdigest() != sha:
+            raise BenchError(f"cache blob {path} is corrupt (sha256 mismatch); delete it and rerun")
+        return data
+
+    def has_blob(self, sha: str) -> bool:
+        return self.blob_path(sha).is_file()
+
+    # -- JSON entries ------------------------------------------------------------------------
+    def get_json(self, namespace: str, key: str) -> Any | None:
+        """The entry, or None when absent (or unreadable, which counts as absent)."""
+        path = self._entry(namespace, key, ".json")
+        try:
+            return json.loads(path.read_text())
+        except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError):
+            return None
+
+    def put_json(self, namespace: str, key: str, obj: Any) -> Path:
+        path = self._entry(namespace, key, ".json")
+        atomic_write_bytes(path, json.dumps(obj, sort_keys=True, indent=1, allow_nan=True).encode())
+        return path
+
+    def delete(self, namespace: str, key: str) -> None:
+        for suffix in (".json", ".npy"):
+            self._entry(namespace, key, suffix).unlink(missing_ok=True)
+
+    # -- arrays ------------------------------------------------------------------------------
+    def get_array(self, namespace: str, key: str) -> np.ndarray | None:
+        path = self._entry(namespace, key, ".npy")
+        try:
+            return np.load(path, allow_pickle=False)
+        except (FileNotFoundError, ValueError, OSError):
+            return None
+
+    def put_array(self, namespace: str, key: str, array: np.ndarray) -> Path:
+        buf = io.BytesIO()
+        np.save(buf, np.asarray(array), allow_pickle=False)
+        path = self._entry(namespace, key, ".npy")
+        atomic_write_bytes(path, buf.getvalue())
+        return path

@@ -1,0 +1,204 @@
+"""The SQLite result store: every per-frame and per-clip value with its protocol and provenance.
+
+One store per run folder (``OUT/results.sqlite``).  A clip's values are written in one
+transaction, so a failure leaves either all of a clip's rows for a metric or none.  Rerunning
+into the same folder replaces rows with the same (dataset, method, clip, metric, protocol).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from mgld_bench.errors import BenchError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY, started TEXT, finished TEXT, argv TEXT, provenance TEXT
+);
+CREATE TABLE IF NOT EXISTS clip_scores (
+    run_id TEXT, dataset TEXT, method TEXT, clip TEXT, metric TEXT, protocol TEXT,
+    value REAL, n_frames INTEGER, higher_is_better INTEGER, kind TEXT, unit TEXT,
+    params TEXT, protocol_fields TEXT, method_identity TEXT, infer_key TEXT, score_key TEXT,
+    PRIMARY KEY (dataset, method, clip, metric, protocol)
+);
+CREATE TABLE IF NOT EXISTS frame_scores (
+    dataset TEXT, method TEXT, clip TEXT, metric TEXT, protocol TEXT,
+    frame INTEGER, frame_id TEXT, value REAL,
+    PRIMARY KEY (dataset, method, clip, metric, protocol, frame)
+);
+CREATE TABLE IF NOT EXISTS unavailable (
+    run_id TEXT, dataset TEXT, method TEXT, metric TEXT, reason TEXT
+);
+"""
+
+CLIP_COLUMNS = [
+    "dataset", "method", "clip", "metric", "value", "protocol", "n_frames", "higher_is_better",
+    "kind", "unit", "params", "protocol_fields", "method_identity", "infer_key", "score_key",
+    "run_id",
+]
+
+
+def _real(value: float) -> float | None:
+    """SQLite cannot hold NaN (it becomes NULL); inf is kept."""
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+
+
+@dataclass
+class ClipRecord:
+    """One metric's result on one clip, with everything that identifies how it was made."""
+
+    dataset: str
+    method: str
+    clip: str
+    metric: str
+    protocol: str
+    value: float
+    frames: dict[int, float]
+    frame_ids: dict[int, str] = field(default_factory=dict)
+    higher_is_better: bool = True
+    kind: str = ""
+    unit: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+    protocol_fields: dict[str, Any] = field(default_factory=dict)
+    method_identity: dict[str, Any] = field(default_factory=dict)
+    infer_key: str = ""
+    score_key: str = ""
+
+
+class ResultStore:
+    """Read and write ``results.sqlite``."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = sqlite3.connect(self.path, timeout=30)
+            self._db.executescript(SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise BenchError(f"{self.path} is not a readable mgld-bench result store: {exc}") from exc
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> ResultStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._db:
+            yield self._db
+
+    # -- writing -----------------------------------------------------------------------------
+    def start_run(self, argv: list[str], provenance: dict[str, Any]) -> str:
+        run_id = uuid.uuid4().hex[:12]
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO runs VALUES (?, ?, NULL, ?, ?)",
+                (run_id, _now(), json.dumps(argv), json.dumps(provenance, sort_keys=True)),
+            )
+        return run_id
+
+    def finish_run(self, run_id: str) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE runs SET finished = ? WHERE run_id = ?", (_now(), run_id))
+
+    def write(self, run_id: str, rec: ClipRecord) -> None:
+        """Write one clip's value and all its per-frame values in one transaction."""
+        key = (rec.dataset, rec.method, rec.clip, rec.metric, rec.protocol)
+        with self._tx() as db:
+            db.execute(
+                "DELETE FROM frame_scores WHERE dataset=? AND method=? AND clip=? AND metric=? "
+                "AND protocol=?",
+                key,
+            )
+            db.execute(
+                "INSERT OR REPLACE INTO clip_scores VALUES "
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    run_id, *key, _real(rec.value), len(rec.frames), int(rec.higher_is_better),
+                    rec.kind, rec.unit, json.dumps(rec.params, sort_keys=True),
+                    json.dumps(rec.protocol_fields, sort_keys=True),
+                    json.dumps(rec.method_identity, sort_keys=True), rec.infer_key, rec.score_key,
+                ),
+            )
+            db.executemany(
+                "INSERT INTO frame_scores VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (*key, int(i), rec.frame_ids.get(i, str(i)), _real(v))
+                    for i, v in sorted(rec.frames.items())
+                ],
+            )
+
+    def mark_unavailable(self, run_id: str, dataset: str, method: str, metric: str, reason: str) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO unavailable VALUES (?, ?, ?, ?, ?)", (run_id, dataset, method, metric, reason)
+            )
+
+    # -- reading -----------------------------------------------------------------------------
+    def clip_rows(self) -> list[dict[str, Any]]:
+        """Every clip-level row as a dict with the columns of ``CLIP_COLUMNS``."""
+        cur = self._db.execute(f"SELECT {', '.join(CLIP_COLUMNS)} FROM clip_scores")
+        rows = [dict(zip(CLIP_COLUMNS, r, strict=True)) for r in cur.fetchall()]
+        for row in rows:
+            if row["value"] is None:
+                row["value"] = float("nan")
+            row["higher_is_better"] = bool(row["higher_is_better"])
+        return rows
+
+    def clip_frame(self) -> Any:
+        """The clip scores as a pandas DataFrame (columns ``CLIP_COLUMNS``)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.clip_rows(), columns=CLIP_COLUMNS)
+
+    def frame_rows(
+        self, dataset: str | None = None, method: str | None = None, clip: str | None = None,
+        metric: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Per-frame rows, optionally filtered."""
+        cols = ["dataset", "method", "clip", "metric", "protocol", "frame", "frame_id", "value"]
+        where, args = [], []
+        for col, val in (("dataset", dataset), ("method", method), ("clip", clip), ("metric", metric)):
+            if val is not None:
+                where.append(f"{col} = ?")
+                args.append(val)
+        sql = f"SELECT {', '.join(cols)} FROM frame_scores"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY dataset, method, clip, metric, protocol, frame"
+        rows = [dict(zip(cols, r, strict=True)) for r in self._db.execute(sql, args).fetchall()]
+        for row in rows:
+            if row["value"] is None:
+                row["value"] = float("nan")
+        return rows
+
+    def unavailable_rows(self) -> list[dict[str, Any]]:
+        cols = ["run_id", "dataset", "method", "metric", "reason"]
+        return [dict(zip(cols, r, strict=True)) for r in self._db.execute(f"SELECT {', '.join(cols)} FROM unavailable")]
+
+    def runs(self) -> list[dict[str, Any]]:
+        cols = ["run_id", "started", "finished", "argv", "provenance"]
+        out = []
+        for r in self._db.execute(f"SELECT {', '.join(cols)} FROM runs ORDER BY started"):
+            row = dict(zip(cols, r, strict=True))
+            row["argv"] = json.loads(row["argv"] or "[]")
+            row["provenance"] = json.loads(row["provenance"] or "{}")
+            out.append(row)
+        return out
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
