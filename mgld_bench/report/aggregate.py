@@ -216,6 +216,7 @@ def _mean(values: Any) -> float:
 
 def clip_values(df: Any) -> Any:
     """Clip scores in the same shape as :func:`dataset_means` (each clip a one-clip set)."""
+    check_one_identity(df, ["dataset", "metric", "protocol"], "results")
     out = df.copy()
     out["n_clips"] = (~out["value"].isna()).astype(int)
     out["n_expected"] = 1
