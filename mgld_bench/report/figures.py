@@ -45,7 +45,7 @@ def save_figure(fig: Any, stem: Path | str, formats: tuple[str, ...] | list[str]
             if fmt not in FIGURE_FORMATS:
                 raise BenchError(f"unknown figure format {fmt!r}; choose from {', '.join(FIGURE_FORMATS)}")
             buf = io.BytesIO()
-            fig.savefig(buf, format=fmt, dpi=dpi, bbox_inches="tight")
+            fig.savefig(buf, format=fmt, dpi=dpi)
             out.append(write_bytes_atomic(stem.with_suffix(f".{fmt}"), buf.getvalue()))
     finally:
         plt.close(fig)
