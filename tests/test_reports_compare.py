@@ -148,3 +148,14 @@ def test_junit_xml_counts_and_failures():
     assert [c.get("name") for c in failed] == ["psnr[default]"]
     assert failed[0].get("classname") == "mgld-bench.syn.bicubic"
     assert failed[0].find("failure").get("type") == "regressed"
+
+
+def test_software_version_is_not_a_mismatch_but_options_are():
+    ref = frame(REF)
+    ref["params"] = json.dumps({"name": "x", "options": {"crop_border": 0}, "backend": "mgld_bench 0.1.0"})
+    cur = ref.copy()
+    cur["params"] = json.dumps({"name": "x", "options": {"crop_border": 0}, "backend": "mgld_bench 0.2.0"})
+    assert compare(cur, ref).passed
+    cur["params"] = json.dumps({"name": "x", "options": {"crop_border": 4}, "backend": "mgld_bench 0.1.0"})
+    result = compare(cur, ref)
+    assert {r.status for r in result.rows} == {MISMATCH} and "options" in result.rows[0].detail

@@ -119,12 +119,24 @@ def _as_bool(value: Any) -> bool:
     return bool(value)
 
 
+#: Identity keys that describe the software, not the computation: a package upgrade changes
+#: them without changing what is measured, so they never split a column or fail a comparison
+#: (a real numerical change from an upgrade is caught by the values themselves).
+SOFTWARE_KEYS = ("backend",)
+
+
 def canonical_json(text: str) -> str:
-    """A JSON string re-serialised with sorted keys ("" and invalid JSON are kept as-is)."""
+    """A JSON string re-serialised with sorted keys, without :data:`SOFTWARE_KEYS`.
+
+    "" and invalid JSON are kept as-is.
+    """
     try:
-        return json.dumps(json.loads(text), sort_keys=True)
+        obj = json.loads(text)
     except (TypeError, ValueError):
         return text
+    if isinstance(obj, dict):
+        obj = {k: v for k, v in obj.items() if k not in SOFTWARE_KEYS}
+    return json.dumps(obj, sort_keys=True)
 
 
 def describe_difference(a: str, b: str) -> str:
