@@ -12,6 +12,7 @@ in one column averaged over the same clips.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from pathlib import Path
@@ -125,6 +126,7 @@ def _as_bool(value: Any) -> bool:
 SOFTWARE_KEYS = ("backend",)
 
 
+@functools.lru_cache(maxsize=4096)
 def canonical_json(text: str) -> str:
     """A JSON string re-serialised with sorted keys, without :data:`SOFTWARE_KEYS`.
 
@@ -161,7 +163,7 @@ def check_one_identity(df: Any, keys: list[str], what: str) -> None:
     for col in IDENTITY_COLUMNS:
         if col not in df.columns or df.empty:
             continue
-        canon = df[col].map(canonical_json)
+        canon = df[col].map({t: canonical_json(t) for t in set(df[col])})
         counts = canon.groupby([df[k] for k in keys]).nunique()
         bad = counts[counts > 1]
         if bad.empty:
