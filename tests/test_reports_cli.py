@@ -28,9 +28,11 @@ META = {"psnr": (True, "full-reference", "dB"), "lpips": (False, "full-reference
         "warping-error": (False, "temporal", "x1e3")}
 
 
-def make_store(folder: Path, values: dict) -> Path:
+def make_store(folder: Path, values: dict, unavailable: tuple[str, str] | None = None) -> Path:
     with ResultStore(folder / "results.sqlite") as store:
         run_id = store.start_run(["test"], {})
+        if unavailable:
+            store.mark_unavailable(run_id, "syn", "mgld", *unavailable)
         for (method, clip, metric), v in values.items():
             hib, kind, unit = META[metric]
             store.write(run_id, ClipRecord(
@@ -58,6 +60,14 @@ def test_table_mgld_layouts_in_latex(tmp_path, capsys):
     # means: bicubic 2.1, mgld 3.1, real_esr 4.5 (default order: bicubic first, then alphabetical)
     assert we.split(" & ")[2:] == [r"\textbf{2.10}", r"\underline{3.10}", r"4.50 \\"]
     assert "PSNR" not in tex2
+
+
+def test_table_notes_unavailable_metrics(tmp_path, capsys):
+    src = make_store(tmp_path / "run", VALUES, unavailable=("dists", "weights missing: dists.pth"))
+    assert main(["table", str(src)]) == 0
+    assert "* n/a: dists for mgld on syn: weights missing: dists.pth" in capsys.readouterr().out
+    assert main(["table", str(src), "--layout", "mgld-table1", "--methods", "bicubic"]) == 0
+    assert "n/a" not in capsys.readouterr().out  # not about a method in this table
 
 
 def test_table_all_formats_to_folder(tmp_path, capsys):

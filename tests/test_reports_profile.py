@@ -95,3 +95,12 @@ def test_curves_one_figure_per_clip(tmp_path):
     assert sorted(p.name for p in files) == ["curves_syn_c1.png", "curves_syn_c2.png"]
     img = np.asarray(Image.open(files[0]).convert("RGB"))
     assert img.std() > 5
+
+
+def test_span_keeps_the_chosen_pixels(tmp_path):
+    gt = [stripes(t) for t in range(T)]
+    write_profiles([("GT", gt)], tmp_path, "p", row=2, span=(8, 20), formats=("png",))
+    raw = np.asarray(Image.open(tmp_path / "p_GT.png").convert("RGB"))
+    np.testing.assert_array_equal(raw[..., 0], expected_row_profile(K)[:, 8:20])
+    with pytest.raises(BenchError, match="outside"):
+        write_profiles([("GT", gt)], tmp_path, "q", row=2, span=(30, 50), formats=("png",))

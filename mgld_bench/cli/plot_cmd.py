@@ -24,6 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     line = prof.add_mutually_exclusive_group()
     line.add_argument("--row", type=int, help="image row to sample (default: the middle row)")
     line.add_argument("--col", type=int, help="image column to sample instead of a row")
+    prof.add_argument("--span", help="START:END: keep only these pixels along the line (zoom)")
     prof.set_defaults(func=run_profile)
 
     curves = kinds.add_parser("curves", help="per-frame metric values, one figure per clip")
@@ -115,7 +116,7 @@ def _report(written: list[Path]) -> int:
 
 def run_profile(args: argparse.Namespace) -> int:
     from mgld_bench.report.figures import safe_name
-    from mgld_bench.report.profile import write_profiles
+    from mgld_bench.report.profile import parse_span, write_profiles
 
     store = _store(args.source)
     written: list[Path] = []
@@ -125,6 +126,7 @@ def run_profile(args: argparse.Namespace) -> int:
             _sources(args, store, dataset, clip), _out(args, store),
             f"profile_{safe_name(dataset)}_{safe_name(clip)}", row=args.row, col=args.col,
             title=f"{dataset} / {clip}: temporal profile ({line})", formats=_formats(args.format),
+            span=parse_span(args.span) if args.span else None,
         )
     return _report(written)
 

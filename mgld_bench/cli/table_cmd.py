@@ -41,7 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from mgld_bench.errors import BenchError
-    from mgld_bench.report.aggregate import load_clip_scores
+    from mgld_bench.report.aggregate import load_clip_scores, load_unavailable
     from mgld_bench.report.files import write_text_atomic
     from mgld_bench.report.layouts import get_layout, layout_table
     from mgld_bench.report.table import render
@@ -51,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
         load_clip_scores(args.source), layout.name, per_clip=args.per_clip,
         metrics=names(args.metrics), methods=names(args.methods), datasets=names(args.datasets),
         decimals=int_assignments(args.decimals, "--decimals"), title=args.caption,
+        unavailable=load_unavailable(args.source),
     )
     orientation = args.orientation or layout.orientation
     formats = ["md", "tex", "csv"] if args.format == "all" else [args.format]

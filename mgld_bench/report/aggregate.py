@@ -87,6 +87,18 @@ def load_clip_scores(source: Path | str) -> Any:
     return normalise_clip_frame(df, str(path))
 
 
+def load_unavailable(source: Path | str) -> Any:
+    """The store's unavailable rows (dataset, method, metric, reason); empty for a CSV."""
+    import pandas as pd
+
+    path = resolve_store(source)
+    if path.suffix.lower() == ".csv":
+        return pd.DataFrame(columns=["dataset", "method", "metric", "reason"])
+    from mgld_bench.report.store_read import unavailable
+
+    return unavailable(path).drop_duplicates()
+
+
 def _read_sqlite(path: Path) -> Any:
     from mgld_bench.report.store_read import clip_scores
 

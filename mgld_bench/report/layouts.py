@@ -90,8 +90,13 @@ def layout_table(
     datasets: list[str] | None = None,
     decimals: dict[str, int] | None = None,
     title: str | None = None,
+    unavailable: Any = None,
 ) -> Table:
-    """The table of ``layout`` from clip scores (per dataset, or per clip with ``per_clip``)."""
+    """The table of ``layout`` from clip scores (per dataset, or per clip with ``per_clip``).
+
+    ``unavailable``: the store's unavailable rows (dataset, method, metric, reason); those that
+    concern this table become notes, so a metric missing for lack of weights is explained.
+    """
     spec = get_layout(layout)
     df = fill_kinds(clip_df)
     if datasets:
@@ -122,7 +127,28 @@ def layout_table(
         agg["group"] = agg["dataset"]
         note = AGGREGATION_NOTE
         order = list(dict.fromkeys(datasets)) if datasets else None
-    return build_table(
+    notes = [note, *unavailable_notes(unavailable, spec, metrics, methods, datasets)]
+    table = build_table(
         agg, title=spec.title if title is None else title, group_col="group", metrics=metrics,
-        methods=methods, groups=order, decimals=decimals, notes=[note],
+        methods=methods, groups=order, decimals=decimals, notes=notes,
     )
+    table.group_label = "dataset/clip" if per_clip else "dataset"
+    return table
+
+
+def unavailable_notes(rows: Any, spec: Layout, metrics: list[str] | None, methods: list[str] | None,
+                      datasets: list[str] | None) -> list[str]:
+    """"n/a" notes for the unavailable metrics this table would show."""
+    if rows is None or len(rows) == 0:
+        return []
+    notes = []
+    for r in rows.to_dict("records"):
+        kind = KNOWN_KINDS.get(r["metric"], "")
+        if spec.kinds and kind and kind not in spec.kinds:
+            continue
+        if (metrics and r["metric"] not in metrics) or (methods and r["method"] not in methods):
+            continue
+        if datasets and r["dataset"] not in datasets:
+            continue
+        notes.append(f"n/a: {r['metric']} for {r['method']} on {r['dataset']}: {r['reason']}")
+    return sorted(set(notes))

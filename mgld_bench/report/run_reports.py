@@ -30,7 +30,7 @@ def write_run_reports(out_dir: Path, store_path: Path) -> list[Path]:
 
 def write_run_tables(folder: Path, store_path: Path) -> list[Path]:
     """Generic, per-clip and MGLD-layout tables of the store."""
-    from mgld_bench.report.aggregate import load_clip_scores
+    from mgld_bench.report.aggregate import load_clip_scores, load_unavailable
     from mgld_bench.report.files import write_text_atomic
     from mgld_bench.report.layouts import LAYOUTS, fill_kinds, layout_table
     from mgld_bench.report.table import render
@@ -39,8 +39,9 @@ def write_run_tables(folder: Path, store_path: Path) -> list[Path]:
     if df.empty:
         return []
     written = []
+    na = load_unavailable(store_path)
     try:
-        generic = layout_table(df, "generic")
+        generic = layout_table(df, "generic", unavailable=na)
         for fmt in ("md", "tex", "csv"):
             written.append(write_text_atomic(folder / f"results.{fmt}", render(generic, fmt)))
         written.append(write_text_atomic(folder / "per_clip.md",
@@ -52,7 +53,7 @@ def write_run_tables(folder: Path, store_path: Path) -> list[Path]:
         kinds = LAYOUTS[name].kinds or ()
         if not df["kind"].isin(kinds).any():
             continue
-        table = layout_table(df, name)
+        table = layout_table(df, name, unavailable=na)
         for fmt in ("md", "tex"):
             written.append(write_text_atomic(folder / f"{name}.{fmt}",
                                              render(table, fmt, LAYOUTS[name].orientation)))

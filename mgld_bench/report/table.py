@@ -68,6 +68,8 @@ class Table:
     values: dict[tuple[str, str, tuple[str, str]], float]
     counts: dict[tuple[str, str, tuple[str, str]], tuple[int, int]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: Header of the group column in CSV output ("dataset", or "dataset/clip" per clip).
+    group_label: str = "dataset"
 
     def value(self, group: str, method: str, col: Column) -> float:
         return self.values.get((group, method, col.key), float("nan"))
@@ -350,7 +352,7 @@ def render_csv(table: Table, orientation: str = "methods-rows") -> str:
     blocks = _grid(table, orientation, cell, lambda c: c.label())
     if orientation == "methods-rows":
         cols = table.columns
-        writer.writerow(["dataset", "method", *(c.label() for c in cols)])
+        writer.writerow([table.group_label, "method", *(c.label() for c in cols)])
         for group in table.groups:
             for m in table.methods:
                 if any((group, m, c.key) in table.values for c in cols):
