@@ -165,3 +165,27 @@ def test_plot_crops_and_curves(demo_run, monkeypatch, capsys):
     assert (figs / "curves_synthetic_pan.pdf").is_file()
     assert main(["plot", "crops", str(demo_run / "out"), "--frame", "99"]) != 0
     assert "outside" in capsys.readouterr().err
+
+
+def test_run_reports_skip_a_figure_whose_frames_are_gone(demo_run, tmp_path, capsys):
+    import shutil
+
+    from mgld_bench.report.run_reports import write_run_reports
+
+    out = tmp_path / "copy"
+    shutil.copytree(demo_run / "out", out, ignore=shutil.ignore_patterns("tables", "figures"))
+    mp = pytest.MonkeyPatch()
+    mp.setenv("MGLD_BENCH_CACHE", str(tmp_path / "empty-cache"))
+    try:
+        # the run's recorded cache is still there, so point the store's provenance away from it
+        import sqlite3
+
+        with sqlite3.connect(out / "results.sqlite") as db:
+            db.execute("UPDATE runs SET provenance = '{}'")
+        written = write_run_reports(out, out / "results.sqlite")
+    finally:
+        mp.undo()
+    names = {p.name for p in written}
+    assert "results.tex" in names and "curves_synthetic_pan.png" in names
+    assert "profile_synthetic_pan.png" not in names
+    assert "temporal profile of synthetic/pan not written" in capsys.readouterr().err

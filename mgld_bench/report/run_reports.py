@@ -79,8 +79,8 @@ def write_run_figures(folder: Path, store_path: Path) -> list[Path]:
             with_frames = sorted(set(zip(frames["dataset"], frames["clip"], strict=True)))
             written += write_clip_curves(frames, folder, RUN_FIGURE_FORMATS,
                                          clips=with_frames[:MAX_CURVE_CLIPS], directions=directions)
-    except BenchError as exc:
-        _note(f"per-frame curves not written: {exc}")
+    except Exception as exc:  # a figure must never fail a finished run; say what went wrong
+        _note(f"per-frame curves not written: {_describe(exc)}")
     from mgld_bench.report.figures import safe_name
     from mgld_bench.report.frame_sources import clip_sources
     from mgld_bench.report.profile import write_profiles
@@ -97,9 +97,13 @@ def write_run_figures(folder: Path, store_path: Path) -> list[Path]:
                 title=f"{dataset} / {clip}: temporal profile (middle row)", formats=RUN_FIGURE_FORMATS,
                 raw=False,
             )
-        except BenchError as exc:
-            _note(f"temporal profile of {dataset}/{clip} not written: {exc}")
+        except Exception as exc:  # as above: the run's results are already safe
+            _note(f"temporal profile of {dataset}/{clip} not written: {_describe(exc)}")
     return written
+
+
+def _describe(exc: Exception) -> str:
+    return str(exc) if isinstance(exc, BenchError) else f"{type(exc).__name__}: {exc}"
 
 
 def _note(text: str) -> None:
