@@ -190,3 +190,39 @@ def test_load_from_sqlite_and_csv(tmp_path):
         load_clip_scores(tmp_path / "empty")
     with pytest.raises(BenchError, match="do not exist"):
         load_clip_scores(tmp_path / "absent.sqlite")
+
+
+def test_latex_ties_and_missing():
+    df = clip_rows([
+        ("syn", "a", "c1", "lpips", 0.20004), ("syn", "b", "c1", "lpips", 0.19996),
+        ("syn", "c", "c1", "lpips", 0.25), ("syn", "d", "c1", "lpips", float("nan")),
+    ])
+    tex = render_latex(build_table(dataset_means(df)))
+    body = {line.split(" & ")[0]: line.split(" & ")[1] for line in tex.splitlines()
+            if " & " in line and not line.startswith("Method")}
+    # a and b both print 0.2000: tied for best; c is the next distinct value; d is missing
+    assert body == {"a": r"\textbf{0.2000} \\", "b": r"\textbf{0.2000} \\",
+                    "c": r"\underline{0.2500} \\", "d": r"--- \\"}
+
+
+def test_table_command_does_not_import_torch(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "r.csv").write_text("dataset,method,clip,metric,protocol,value\nsyn,a,c,psnr,default,30\n")
+    code = (
+        "import sys\nfrom mgld_bench.cli import main\n"
+        f"assert main(['table', {str(tmp_path / 'r.csv')!r}, '--format', 'tex']) == 0\n"
+        "assert 'torch' not in sys.modules, 'torch was imported'\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "30.00" in proc.stdout
+
+
+def test_metric_options_are_printed_under_the_table():
+    df = clip_rows([("syn", "a", "c1", "psnr", 30.0), ("syn", "b", "c1", "psnr", 31.0)])
+    df["params"] = json.dumps({"name": "psnr", "options": {"crop_border": 4}, "version": 2})
+    md = render_markdown(build_table(dataset_means(df)))
+    assert "* PSNR: crop_border=4; version 2" in md
+    assert "* protocol default: color_space=y" in md

@@ -165,7 +165,7 @@ def build_table(
         key = (getattr(row, group_col), row.method, (row.metric, row.protocol))
         values[key] = float(row.value)
         counts[key] = (int(getattr(row, "n_clips", 1)), int(getattr(row, "n_expected", 1)))
-    table_notes = list(notes or []) + protocol_notes(df)
+    table_notes = list(notes or []) + protocol_notes(df) + metric_notes(df, columns)
     used_groups = [g for g in groups if any(k[0] == g for k in values)]
     used_methods = [m for m in methods if any(k[1] == m for k in values)]
     table = Table(title, used_groups, used_methods, columns, values, counts, table_notes)
@@ -194,6 +194,32 @@ def protocol_notes(df: Any) -> list[str]:
                 fields.update({k: v for k, v in obj.items() if k != "name"})
         detail = ", ".join(f"{k}={v}" for k, v in sorted(fields.items()))
         notes.append(f"protocol {protocol}" + (f": {detail}" if detail else ""))
+    return notes
+
+
+def metric_notes(df: Any, columns: list[Column]) -> list[str]:
+    """One note per column: the metric's resolved options and version, as stored in ``params``.
+
+    These can differ from the protocol (``--set psnr.crop_border=4``), so they are printed too.
+    """
+    import json
+
+    notes = []
+    for col in columns:
+        texts = set(df.loc[(df["metric"] == col.metric) & (df["protocol"] == col.protocol), "params"])
+        try:
+            params = json.loads(sorted(texts)[0] or "{}") if texts else {}
+        except ValueError:
+            params = {}
+        if not isinstance(params, dict):
+            continue
+        options = params.get("options") or {}
+        detail = ", ".join(f"{k}={v}" for k, v in sorted(options.items())) if isinstance(options, dict) else ""
+        version = f"version {params['version']}" if "version" in params else ""
+        parts = [p for p in (detail, version, params.get("backend", "")) if p]
+        if parts:
+            label = display_name(col.metric) + (f" [{col.protocol}]" if col.show_protocol else "")
+            notes.append(f"{label}: " + "; ".join(str(p) for p in parts))
     return notes
 
 
