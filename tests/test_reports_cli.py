@@ -189,3 +189,14 @@ def test_run_reports_skip_a_figure_whose_frames_are_gone(demo_run, tmp_path, cap
     assert "results.tex" in names and "curves_synthetic_pan.png" in names
     assert "profile_synthetic_pan.png" not in names
     assert "temporal profile of synthetic/pan not written" in capsys.readouterr().err
+
+
+def test_dataset_spec_is_read_back_from_the_recorded_command_line():
+    from mgld_bench.report.frame_sources import _datasets_from_argv
+
+    argv = ["mgld-bench", "--weights-dir", "w", "run", "--datasets", "synthetic,folder:/data/x",
+            "--set", "synthetic.frames=5", "--data-root", "/d", "--out", "x"]
+    got = _datasets_from_argv(argv)
+    assert got["folder"] == ("folder:/data/x", {"synthetic": {"frames": "5"}}, "/d")
+    assert got["synthetic"][0] == "synthetic"
+    assert _datasets_from_argv(["pytest", "-q"]) == {}

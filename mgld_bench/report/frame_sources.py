@@ -35,7 +35,10 @@ class RunInfo:
 
 
 def run_info(store_path: Path) -> RunInfo:
-    """Cache folders and dataset specs of the store's runs (newest first)."""
+    """Cache folders and dataset specs of the store's runs (newest first).
+
+    The default cache folder (``$MGLD_BENCH_CACHE`` or the per-user one) is tried last.
+    """
     info = RunInfo()
     for run in reversed(runs(store_path)):
         prov = run["provenance"]
@@ -50,6 +53,11 @@ def run_info(store_path: Path) -> RunInfo:
                     )
         for name, value in _datasets_from_argv(run["argv"]).items():
             info.datasets.setdefault(name, value)
+    from mgld_bench.store.cache import default_cache_dir
+
+    fallback = str(default_cache_dir())
+    if fallback not in info.cache_dirs:
+        info.cache_dirs.append(fallback)
     return info
 
 
@@ -68,7 +76,7 @@ def _datasets_from_argv(argv: list[str]) -> dict[str, tuple[str, dict[str, dict[
     try:
         args, _ = parser.parse_known_args(argv[argv.index("run"):])
         options = parse_assignments(args.set)
-    except (SystemExit, argparse.ArgumentError, BenchError, ValueError):
+    except (SystemExit, Exception):  # best effort: a foreign argv just means "use the defaults"
         return {}
     return {parse_spec(spec)[0]: (spec, options, args.data_root) for spec in split_names(args.datasets)}
 
