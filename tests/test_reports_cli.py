@@ -200,3 +200,15 @@ def test_dataset_spec_is_read_back_from_the_recorded_command_line():
     assert got["folder"] == ("folder:/data/x", {"synthetic": {"frames": "5"}}, "/d")
     assert got["synthetic"][0] == "synthetic"
     assert _datasets_from_argv(["pytest", "-q"]) == {}
+
+
+def test_table_combines_runs_and_refuses_duplicates(tmp_path, capsys):
+    baselines = make_store(tmp_path / "baselines", {k: v for k, v in VALUES.items() if k[0] != "mgld"})
+    ours = make_store(tmp_path / "ours", {k: v for k, v in VALUES.items() if k[0] == "mgld"})
+    assert main(["table", str(baselines), str(ours), "--metrics", "psnr", "--format", "csv"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert sorted(lines[1:]) == ["syn,bicubic,25.0", "syn,mgld,26.25", "syn,real_esr,26.0"]
+    assert main(["table", str(baselines), str(tmp_path / "baselines" / "results.sqlite")]) != 0
+    assert "more than one source" in capsys.readouterr().err
+    assert main(["table", str(ours), "--protocols", "rgb"]) != 0
+    assert "no results under protocol(s) rgb" in capsys.readouterr().err

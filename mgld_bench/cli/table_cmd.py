@@ -19,7 +19,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "best in bold, second underlined, arrows from each metric's direction; numbers made "
         "under different protocols get separate columns.",
     )
-    p.add_argument("source", type=Path, help="run folder (OUT of `mgld-bench run`), results.sqlite or results.csv")
+    p.add_argument("source", type=Path, nargs="+",
+                   help="run folder (OUT of `mgld-bench run`), results.sqlite or results.csv; several "
+                   "are combined (e.g. baselines from one run, MGLD from another)")
+    p.add_argument("--protocols", help="only these protocols (comma-separated; default: all, each in "
+                   "its own columns)")
     p.add_argument("--format", default="md", choices=FORMAT_CHOICES,
                    help="md (default), tex (booktabs), csv, or all (needs --out FOLDER)")
     p.add_argument("--layout", default="generic",
@@ -40,18 +44,29 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     from mgld_bench.errors import BenchError
-    from mgld_bench.report.aggregate import load_clip_scores, load_unavailable
+    from mgld_bench.report.aggregate import load_many, load_unavailable
     from mgld_bench.report.files import write_text_atomic
     from mgld_bench.report.layouts import get_layout, layout_table
     from mgld_bench.report.table import render
 
     layout = get_layout(args.layout)
+    df = load_many(args.source)
+    protocols = names(args.protocols)
+    if protocols:
+        unknown = sorted(set(protocols) - set(df["protocol"]))
+        if unknown:
+            raise BenchError(f"no results under protocol(s) {', '.join(unknown)}; the results hold "
+                             f"{', '.join(sorted(set(df['protocol'])))}")
+        df = df[df["protocol"].isin(protocols)]
+    unavailable = pd.concat([load_unavailable(s) for s in args.source], ignore_index=True)
     table = layout_table(
-        load_clip_scores(args.source), layout.name, per_clip=args.per_clip,
+        df, layout.name, per_clip=args.per_clip,
         metrics=names(args.metrics), methods=names(args.methods), datasets=names(args.datasets),
         decimals=int_assignments(args.decimals, "--decimals"), title=args.caption,
-        unavailable=load_unavailable(args.source),
+        unavailable=unavailable.drop_duplicates(),
     )
     orientation = args.orientation or layout.orientation
     formats = ["md", "tex", "csv"] if args.format == "all" else [args.format]

@@ -87,6 +87,34 @@ def load_clip_scores(source: Path | str) -> Any:
     return normalise_clip_frame(df, str(path))
 
 
+def load_many(sources: list[Path] | list[str]) -> Any:
+    """Clip scores of several run folders / results files, concatenated.
+
+    A (dataset, method, clip, metric, protocol) present in two sources is an error naming both:
+    which one to show is the user's choice (drop a source, or filter with ``--methods``).
+    """
+    import pandas as pd
+
+    frames = []
+    for source in sources:
+        df = load_clip_scores(source)
+        df["source"] = str(source)
+        frames.append(df)
+    if len(frames) == 1:
+        return frames[0]
+    df = pd.concat(frames, ignore_index=True)
+    key = ["dataset", "method", "clip", "metric", "protocol"]
+    dup = df[df.duplicated(key, keep=False)]
+    if not dup.empty:
+        first = dup.iloc[0]
+        where = sorted(set(dup[(dup[key] == first[key]).all(axis=1)]["source"]))
+        raise BenchError(
+            f"{'/'.join(str(first[k]) for k in key)} is in more than one source ({', '.join(where)}); "
+            "keep one of them (select methods with --methods)"
+        )
+    return df
+
+
 def load_unavailable(source: Path | str) -> Any:
     """The store's unavailable rows (dataset, method, metric, reason); empty for a CSV."""
     import pandas as pd
