@@ -255,7 +255,7 @@ def _grid(table: Table, orientation: str, cell: Any, header: Any) -> list[Block]
             body = [[m, *(cell(group, m, c) for c in cols)] for m in table.methods]
             blocks.append((group, head, body))
     else:
-        head = ["Dataset", "Metric", *table.methods]
+        head = [table.group_label.capitalize(), "Metric", *table.methods]
         body = []
         for group in table.groups:
             for c in table.columns_of(group):
