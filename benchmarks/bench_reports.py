@@ -44,17 +44,27 @@ def big_store(path: Path) -> None:
     import pandas as pd
 
     rng = np.random.default_rng(0)
-    metrics = {"psnr": 1, "ssim": 1, "lpips": 0, "dists": 0, "niqe": 0, "brisque": 0, "musiq": 1,
-               "warping-error": 0}
+    metrics = {"psnr": 1, "ssim": 1, "lpips": 0, "dists": 0, "niqe": 0, "brisque": 0, "musiq": 1, "warping-error": 0}
     rows = []
     for d in ("reds4", "udm10", "spmcs", "videolq"):
         for m in range(10):
             for c in range(50):
                 for metric, hib in metrics.items():
-                    rows.append({"dataset": d, "method": f"method_{m}", "clip": f"{c:03d}", "metric": metric,
-                                 "value": float(rng.uniform(0, 30)), "protocol": "default", "n_frames": 100,
-                                 "higher_is_better": hib, "unit": "", "params": "{}",
-                                 "protocol_fields": json.dumps({"color_space": "y"})})
+                    rows.append(
+                        {
+                            "dataset": d,
+                            "method": f"method_{m}",
+                            "clip": f"{c:03d}",
+                            "metric": metric,
+                            "value": float(rng.uniform(0, 30)),
+                            "protocol": "default",
+                            "n_frames": 100,
+                            "higher_is_better": hib,
+                            "unit": "",
+                            "params": "{}",
+                            "protocol_fields": json.dumps({"color_space": "y"}),
+                        }
+                    )
     pd.DataFrame(rows).to_csv(path, index=False)
 
 
@@ -83,12 +93,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         t_rep, t_run, n = demo_figures(root)
-        print(f"write_run_reports on the demo: {t_rep:.2f} s for {n} files "
-              f"(cached demo run without reports: {t_run:.2f} s; ratio {t_rep / t_run:.2f}x)")
+        print(
+            f"write_run_reports on the demo: {t_rep:.2f} s for {n} files "
+            f"(cached demo run without reports: {t_run:.2f} s; ratio {t_rep / t_run:.2f}x)"
+        )
         big_store(root / "big.csv")
         t_tab, t_read = table_compare(root / "big.csv")
-        print(f"4 tables + compare on 16,000 clip values: {t_tab:.2f} s "
-              f"(pandas.read_csv of the same file: {t_read:.3f} s; ratio {t_tab / t_read:.1f}x)")
+        print(
+            f"4 tables + compare on 16,000 clip values: {t_tab:.2f} s "
+            f"(pandas.read_csv of the same file: {t_read:.3f} s; ratio {t_tab / t_read:.1f}x)"
+        )
 
 
 if __name__ == "__main__":

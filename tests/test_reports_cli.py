@@ -14,18 +14,30 @@ from mgld_bench.store.results import ClipRecord, ResultStore
 
 # (method, clip, metric) -> clip value; per-frame values are [v - 1, v + 1] so the clip mean is v
 VALUES = {
-    ("bicubic", "a", "psnr"): 24.0, ("bicubic", "b", "psnr"): 26.0,
-    ("real_esr", "a", "psnr"): 25.0, ("real_esr", "b", "psnr"): 27.0,
-    ("mgld", "a", "psnr"): 26.0, ("mgld", "b", "psnr"): 26.5,
-    ("bicubic", "a", "lpips"): 0.50, ("bicubic", "b", "lpips"): 0.40,
-    ("real_esr", "a", "lpips"): 0.30, ("real_esr", "b", "lpips"): 0.20,
-    ("mgld", "a", "lpips"): 0.28, ("mgld", "b", "lpips"): 0.26,
-    ("bicubic", "a", "warping-error"): 2.0, ("bicubic", "b", "warping-error"): 2.2,
-    ("real_esr", "a", "warping-error"): 5.0, ("real_esr", "b", "warping-error"): 4.0,
-    ("mgld", "a", "warping-error"): 3.0, ("mgld", "b", "warping-error"): 3.2,
+    ("bicubic", "a", "psnr"): 24.0,
+    ("bicubic", "b", "psnr"): 26.0,
+    ("real_esr", "a", "psnr"): 25.0,
+    ("real_esr", "b", "psnr"): 27.0,
+    ("mgld", "a", "psnr"): 26.0,
+    ("mgld", "b", "psnr"): 26.5,
+    ("bicubic", "a", "lpips"): 0.50,
+    ("bicubic", "b", "lpips"): 0.40,
+    ("real_esr", "a", "lpips"): 0.30,
+    ("real_esr", "b", "lpips"): 0.20,
+    ("mgld", "a", "lpips"): 0.28,
+    ("mgld", "b", "lpips"): 0.26,
+    ("bicubic", "a", "warping-error"): 2.0,
+    ("bicubic", "b", "warping-error"): 2.2,
+    ("real_esr", "a", "warping-error"): 5.0,
+    ("real_esr", "b", "warping-error"): 4.0,
+    ("mgld", "a", "warping-error"): 3.0,
+    ("mgld", "b", "warping-error"): 3.2,
 }
-META = {"psnr": (True, "full-reference", "dB"), "lpips": (False, "full-reference", ""),
-        "warping-error": (False, "temporal", "x1e3")}
+META = {
+    "psnr": (True, "full-reference", "dB"),
+    "lpips": (False, "full-reference", ""),
+    "warping-error": (False, "temporal", "x1e3"),
+}
 
 
 def make_store(folder: Path, values: dict, unavailable: tuple[str, str] | None = None) -> Path:
@@ -35,18 +47,32 @@ def make_store(folder: Path, values: dict, unavailable: tuple[str, str] | None =
             store.mark_unavailable(run_id, "syn", "mgld", *unavailable)
         for (method, clip, metric), v in values.items():
             hib, kind, unit = META[metric]
-            store.write(run_id, ClipRecord(
-                dataset="syn", method=method, clip=clip, metric=metric, protocol="default", value=v,
-                frames={0: v - 1, 1: v + 1}, higher_is_better=hib, kind=kind, unit=unit,
-                params={"name": metric}, protocol_fields={"name": "default", "color_space": "y"},
-            ))
+            store.write(
+                run_id,
+                ClipRecord(
+                    dataset="syn",
+                    method=method,
+                    clip=clip,
+                    metric=metric,
+                    protocol="default",
+                    value=v,
+                    frames={0: v - 1, 1: v + 1},
+                    higher_is_better=hib,
+                    kind=kind,
+                    unit=unit,
+                    params={"name": metric},
+                    protocol_fields={"name": "default", "color_space": "y"},
+                ),
+            )
     return folder
 
 
 def test_table_mgld_layouts_in_latex(tmp_path, capsys):
     src = make_store(tmp_path / "run", VALUES)
-    assert main(["table", str(src), "--format", "tex", "--layout", "mgld-table1",
-                 "--methods", "bicubic,real_esr,mgld"]) == 0
+    assert (
+        main(["table", str(src), "--format", "tex", "--layout", "mgld-table1", "--methods", "bicubic,real_esr,mgld"])
+        == 0
+    )
     tex = capsys.readouterr().out
     # means: psnr bicubic 25.0, real_esr 26.0, mgld 26.25; lpips 0.45, 0.25, 0.27
     psnr = next(line for line in tex.splitlines() if "PSNR" in line)
@@ -90,8 +116,11 @@ def test_table_bad_input_is_one_clear_error(tmp_path, capsys):
 
 def failing_rows(report: str) -> list[str]:
     """method/metric of the report's failing rows."""
-    return sorted(line.split("|")[1].strip() + "/" + line.split("|")[2].strip()
-                  for line in report.splitlines() if "FAIL" in line and line.startswith("|"))
+    return sorted(
+        line.split("|")[1].strip() + "/" + line.split("|")[2].strip()
+        for line in report.splitlines()
+        if "FAIL" in line and line.startswith("|")
+    )
 
 
 def test_compare_identical_passes_and_degraded_fails(tmp_path, capsys):
@@ -100,16 +129,17 @@ def test_compare_identical_passes_and_degraded_fails(tmp_path, capsys):
     assert main(["compare", str(same), str(ref / "results.sqlite")]) == 0
     assert "**PASS**" in capsys.readouterr().out
     worse = dict(VALUES)
-    worse[("mgld", "a", "psnr")] -= 0.5          # PSNR down: regression
+    worse[("mgld", "a", "psnr")] -= 0.5  # PSNR down: regression
     worse[("real_esr", "b", "warping-error")] -= 1.0  # warping error down: improvement
-    del worse[("bicubic", "a", "lpips")]         # a clip lost: missing
+    del worse[("bicubic", "a", "lpips")]  # a clip lost: missing
     cur = make_store(tmp_path / "cur", worse)
     junit = tmp_path / "junit.xml"
     assert main(["compare", str(cur), str(ref), "--junit", str(junit)]) == 1
     assert failing_rows(capsys.readouterr().out) == ["bicubic/LPIPS↓", "mgld/PSNR↑"]
     root = ET.parse(junit).getroot()
-    failed = sorted(c.get("classname") + ":" + c.get("name") for c in root.iter("testcase")
-                    if c.find("failure") is not None)
+    failed = sorted(
+        c.get("classname") + ":" + c.get("name") for c in root.iter("testcase") if c.find("failure") is not None
+    )
     assert failed == ["mgld-bench.syn.bicubic:lpips[default]", "mgld-bench.syn.mgld:psnr[default]"]
     # a loose tolerance lets the PSNR drop pass; the missing clip still fails
     assert main(["compare", str(cur), str(ref), "--abs-tol", "psnr=0.5"]) == 1
@@ -156,8 +186,24 @@ def test_plot_crops_and_curves(demo_run, monkeypatch, capsys):
 
     monkeypatch.setenv("MGLD_BENCH_CACHE", str(demo_run / "cache"))
     figs = demo_run / "figs2"
-    assert main(["plot", "crops", str(demo_run / "out"), "--frame", "3", "--box", "10,20,30,16",
-                 "--out", str(figs), "--format", "png"]) == 0
+    assert (
+        main(
+            [
+                "plot",
+                "crops",
+                str(demo_run / "out"),
+                "--frame",
+                "3",
+                "--box",
+                "10,20,30,16",
+                "--out",
+                str(figs),
+                "--format",
+                "png",
+            ]
+        )
+        == 0
+    )
     gt = np.asarray(DATASETS.create("synthetic").clip("pan").gt[3])
     got = np.asarray(Image.open(figs / "crops_synthetic_pan_f3_GT.png").convert("RGB"))
     np.testing.assert_array_equal(got, gt[20:36, 10:40])
@@ -194,8 +240,20 @@ def test_run_reports_skip_a_figure_whose_frames_are_gone(demo_run, tmp_path, cap
 def test_dataset_spec_is_read_back_from_the_recorded_command_line():
     from mgld_bench.report.frame_sources import _datasets_from_argv
 
-    argv = ["mgld-bench", "--weights-dir", "w", "run", "--datasets", "synthetic,folder:/data/x",
-            "--set", "synthetic.frames=5", "--data-root", "/d", "--out", "x"]
+    argv = [
+        "mgld-bench",
+        "--weights-dir",
+        "w",
+        "run",
+        "--datasets",
+        "synthetic,folder:/data/x",
+        "--set",
+        "synthetic.frames=5",
+        "--data-root",
+        "/d",
+        "--out",
+        "x",
+    ]
     got = _datasets_from_argv(argv)
     assert got["folder"] == ("folder:/data/x", {"synthetic": {"frames": "5"}}, "/d")
     assert got["synthetic"][0] == "synthetic"

@@ -33,18 +33,34 @@ HIB = {"psnr": True, "ssim": True, "lpips": False}
 
 
 def frame(rows):
-    return normalise_clip_frame(pd.DataFrame([
-        {"dataset": d, "method": m, "clip": c, "metric": k, "protocol": "default", "value": v,
-         "higher_is_better": HIB[k], "kind": "full-reference", "params": "{}",
-         "protocol_fields": json.dumps({"color_space": "y"})}
-        for d, m, c, k, v in rows
-    ]))
+    return normalise_clip_frame(
+        pd.DataFrame(
+            [
+                {
+                    "dataset": d,
+                    "method": m,
+                    "clip": c,
+                    "metric": k,
+                    "protocol": "default",
+                    "value": v,
+                    "higher_is_better": HIB[k],
+                    "kind": "full-reference",
+                    "params": "{}",
+                    "protocol_fields": json.dumps({"color_space": "y"}),
+                }
+                for d, m, c, k, v in rows
+            ]
+        )
+    )
 
 
 REF = [
-    ("syn", "bicubic", "c1", "psnr", 30.0), ("syn", "bicubic", "c2", "psnr", 28.0),
-    ("syn", "bicubic", "c1", "ssim", 0.80), ("syn", "bicubic", "c2", "ssim", 0.70),
-    ("syn", "bicubic", "c1", "lpips", 0.30), ("syn", "bicubic", "c2", "lpips", 0.40),
+    ("syn", "bicubic", "c1", "psnr", 30.0),
+    ("syn", "bicubic", "c2", "psnr", 28.0),
+    ("syn", "bicubic", "c1", "ssim", 0.80),
+    ("syn", "bicubic", "c2", "ssim", 0.70),
+    ("syn", "bicubic", "c1", "lpips", 0.30),
+    ("syn", "bicubic", "c2", "lpips", 0.40),
 ]
 
 
@@ -61,9 +77,9 @@ def test_identical_results_pass():
 
 def test_degraded_copy_fails_on_the_right_rows():
     cur = [list(r) for r in REF]
-    cur[0][4] = 29.0          # psnr c1 -1 dB -> dataset mean 28.5 vs 29.0: regressed
-    cur[4][4] = 0.50          # lpips c1 up (worse, lower is better): mean 0.45 vs 0.35
-    cur[2][4] = 0.80 + 4e-5   # ssim within 1e-4 tolerance: pass
+    cur[0][4] = 29.0  # psnr c1 -1 dB -> dataset mean 28.5 vs 29.0: regressed
+    cur[4][4] = 0.50  # lpips c1 up (worse, lower is better): mean 0.45 vs 0.35
+    cur[2][4] = 0.80 + 4e-5  # ssim within 1e-4 tolerance: pass
     result = compare(frame([tuple(r) for r in cur]), frame(REF))
     rows = by_metric(result)
     assert rows[("bicubic", "psnr")].status == REGRESSED

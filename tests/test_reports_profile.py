@@ -62,11 +62,9 @@ def test_profile_errors():
 
 def test_written_profile_png_has_the_stripes(tmp_path):
     gt = [stripes(t) for t in range(T)]
-    flicker = [np.clip(f.astype(int) + (40 if t % 2 else -40), 0, 255).astype(np.uint8)
-               for t, f in enumerate(gt)]
+    flicker = [np.clip(f.astype(int) + (40 if t % 2 else -40), 0, 255).astype(np.uint8) for t, f in enumerate(gt)]
     files = write_profiles([("GT", gt), ("flicker", flicker)], tmp_path, "profile_x", row=5)
-    assert {p.name for p in files} == {"profile_x_GT.png", "profile_x_flicker.png", "profile_x.png",
-                                       "profile_x.pdf"}
+    assert {p.name for p in files} == {"profile_x_GT.png", "profile_x_flicker.png", "profile_x.png", "profile_x.pdf"}
     raw = np.asarray(Image.open(tmp_path / "profile_x_GT.png").convert("RGB"))
     np.testing.assert_array_equal(raw[..., 0], expected_row_profile(K))
     fig = np.asarray(Image.open(tmp_path / "profile_x.png").convert("RGB"))
@@ -88,8 +86,9 @@ def test_crops_are_pixel_exact(tmp_path):
 
 
 def test_curves_one_figure_per_clip(tmp_path):
-    rows = [("syn", m, c, "psnr", "default", f, 30 + f + (m == "b")) for m in "ab" for c in ("c1", "c2")
-            for f in range(5)]
+    rows = [
+        ("syn", m, c, "psnr", "default", f, 30 + f + (m == "b")) for m in "ab" for c in ("c1", "c2") for f in range(5)
+    ]
     df = pd.DataFrame(rows, columns=["dataset", "method", "clip", "metric", "protocol", "frame", "value"])
     files = write_clip_curves(df, tmp_path, formats=("png",))
     assert sorted(p.name for p in files) == ["curves_syn_c1.png", "curves_syn_c2.png"]

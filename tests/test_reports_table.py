@@ -26,16 +26,32 @@ from mgld_bench.report.table import (
 def clip_rows(rows):
     """rows: (dataset, method, clip, metric, value[, protocol]) -> normalised clip frame."""
     hib = {"psnr": True, "ssim": True, "lpips": False, "warping-error": False, "niqe": False}
-    kind = {"psnr": "full-reference", "ssim": "full-reference", "lpips": "full-reference",
-            "warping-error": "temporal", "niqe": "no-reference"}
+    kind = {
+        "psnr": "full-reference",
+        "ssim": "full-reference",
+        "lpips": "full-reference",
+        "warping-error": "temporal",
+        "niqe": "no-reference",
+    }
     recs = []
     for r in rows:
         ds, m, c, met, v = r[:5]
         proto = r[5] if len(r) > 5 else "default"
-        recs.append({"dataset": ds, "method": m, "clip": c, "metric": met, "value": v,
-                     "protocol": proto, "higher_is_better": hib[met], "kind": kind[met],
-                     "unit": "x1e3" if met == "warping-error" else "",
-                     "params": "{}", "protocol_fields": json.dumps({"color_space": "y"})})
+        recs.append(
+            {
+                "dataset": ds,
+                "method": m,
+                "clip": c,
+                "metric": met,
+                "value": v,
+                "protocol": proto,
+                "higher_is_better": hib[met],
+                "kind": kind[met],
+                "unit": "x1e3" if met == "warping-error" else "",
+                "params": "{}",
+                "protocol_fields": json.dumps({"color_space": "y"}),
+            }
+        )
     return normalise_clip_frame(pd.DataFrame(recs))
 
 
@@ -66,10 +82,13 @@ def test_rank_marks_missing_and_single():
 
 # -- aggregation --------------------------------------------------------------------------------
 def test_dataset_mean_is_unweighted_mean_of_clips_and_missing_clip_gives_missing():
-    df = clip_rows([
-        ("syn", "a", "c1", "psnr", 30.0), ("syn", "a", "c2", "psnr", 20.0),
-        ("syn", "b", "c1", "psnr", 31.0),  # b lacks c2
-    ])
+    df = clip_rows(
+        [
+            ("syn", "a", "c1", "psnr", 30.0),
+            ("syn", "a", "c2", "psnr", 20.0),
+            ("syn", "b", "c1", "psnr", 31.0),  # b lacks c2
+        ]
+    )
     agg = dataset_means(df).set_index("method")
     assert agg.loc["a", "value"] == pytest.approx(25.0)
     assert math.isnan(agg.loc["b", "value"])
@@ -86,12 +105,16 @@ def test_dataset_mean_refuses_mixed_params_in_one_column():
 # -- rendering ----------------------------------------------------------------------------------
 @pytest.fixture
 def table():
-    df = clip_rows([
-        ("syn", "bicubic", "c1", "psnr", 25.0), ("syn", "mgld", "c1", "psnr", 27.5),
-        ("syn", "x_net", "c1", "psnr", 26.0),
-        ("syn", "bicubic", "c1", "lpips", 0.5), ("syn", "mgld", "c1", "lpips", 0.2),
-        ("syn", "x_net", "c1", "lpips", 0.3),
-    ])
+    df = clip_rows(
+        [
+            ("syn", "bicubic", "c1", "psnr", 25.0),
+            ("syn", "mgld", "c1", "psnr", 27.5),
+            ("syn", "x_net", "c1", "psnr", 26.0),
+            ("syn", "bicubic", "c1", "lpips", 0.5),
+            ("syn", "mgld", "c1", "lpips", 0.2),
+            ("syn", "x_net", "c1", "lpips", 0.3),
+        ]
+    )
     return build_table(dataset_means(df), title="Table 1")
 
 
@@ -123,11 +146,15 @@ def test_latex_escape_every_special():
 
 
 def test_missing_value_printed_as_dash_and_unmarked():
-    df = clip_rows([
-        ("syn", "a", "c1", "psnr", 30.0), ("syn", "b", "c1", "psnr", 31.0),
-        ("syn", "c", "c1", "psnr", 29.0), ("syn", "c", "c1", "ssim", 0.9),
-        ("syn", "a", "c1", "ssim", float("nan")),
-    ])
+    df = clip_rows(
+        [
+            ("syn", "a", "c1", "psnr", 30.0),
+            ("syn", "b", "c1", "psnr", 31.0),
+            ("syn", "c", "c1", "psnr", 29.0),
+            ("syn", "c", "c1", "ssim", 0.9),
+            ("syn", "a", "c1", "ssim", float("nan")),
+        ]
+    )
     t = build_table(dataset_means(df))
     md = render_markdown(t)
     row_a = next(line for line in md.splitlines() if line.startswith("| a "))
@@ -138,10 +165,14 @@ def test_missing_value_printed_as_dash_and_unmarked():
 
 
 def test_protocols_get_separate_columns():
-    df = clip_rows([
-        ("syn", "a", "c1", "psnr", 30.0, "default"), ("syn", "a", "c1", "psnr", 32.0, "rgb"),
-        ("syn", "b", "c1", "psnr", 31.0, "default"), ("syn", "b", "c1", "psnr", 29.0, "rgb"),
-    ])
+    df = clip_rows(
+        [
+            ("syn", "a", "c1", "psnr", 30.0, "default"),
+            ("syn", "a", "c1", "psnr", 32.0, "rgb"),
+            ("syn", "b", "c1", "psnr", 31.0, "default"),
+            ("syn", "b", "c1", "psnr", 29.0, "rgb"),
+        ]
+    )
     t = build_table(dataset_means(df))
     assert [c.label() for c in t.columns] == ["PSNR↑ [default]", "PSNR↑ [rgb]"]
     md = render_markdown(t)
@@ -152,11 +183,16 @@ def test_protocols_get_separate_columns():
 
 
 def test_methods_columns_orientation_and_selection():
-    df = clip_rows([
-        ("syn", "a", "c1", "psnr", 30.0), ("syn", "b", "c1", "psnr", 31.0),
-        ("syn", "c", "c1", "psnr", 29.0), ("lq", "a", "c9", "niqe", 4.0),
-        ("lq", "b", "c9", "niqe", 3.0), ("lq", "c", "c9", "niqe", 5.0),
-    ])
+    df = clip_rows(
+        [
+            ("syn", "a", "c1", "psnr", 30.0),
+            ("syn", "b", "c1", "psnr", 31.0),
+            ("syn", "c", "c1", "psnr", 29.0),
+            ("lq", "a", "c9", "niqe", 4.0),
+            ("lq", "b", "c9", "niqe", 3.0),
+            ("lq", "c", "c9", "niqe", 5.0),
+        ]
+    )
     t = build_table(dataset_means(df), methods=["c", "a", "b"], groups=["syn", "lq"])
     md = render_markdown(t, "methods-columns")
     header = next(line for line in md.splitlines() if line.startswith("| Dataset"))
@@ -175,8 +211,10 @@ def test_load_from_sqlite_and_csv(tmp_path):
         "n_frames, higher_is_better, kind, unit, params, protocol_fields, method_identity, "
         "infer_key, score_key)"
     )
-    db.execute("INSERT INTO clip_scores VALUES ('r','syn','a','c1','lpips','default',NULL,3,0,"
-               "'full-reference','','{}','{}','{}','k','s')")
+    db.execute(
+        "INSERT INTO clip_scores VALUES ('r','syn','a','c1','lpips','default',NULL,3,0,"
+        "'full-reference','','{}','{}','{}','k','s')"
+    )
     db.commit()
     db.close()
     df = load_clip_scores(tmp_path)
@@ -193,16 +231,27 @@ def test_load_from_sqlite_and_csv(tmp_path):
 
 
 def test_latex_ties_and_missing():
-    df = clip_rows([
-        ("syn", "a", "c1", "lpips", 0.20004), ("syn", "b", "c1", "lpips", 0.19996),
-        ("syn", "c", "c1", "lpips", 0.25), ("syn", "d", "c1", "lpips", float("nan")),
-    ])
+    df = clip_rows(
+        [
+            ("syn", "a", "c1", "lpips", 0.20004),
+            ("syn", "b", "c1", "lpips", 0.19996),
+            ("syn", "c", "c1", "lpips", 0.25),
+            ("syn", "d", "c1", "lpips", float("nan")),
+        ]
+    )
     tex = render_latex(build_table(dataset_means(df)))
-    body = {line.split(" & ")[0]: line.split(" & ")[1] for line in tex.splitlines()
-            if " & " in line and not line.startswith("Method")}
+    body = {
+        line.split(" & ")[0]: line.split(" & ")[1]
+        for line in tex.splitlines()
+        if " & " in line and not line.startswith("Method")
+    }
     # a and b both print 0.2000: tied for best; c is the next distinct value; d is missing
-    assert body == {"a": r"\textbf{0.2000} \\", "b": r"\textbf{0.2000} \\",
-                    "c": r"\underline{0.2500} \\", "d": r"--- \\"}
+    assert body == {
+        "a": r"\textbf{0.2000} \\",
+        "b": r"\textbf{0.2000} \\",
+        "c": r"\underline{0.2500} \\",
+        "d": r"--- \\",
+    }
 
 
 def test_table_command_does_not_import_torch(tmp_path):

@@ -17,16 +17,35 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("current", type=Path, help="run folder, results.sqlite or results.csv")
     p.add_argument("reference", type=Path, help="run folder, results.sqlite or results.csv")
-    p.add_argument("--level", choices=("dataset", "clip"), default="dataset",
-                   help="compare dataset means (default) or every clip value")
-    p.add_argument("--tolerances", type=Path, metavar="FILE",
-                   help="YAML/JSON {metric: {abs: X, rel: Y}} ('*' for all other metrics)")
-    p.add_argument("--abs-tol", action="append", default=[], metavar="METRIC=X",
-                   help="absolute tolerance of a metric (repeatable; '*=X' for the default)")
-    p.add_argument("--rel-tol", action="append", default=[], metavar="METRIC=X",
-                   help="relative tolerance (fraction of |reference|) of a metric (repeatable)")
-    p.add_argument("--two-sided", action="store_true",
-                   help="also fail on improvements beyond tolerance (a determinism check)")
+    p.add_argument(
+        "--level",
+        choices=("dataset", "clip"),
+        default="dataset",
+        help="compare dataset means (default) or every clip value",
+    )
+    p.add_argument(
+        "--tolerances",
+        type=Path,
+        metavar="FILE",
+        help="YAML/JSON {metric: {abs: X, rel: Y}} ('*' for all other metrics)",
+    )
+    p.add_argument(
+        "--abs-tol",
+        action="append",
+        default=[],
+        metavar="METRIC=X",
+        help="absolute tolerance of a metric (repeatable; '*=X' for the default)",
+    )
+    p.add_argument(
+        "--rel-tol",
+        action="append",
+        default=[],
+        metavar="METRIC=X",
+        help="relative tolerance (fraction of |reference|) of a metric (repeatable)",
+    )
+    p.add_argument(
+        "--two-sided", action="store_true", help="also fail on improvements beyond tolerance (a determinism check)"
+    )
     p.add_argument("--junit", type=Path, metavar="FILE", help="also write a JUnit XML report")
     p.add_argument("--report", type=Path, metavar="FILE", help="also write the markdown report to FILE")
     p.add_argument("--quiet", action="store_true", help="print only the verdict line")
@@ -40,8 +59,9 @@ def run(args: argparse.Namespace) -> int:
 
     tolerances = load_tolerance_file(args.tolerances) if args.tolerances else dict(DEFAULT_TOLERANCES)
     tolerances = apply_flags(tolerances, args.abs_tol, args.rel_tol)
-    result = compare_paths(args.current, args.reference, tolerances=tolerances, level=args.level,
-                           two_sided=args.two_sided)
+    result = compare_paths(
+        args.current, args.reference, tolerances=tolerances, level=args.level, two_sided=args.two_sided
+    )
     report = render_markdown(result)
     if args.report:
         write_text_atomic(args.report, report)

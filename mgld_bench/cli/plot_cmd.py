@@ -35,8 +35,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     crops = kinds.add_parser("crops", help="the same crop of one frame, GT / input / each method")
     _common(crops, frames=True)
     crops.add_argument("--frame", type=int, default=0, help="frame index (default 0)")
-    crops.add_argument("--box", help="X,Y,WIDTH,HEIGHT in output pixels (default: a centred box a "
-                       "quarter of the shorter side)")
+    crops.add_argument(
+        "--box", help="X,Y,WIDTH,HEIGHT in output pixels (default: a centred box a quarter of the shorter side)"
+    )
     crops.set_defaults(func=run_crops)
 
 
@@ -50,8 +51,13 @@ def _common(p: argparse.ArgumentParser, frames: bool) -> None:
     if frames:
         p.add_argument("--cache-dir", type=Path, help="cache holding the SR frames (default: the run's)")
         p.add_argument("--data-root", help="dataset folder (default: the run's --data-root)")
-        p.add_argument("--set", action="append", default=[], metavar="DATASET.OPTION=VALUE",
-                       help="dataset option (default: the run's)")
+        p.add_argument(
+            "--set",
+            action="append",
+            default=[],
+            metavar="DATASET.OPTION=VALUE",
+            help="dataset option (default: the run's)",
+        )
 
 
 def _store(source: Path) -> Path:
@@ -103,8 +109,15 @@ def _sources(args: argparse.Namespace, store: Path, dataset: str, clip: str):
     from mgld_bench.options import parse_assignments
     from mgld_bench.report.frame_sources import clip_sources
 
-    return clip_sources(store, dataset, clip, methods=names(args.methods), cache_dir=args.cache_dir,
-                        data_root=args.data_root, options=parse_assignments(args.set))
+    return clip_sources(
+        store,
+        dataset,
+        clip,
+        methods=names(args.methods),
+        cache_dir=args.cache_dir,
+        data_root=args.data_root,
+        options=parse_assignments(args.set),
+    )
 
 
 def _report(written: list[Path]) -> int:
@@ -123,9 +136,13 @@ def run_profile(args: argparse.Namespace) -> int:
     for dataset, clip in _clip_pairs(store, args.dataset, names(args.clips)):
         line = f"column {args.col}" if args.col is not None else f"row {args.row if args.row is not None else 'mid'}"
         written += write_profiles(
-            _sources(args, store, dataset, clip), _out(args, store),
-            f"profile_{safe_name(dataset)}_{safe_name(clip)}", row=args.row, col=args.col,
-            title=f"{dataset} / {clip}: temporal profile ({line})", formats=_formats(args.format),
+            _sources(args, store, dataset, clip),
+            _out(args, store),
+            f"profile_{safe_name(dataset)}_{safe_name(clip)}",
+            row=args.row,
+            col=args.col,
+            title=f"{dataset} / {clip}: temporal profile ({line})",
+            formats=_formats(args.format),
             span=parse_span(args.span) if args.span else None,
         )
     return _report(written)
@@ -140,8 +157,11 @@ def run_curves(args: argparse.Namespace) -> int:
     df = frame_scores(store, dataset=args.dataset)
     dirs = query(store, "SELECT DISTINCT metric, higher_is_better FROM clip_scores")
     directions = {m: bool(h) for m, h in zip(dirs["metric"], dirs["higher_is_better"], strict=True)}
-    return _report(write_clip_curves(df, _out(args, store), _formats(args.format), names(args.methods),
-                                     names(args.metrics), pairs, directions))
+    return _report(
+        write_clip_curves(
+            df, _out(args, store), _formats(args.format), names(args.methods), names(args.metrics), pairs, directions
+        )
+    )
 
 
 def run_crops(args: argparse.Namespace) -> int:
@@ -158,8 +178,11 @@ def run_crops(args: argparse.Namespace) -> int:
             raise BenchError(f"--frame {args.frame} is outside {dataset}/{clip} ({n} frames)")
         panels = [(label, frames[args.frame]) for label, frames in sources]
         written += write_crops(
-            panels, _out(args, store), f"crops_{safe_name(dataset)}_{safe_name(clip)}_f{args.frame}",
-            box=parse_box(args.box) if args.box else None, title=f"{dataset} / {clip}, frame {args.frame}",
+            panels,
+            _out(args, store),
+            f"crops_{safe_name(dataset)}_{safe_name(clip)}_f{args.frame}",
+            box=parse_box(args.box) if args.box else None,
+            title=f"{dataset} / {clip}, frame {args.frame}",
             formats=_formats(args.format),
         )
     return _report(written)

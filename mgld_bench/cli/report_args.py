@@ -29,7 +29,7 @@ def int_assignments(flags: list[str] | None, what: str) -> dict[str, int]:
 
 def add_selection_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--datasets", help="only these datasets, in this order (comma-separated)")
-    p.add_argument("--methods", help="only these methods, in this order (default: bicubic first, "
-                   "then alphabetical)")
-    p.add_argument("--metrics", help="only these metrics, in this order (default: full-reference, "
-                   "no-reference, temporal)")
+    p.add_argument("--methods", help="only these methods, in this order (default: bicubic first, then alphabetical)")
+    p.add_argument(
+        "--metrics", help="only these metrics, in this order (default: full-reference, no-reference, temporal)"
+    )

@@ -231,27 +231,45 @@ def dataset_means(df: Any) -> Any:
     import numpy as np
     import pandas as pd
 
-    cols = ["dataset", "method", "metric", "protocol", "value", "n_clips", "n_expected",
-            "higher_is_better", "kind", "unit", "params", "protocol_fields"]
+    cols = [
+        "dataset",
+        "method",
+        "metric",
+        "protocol",
+        "value",
+        "n_clips",
+        "n_expected",
+        "higher_is_better",
+        "kind",
+        "unit",
+        "params",
+        "protocol_fields",
+    ]
     if df.empty:
         return pd.DataFrame(columns=cols)
     check_one_identity(df, ["dataset", "metric", "protocol"], "results")
     expected = df.groupby(["dataset", "metric", "protocol"])["clip"].nunique()
     rows = []
-    for (dataset, method, metric, protocol), grp in df.groupby(
-        ["dataset", "method", "metric", "protocol"], sort=False
-    ):
+    for (dataset, method, metric, protocol), grp in df.groupby(["dataset", "method", "metric", "protocol"], sort=False):
         vals = grp["value"].to_numpy(dtype=float)
         n_exp = int(expected[(dataset, metric, protocol)])
         complete = len(grp["clip"].unique()) == n_exp and not np.isnan(vals).any()
-        rows.append({
-            "dataset": dataset, "method": method, "metric": metric, "protocol": protocol,
-            "value": _mean(vals) if complete else float("nan"),
-            "n_clips": int((~np.isnan(vals)).sum()), "n_expected": n_exp,
-            "higher_is_better": bool(grp["higher_is_better"].iloc[0]),
-            "kind": grp["kind"].iloc[0], "unit": grp["unit"].iloc[0],
-            "params": grp["params"].iloc[0], "protocol_fields": grp["protocol_fields"].iloc[0],
-        })
+        rows.append(
+            {
+                "dataset": dataset,
+                "method": method,
+                "metric": metric,
+                "protocol": protocol,
+                "value": _mean(vals) if complete else float("nan"),
+                "n_clips": int((~np.isnan(vals)).sum()),
+                "n_expected": n_exp,
+                "higher_is_better": bool(grp["higher_is_better"].iloc[0]),
+                "kind": grp["kind"].iloc[0],
+                "unit": grp["unit"].iloc[0],
+                "params": grp["params"].iloc[0],
+                "protocol_fields": grp["protocol_fields"].iloc[0],
+            }
+        )
     return pd.DataFrame(rows, columns=cols)
 
 

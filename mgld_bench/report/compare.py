@@ -33,9 +33,7 @@ from mgld_bench.report.aggregate import (
 from mgld_bench.report.metric_style import display_name
 from mgld_bench.report.tolerances import DEFAULT_TOLERANCES, Tolerance, tolerance_for
 
-PASS, IMPROVED, REGRESSED, MISSING, MISMATCH, NEW = (
-    "pass", "improved", "regressed", "missing", "mismatch", "new"
-)
+PASS, IMPROVED, REGRESSED, MISSING, MISMATCH, NEW = ("pass", "improved", "regressed", "missing", "mismatch", "new")
 LEVELS = ("dataset", "clip")
 
 
@@ -90,8 +88,9 @@ class CompareResult:
         return not self.failures
 
 
-def classify(reference: float, current: float, higher_is_better: bool, tol: Tolerance,
-             two_sided: bool = False) -> tuple[str, float, str]:
+def classify(
+    reference: float, current: float, higher_is_better: bool, tol: Tolerance, two_sided: bool = False
+) -> tuple[str, float, str]:
     """(status, allowed change, detail) of one value against its reference."""
     allowed = tol.allowed(reference)
     ref_missing, cur_missing = math.isnan(reference), math.isnan(current)
@@ -138,34 +137,82 @@ def compare(
         tol = tolerance_for(r["metric"], tolerances)
         c = cur_index.pop(key, None)
         if c is None:
-            rows.append(Comparison(*key[:4], key[4], float(r["value"]), float("nan"),
-                                   bool(r["higher_is_better"]), tol.allowed(r["value"]), MISSING,
-                                   "absent from the current results"))
+            rows.append(
+                Comparison(
+                    *key[:4],
+                    key[4],
+                    float(r["value"]),
+                    float("nan"),
+                    bool(r["higher_is_better"]),
+                    tol.allowed(r["value"]),
+                    MISSING,
+                    "absent from the current results",
+                )
+            )
             continue
         mismatch = _identity_mismatch(r, c)
         if clip_sets and not mismatch:
             lost = sorted(clip_sets["ref"].get(key[:4], set()) - clip_sets["cur"].get(key[:4], set()))
             extra = sorted(clip_sets["cur"].get(key[:4], set()) - clip_sets["ref"].get(key[:4], set()))
             if lost:
-                rows.append(Comparison(*key[:4], "", float(r["value"]), float(c["value"]),
-                                       bool(r["higher_is_better"]), tol.allowed(r["value"]), MISSING,
-                                       f"clips not scored: {_few(lost)}"))
+                rows.append(
+                    Comparison(
+                        *key[:4],
+                        "",
+                        float(r["value"]),
+                        float(c["value"]),
+                        bool(r["higher_is_better"]),
+                        tol.allowed(r["value"]),
+                        MISSING,
+                        f"clips not scored: {_few(lost)}",
+                    )
+                )
                 continue
             if extra:
                 mismatch = f"the mean covers clips the reference lacks: {_few(extra)}"
         if mismatch:
-            rows.append(Comparison(*key[:4], key[4], float(r["value"]), float(c["value"]),
-                                   bool(r["higher_is_better"]), tol.allowed(r["value"]), MISMATCH, mismatch))
+            rows.append(
+                Comparison(
+                    *key[:4],
+                    key[4],
+                    float(r["value"]),
+                    float(c["value"]),
+                    bool(r["higher_is_better"]),
+                    tol.allowed(r["value"]),
+                    MISMATCH,
+                    mismatch,
+                )
+            )
             continue
-        status, allowed, detail = classify(float(r["value"]), float(c["value"]),
-                                           bool(r["higher_is_better"]), tol, two_sided)
-        rows.append(Comparison(*key[:4], key[4], float(r["value"]), float(c["value"]),
-                               bool(r["higher_is_better"]), allowed, status, detail))
+        status, allowed, detail = classify(
+            float(r["value"]), float(c["value"]), bool(r["higher_is_better"]), tol, two_sided
+        )
+        rows.append(
+            Comparison(
+                *key[:4],
+                key[4],
+                float(r["value"]),
+                float(c["value"]),
+                bool(r["higher_is_better"]),
+                allowed,
+                status,
+                detail,
+            )
+        )
     for key, c in cur_index.items():
         tol = tolerance_for(c["metric"], tolerances)
-        rows.append(Comparison(*key[:4], key[4], float("nan"), float(c["value"]),
-                               bool(c["higher_is_better"]), tol.allowed(float("nan")), NEW,
-                               "not in the reference"))
+        rows.append(
+            Comparison(
+                *key[:4],
+                key[4],
+                float("nan"),
+                float(c["value"]),
+                bool(c["higher_is_better"]),
+                tol.allowed(float("nan")),
+                NEW,
+                "not in the reference",
+            )
+        )
     rows.sort(key=lambda x: (x.dataset, x.clip, x.method, x.metric, x.protocol))
     return CompareResult(current_name, reference_name, level, rows, tolerances)
 
@@ -193,8 +240,13 @@ def _identity_mismatch(ref: dict[str, Any], cur: dict[str, Any]) -> str:
 
 def compare_paths(current: Path | str, reference: Path | str, **kwargs: Any) -> CompareResult:
     """:func:`compare` on two run folders or results files."""
-    return compare(load_clip_scores(current), load_clip_scores(reference),
-                   current_name=str(current), reference_name=str(reference), **kwargs)
+    return compare(
+        load_clip_scores(current),
+        load_clip_scores(reference),
+        current_name=str(current),
+        reference_name=str(reference),
+        **kwargs,
+    )
 
 
 # -- rendering ----------------------------------------------------------------------------------
@@ -211,8 +263,12 @@ def _fmt_delta(value: float) -> str:
 
 
 STATUS_TEXT = {
-    PASS: "ok", IMPROVED: "improved", NEW: "new",
-    REGRESSED: "**FAIL: regressed**", MISSING: "**FAIL: missing**", MISMATCH: "**FAIL: mismatch**",
+    PASS: "ok",
+    IMPROVED: "improved",
+    NEW: "new",
+    REGRESSED: "**FAIL: regressed**",
+    MISSING: "**FAIL: missing**",
+    MISMATCH: "**FAIL: mismatch**",
 }
 
 
@@ -247,11 +303,30 @@ def render_markdown(result: CompareResult) -> str:
             elif r.detail and r.status != PASS:
                 status += f" ({r.detail})"
             metric = display_name(r.metric) + ("↑" if r.higher_is_better else "↓")
-            body.append([r.method, *([r.clip] if result.level == "clip" else []), metric, r.protocol,
-                         _fmt(r.reference), _fmt(r.current), _fmt_delta(r.delta),
-                         f"±{r.allowed:.3g}", status])
-        head = ["method", *(["clip"] if result.level == "clip" else []), "metric", "protocol",
-                "reference", "current", "delta", "tolerance", "status"]
+            body.append(
+                [
+                    r.method,
+                    *([r.clip] if result.level == "clip" else []),
+                    metric,
+                    r.protocol,
+                    _fmt(r.reference),
+                    _fmt(r.current),
+                    _fmt_delta(r.delta),
+                    f"±{r.allowed:.3g}",
+                    status,
+                ]
+            )
+        head = [
+            "method",
+            *(["clip"] if result.level == "clip" else []),
+            "metric",
+            "protocol",
+            "reference",
+            "current",
+            "delta",
+            "tolerance",
+            "status",
+        ]
         lines.append(tabulate(body, headers=head, tablefmt="pipe", disable_numparse=True))
         lines.append("")
     used = sorted({r.metric for r in result.rows})
@@ -261,30 +336,41 @@ def render_markdown(result: CompareResult) -> str:
         for m in used:
             t = tolerance_for(m, result.tolerances)
             tol_rows.append([m, f"{t.abs:g}", f"{t.rel:g}", t.reason])
-        lines.append(tabulate(tol_rows, headers=["metric", "abs", "rel", "reason"], tablefmt="pipe",
-                              disable_numparse=True))
+        lines.append(
+            tabulate(tol_rows, headers=["metric", "abs", "rel", "reason"], tablefmt="pipe", disable_numparse=True)
+        )
         lines.append("")
     return "\n".join(lines)
 
 
 def render_junit(result: CompareResult) -> str:
     """JUnit XML: one test suite per dataset, one test case per compared value."""
-    suites = ET.Element("testsuites", name="mgld-bench compare", tests=str(len(result.rows)),
-                        failures=str(len(result.failures)))
+    suites = ET.Element(
+        "testsuites", name="mgld-bench compare", tests=str(len(result.rows)), failures=str(len(result.failures))
+    )
     for dataset in sorted({r.dataset for r in result.rows}):
         rows = [r for r in result.rows if r.dataset == dataset]
-        suite = ET.SubElement(suites, "testsuite", name=dataset, tests=str(len(rows)),
-                              failures=str(sum(r.failed for r in rows)), errors="0", skipped="0")
+        suite = ET.SubElement(
+            suites,
+            "testsuite",
+            name=dataset,
+            tests=str(len(rows)),
+            failures=str(sum(r.failed for r in rows)),
+            errors="0",
+            skipped="0",
+        )
         for r in rows:
             name = f"{r.metric}[{r.protocol}]" + (f"/{r.clip}" if r.clip else "")
-            case = ET.SubElement(suite, "testcase", classname=f"mgld-bench.{dataset}.{r.method}",
-                                 name=name, time="0")
-            text = (f"reference={_fmt(r.reference)} current={_fmt(r.current)} "
-                    f"delta={_fmt_delta(r.delta)} tolerance=±{r.allowed:.3g}")
+            case = ET.SubElement(suite, "testcase", classname=f"mgld-bench.{dataset}.{r.method}", name=name, time="0")
+            text = (
+                f"reference={_fmt(r.reference)} current={_fmt(r.current)} "
+                f"delta={_fmt_delta(r.delta)} tolerance=±{r.allowed:.3g}"
+            )
             if r.failed:
                 kind = "changed" if r.detail == "two-sided" else r.status
-                failure = ET.SubElement(case, "failure", type=kind,
-                                        message=f"{kind}: {text}" + (f" ({r.detail})" if r.detail else ""))
+                failure = ET.SubElement(
+                    case, "failure", type=kind, message=f"{kind}: {text}" + (f" ({r.detail})" if r.detail else "")
+                )
                 failure.text = text
             else:
                 ET.SubElement(case, "system-out").text = f"{r.status}: {text}"

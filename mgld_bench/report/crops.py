@@ -41,7 +41,7 @@ def crop(frame: np.ndarray, box: Box, label: str = "frame") -> np.ndarray:
     fh, fw = frame.shape[:2]
     if w <= 0 or h <= 0 or x < 0 or y < 0 or x + w > fw or y + h > fh:
         raise BenchError(f"crop box {box} (x, y, w, h) does not fit the {fw}x{fh} {label}")
-    return frame[y:y + h, x:x + w]
+    return frame[y : y + h, x : x + w]
 
 
 def crops_figure(panels: Sequence[tuple[str, np.ndarray]], box: Box, title: str = "") -> Any:
@@ -68,9 +68,15 @@ def crops_figure(panels: Sequence[tuple[str, np.ndarray]], box: Box, title: str 
     return fig
 
 
-def write_crops(panels: Sequence[tuple[str, np.ndarray]], out_dir: Path | str, stem: str,
-                box: Box | None = None, title: str = "", formats: Sequence[str] = ("png", "pdf"),
-                raw: bool = True) -> list[Path]:
+def write_crops(
+    panels: Sequence[tuple[str, np.ndarray]],
+    out_dir: Path | str,
+    stem: str,
+    box: Box | None = None,
+    title: str = "",
+    formats: Sequence[str] = ("png", "pdf"),
+    raw: bool = True,
+) -> list[Path]:
     """Write the crop figure (and, with ``raw``, each crop as a pixel-exact PNG)."""
     if not panels:
         raise BenchError(f"{stem}: no frames to crop")

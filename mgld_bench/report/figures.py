@@ -17,8 +17,14 @@ from mgld_bench.report.files import write_bytes_atomic
 FIGURE_FORMATS = ("png", "pdf")
 
 #: Font sizes chosen to stay readable when a figure is scaled to one column of a paper.
-FONT = {"font.size": 9, "axes.titlesize": 9, "axes.labelsize": 9, "legend.fontsize": 8,
-        "xtick.labelsize": 8, "ytick.labelsize": 8}
+FONT = {
+    "font.size": 9,
+    "axes.titlesize": 9,
+    "axes.labelsize": 9,
+    "legend.fontsize": 8,
+    "xtick.labelsize": 8,
+    "ytick.labelsize": 8,
+}
 
 
 def pyplot() -> Any:
@@ -32,8 +38,9 @@ def pyplot() -> Any:
     return plt
 
 
-def save_figure(fig: Any, stem: Path | str, formats: tuple[str, ...] | list[str] = FIGURE_FORMATS,
-                dpi: int = 150) -> list[Path]:
+def save_figure(
+    fig: Any, stem: Path | str, formats: tuple[str, ...] | list[str] = FIGURE_FORMATS, dpi: int = 150
+) -> list[Path]:
     """Save ``fig`` as ``stem.<fmt>`` for each format (atomically) and close it."""
     import io
 

@@ -74,15 +74,16 @@ def _datasets_from_argv(argv: list[str]) -> dict[str, tuple[str, dict[str, dict[
     parser = argparse.ArgumentParser(add_help=False, exit_on_error=False)
     run_cmd.register(parser.add_subparsers(dest="command"))
     try:
-        args, _ = parser.parse_known_args(argv[argv.index("run"):])
+        args, _ = parser.parse_known_args(argv[argv.index("run") :])
         options = parse_assignments(args.set)
     except (SystemExit, Exception):  # best effort: a foreign argv just means "use the defaults"
         return {}
     return {parse_spec(spec)[0]: (spec, options, args.data_root) for spec in split_names(args.datasets)}
 
 
-def open_dataset(name: str, info: RunInfo, data_root: str | None = None,
-                 options: dict[str, dict[str, Any]] | None = None) -> Any:
+def open_dataset(
+    name: str, info: RunInfo, data_root: str | None = None, options: dict[str, dict[str, Any]] | None = None
+) -> Any:
     """The dataset ``name`` as the run built it; caller's ``data_root``/``options`` win."""
     from mgld_bench.registry import DATASETS
     from mgld_bench.runner.plan import create

@@ -20,10 +20,18 @@ from mgld_bench.report.table import Table, build_table
 
 #: Metric kinds known without importing the metric (for results files that lack ``kind``).
 KNOWN_KINDS = {
-    "psnr": "full-reference", "ssim": "full-reference", "lpips": "full-reference",
-    "dists": "full-reference", "niqe": "no-reference", "brisque": "no-reference",
-    "musiq": "no-reference", "clipiqa": "no-reference", "dover": "no-reference",
-    "warping-error": "temporal", "tlpips": "temporal", "tof": "temporal",
+    "psnr": "full-reference",
+    "ssim": "full-reference",
+    "lpips": "full-reference",
+    "dists": "full-reference",
+    "niqe": "no-reference",
+    "brisque": "no-reference",
+    "musiq": "no-reference",
+    "clipiqa": "no-reference",
+    "dover": "no-reference",
+    "warping-error": "temporal",
+    "tlpips": "temporal",
+    "tof": "temporal",
 }
 
 
@@ -129,16 +137,23 @@ def layout_table(
         order = list(dict.fromkeys(datasets)) if datasets else None
     notes = [note, *unavailable_notes(unavailable, spec, metrics, methods, datasets)]
     table = build_table(
-        agg, title=spec.title if title is None else title, group_col="group", metrics=metrics,
-        methods=methods, groups=order, decimals=decimals, notes=notes,
+        agg,
+        title=spec.title if title is None else title,
+        group_col="group",
+        metrics=metrics,
+        methods=methods,
+        groups=order,
+        decimals=decimals,
+        notes=notes,
     )
     table.group_label = "dataset/clip" if per_clip else "dataset"
     return table
 
 
-def unavailable_notes(rows: Any, spec: Layout, metrics: list[str] | None, methods: list[str] | None,
-                      datasets: list[str] | None) -> list[str]:
-    """"n/a" notes for the unavailable metrics this table would show."""
+def unavailable_notes(
+    rows: Any, spec: Layout, metrics: list[str] | None, methods: list[str] | None, datasets: list[str] | None
+) -> list[str]:
+    """ "n/a" notes for the unavailable metrics this table would show."""
     if rows is None or len(rows) == 0:
         return []
     notes = []

@@ -18,9 +18,7 @@ from mgld_bench.errors import BenchError
 from mgld_bench.report.figures import pyplot, safe_name, save_figure, write_png
 
 
-def temporal_profile(
-    frames: Iterable[np.ndarray], row: int | None = None, col: int | None = None
-) -> np.ndarray:
+def temporal_profile(frames: Iterable[np.ndarray], row: int | None = None, col: int | None = None) -> np.ndarray:
     """Stack the chosen line of every frame over time.
 
     ``frames``: (H, W) or (H, W, C) arrays of one size.  Exactly one of ``row``/``col`` may be
@@ -115,10 +113,8 @@ def profile_figure(
     ax.set_yticks([])
     for ax, (label, prof) in zip(axes[0][1:], profiles, strict=True):
         t = prof.shape[0] if row is not None else prof.shape[1]
-        extent = ((lo - 0.5, hi - 0.5, t - 0.5, -0.5) if row is not None
-                  else (-0.5, t - 0.5, hi - 0.5, lo - 0.5))
-        ax.imshow(prof, interpolation="nearest", aspect="auto", extent=extent,
-                  cmap="gray" if prof.ndim == 2 else None)
+        extent = (lo - 0.5, hi - 0.5, t - 0.5, -0.5) if row is not None else (-0.5, t - 0.5, hi - 0.5, lo - 0.5)
+        ax.imshow(prof, interpolation="nearest", aspect="auto", extent=extent, cmap="gray" if prof.ndim == 2 else None)
         ax.set_title(label)
         if row is not None:
             ax.set_ylabel("frame (time ↓)")
@@ -153,8 +149,9 @@ def write_profiles(
         raise BenchError(f"{stem}: no frames to draw a temporal profile from")
     out_dir = Path(out_dir)
     is_row = col is None
-    profiles = [(label, crop_span(temporal_profile(frames, row=row, col=col), span, is_row))
-                for label, frames in sources]
+    profiles = [
+        (label, crop_span(temporal_profile(frames, row=row, col=col), span, is_row)) for label, frames in sources
+    ]
     thumbnail = np.asarray(sources[0][1][0])
     written = []
     if raw:

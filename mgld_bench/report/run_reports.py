@@ -44,8 +44,9 @@ def write_run_tables(folder: Path, store_path: Path) -> list[Path]:
         generic = layout_table(df, "generic", unavailable=na)
         for fmt in ("md", "tex", "csv"):
             written.append(write_text_atomic(folder / f"results.{fmt}", render(generic, fmt)))
-        written.append(write_text_atomic(folder / "per_clip.md",
-                                         render(layout_table(df, "generic", per_clip=True), "md")))
+        written.append(
+            write_text_atomic(folder / "per_clip.md", render(layout_table(df, "generic", per_clip=True), "md"))
+        )
     except BenchError as exc:
         _note(f"tables not written: {exc}")
         return written
@@ -55,8 +56,7 @@ def write_run_tables(folder: Path, store_path: Path) -> list[Path]:
             continue
         table = layout_table(df, name, unavailable=na)
         for fmt in ("md", "tex"):
-            written.append(write_text_atomic(folder / f"{name}.{fmt}",
-                                             render(table, fmt, LAYOUTS[name].orientation)))
+            written.append(write_text_atomic(folder / f"{name}.{fmt}", render(table, fmt, LAYOUTS[name].orientation)))
     return written
 
 
@@ -77,8 +77,9 @@ def write_run_figures(folder: Path, store_path: Path) -> list[Path]:
             dirs = query(store_path, "SELECT DISTINCT metric, higher_is_better FROM clip_scores")
             directions = {m: bool(h) for m, h in zip(dirs["metric"], dirs["higher_is_better"], strict=True)}
             with_frames = sorted(set(zip(frames["dataset"], frames["clip"], strict=True)))
-            written += write_clip_curves(frames, folder, RUN_FIGURE_FORMATS,
-                                         clips=with_frames[:MAX_CURVE_CLIPS], directions=directions)
+            written += write_clip_curves(
+                frames, folder, RUN_FIGURE_FORMATS, clips=with_frames[:MAX_CURVE_CLIPS], directions=directions
+            )
     except Exception as exc:  # a figure must never fail a finished run; say what went wrong
         _note(f"per-frame curves not written: {_describe(exc)}")
     from mgld_bench.report.figures import safe_name
@@ -93,8 +94,11 @@ def write_run_figures(folder: Path, store_path: Path) -> list[Path]:
         try:
             sources = clip_sources(store_path, dataset, clip)
             written += write_profiles(
-                sources, folder, f"profile_{safe_name(dataset)}_{safe_name(clip)}",
-                title=f"{dataset} / {clip}: temporal profile (middle row)", formats=RUN_FIGURE_FORMATS,
+                sources,
+                folder,
+                f"profile_{safe_name(dataset)}_{safe_name(clip)}",
+                title=f"{dataset} / {clip}: temporal profile (middle row)",
+                formats=RUN_FIGURE_FORMATS,
                 raw=False,
             )
         except Exception as exc:  # as above: the run's results are already safe

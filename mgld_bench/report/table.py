@@ -96,8 +96,11 @@ def rank_marks(values: dict[str, float], higher_is_better: bool, decimals: int) 
     distinct value.  Fewer than two present values: no marks; two values: only the best is
     marked (underlining the other would only say "worst").
     """
-    present = {k: round(v, decimals) if math.isfinite(v) else v
-               for k, v in values.items() if v is not None and not math.isnan(v)}
+    present = {
+        k: round(v, decimals) if math.isfinite(v) else v
+        for k, v in values.items()
+        if v is not None and not math.isnan(v)
+    }
     if len(present) < 2:
         return {}
     distinct = sorted(set(present.values()), reverse=higher_is_better)
@@ -154,11 +157,17 @@ def build_table(
             if len(directions) > 1:
                 raise BenchError(f"metric {metric!r} is stored as both higher- and lower-is-better")
             dec = (decimals or {}).get(metric, default_decimals(metric, psub["value"].tolist()))
-            columns.append(Column(
-                metric, protocol, directions.pop(), unit=str(psub["unit"].iloc[0] or ""),
-                kind=str(psub["kind"].iloc[0] or ""), decimals=int(dec),
-                show_protocol=protocols_per_metric.get(metric, 1) > 1,
-            ))
+            columns.append(
+                Column(
+                    metric,
+                    protocol,
+                    directions.pop(),
+                    unit=str(psub["unit"].iloc[0] or ""),
+                    kind=str(psub["kind"].iloc[0] or ""),
+                    decimals=int(dec),
+                    show_protocol=protocols_per_metric.get(metric, 1) > 1,
+                )
+            )
     values: dict[tuple[str, str, tuple[str, str]], float] = {}
     counts: dict[tuple[str, str, tuple[str, str]], tuple[int, int]] = {}
     for row in df.itertuples(index=False):
@@ -170,8 +179,7 @@ def build_table(
     used_methods = [m for m in methods if any(k[1] == m for k in values)]
     table = Table(title, used_groups, used_methods, columns, values, counts, table_notes)
     incomplete = sorted(
-        f"{g}/{m}/{c[0]}: {n}/{e} clips" for (g, m, c), (n, e) in counts.items()
-        if n < e and (g, m, c) in values
+        f"{g}/{m}/{c[0]}: {n}/{e} clips" for (g, m, c), (n, e) in counts.items() if n < e and (g, m, c) in values
     )
     if incomplete:
         table.notes.append("missing (not all clips scored): " + "; ".join(incomplete))
@@ -233,9 +241,7 @@ def _select(what: str, wanted: list[str] | None, available: list[str]) -> list[s
         return available
     unknown = [w for w in wanted if w not in available]
     if unknown:
-        raise BenchError(
-            f"unknown {what}(s) {', '.join(unknown)} in the results; available: {', '.join(available)}"
-        )
+        raise BenchError(f"unknown {what}(s) {', '.join(unknown)} in the results; available: {', '.join(available)}")
     return list(dict.fromkeys(wanted))
 
 
@@ -290,10 +296,22 @@ def render_markdown(table: Table, orientation: str = "methods-rows") -> str:
 
 
 LATEX_SPECIALS = {
-    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-    "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
-    "<": r"\textless{}", ">": r"\textgreater{}", "↑": r"$\uparrow$", "↓": r"$\downarrow$",
-    "×": r"$\times$", "—": "---",
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+    "↑": r"$\uparrow$",
+    "↓": r"$\downarrow$",
+    "×": r"$\times$",
+    "—": "---",
 }
 
 
@@ -346,7 +364,7 @@ def render_latex(
                 row = row + [""] * (ncols - len(row))
                 lines.append(" & ".join([latex_escape(row[0]), *row[1:]]) + r" \\")
     else:
-        (_, head, body), = blocks
+        ((_, head, body),) = blocks
         lines.append(r"\begin{tabular}{ll" + "c" * len(table.methods) + "}")
         lines.append(r"\toprule")
         lines.append(" & ".join(latex_escape(h) for h in head) + r" \\")
@@ -384,7 +402,7 @@ def render_csv(table: Table, orientation: str = "methods-rows") -> str:
                 if any((group, m, c.key) in table.values for c in cols):
                     writer.writerow([group, m, *(cell(group, m, c) for c in cols)])
     else:
-        (_, head, body), = blocks
+        ((_, head, body),) = blocks
         writer.writerow([h.lower() if i < 2 else h for i, h in enumerate(head)])
         writer.writerows(body)
     return buf.getvalue()

@@ -34,22 +34,30 @@ class Tolerance:
 DEFAULT_KEY = "*"
 
 DEFAULT_TOLERANCES: dict[str, Tolerance] = {
-    "psnr": Tolerance(0.01, 0.0, "deterministic given the same frames; 0.01 dB is the last digit "
-                      "papers print and absorbs float summation-order and resize-kernel differences "
-                      "between numpy/OpenCV builds"),
-    "ssim": Tolerance(1e-4, 0.0, "last printed digit (4 decimals); float32 Y conversion moves the "
-                      "4th decimal at most (BasicSR vs float64)"),
-    "lpips": Tolerance(1e-3, 0.0, "float32 network: CPU vs GPU and cuDNN algorithm choice move it "
-                       "in the 4th decimal"),
+    "psnr": Tolerance(
+        0.01,
+        0.0,
+        "deterministic given the same frames; 0.01 dB is the last digit "
+        "papers print and absorbs float summation-order and resize-kernel differences "
+        "between numpy/OpenCV builds",
+    ),
+    "ssim": Tolerance(
+        1e-4,
+        0.0,
+        "last printed digit (4 decimals); float32 Y conversion moves the 4th decimal at most (BasicSR vs float64)",
+    ),
+    "lpips": Tolerance(1e-3, 0.0, "float32 network: CPU vs GPU and cuDNN algorithm choice move it in the 4th decimal"),
     "dists": Tolerance(1e-3, 0.0, "float32 network, as LPIPS"),
     "niqe": Tolerance(0.01, 0.0, "float32 feature statistics; 3 printed decimals"),
     "brisque": Tolerance(0.05, 0.0, "float32 features and SVR; 2 printed decimals on a ~0-100 scale"),
-    "musiq": Tolerance(0.05, 0.0, "float32 transformer on a 0-100 scale, GPU kernels not bitwise "
-                       "deterministic; 2 printed decimals"),
+    "musiq": Tolerance(
+        0.05, 0.0, "float32 transformer on a 0-100 scale, GPU kernels not bitwise deterministic; 2 printed decimals"
+    ),
     "clipiqa": Tolerance(1e-3, 0.0, "float32 CLIP network on a 0-1 scale"),
     "dover": Tolerance(1e-3, 0.0, "float32 video network"),
-    "warping-error": Tolerance(0.01, 0.01, "depends on optical flow, whose output varies with the "
-                               "OpenCV build and thread count; 1 % relative"),
+    "warping-error": Tolerance(
+        0.01, 0.01, "depends on optical flow, whose output varies with the OpenCV build and thread count; 1 % relative"
+    ),
     DEFAULT_KEY: Tolerance(1e-6, 1e-4, "no known tolerance: must reproduce to float32 precision"),
 }
 
