@@ -20,6 +20,7 @@ COMMANDS = [
     "mgld_bench.cli.run_cmd",
     "mgld_bench.cli.score_cmd",
     "mgld_bench.cli.list_cmd",
+    "mgld_bench.cli.weights_cmd",
     "mgld_bench.cli.table_cmd",
     "mgld_bench.cli.plot_cmd",
     "mgld_bench.cli.compare_cmd",

@@ -1,0 +1,123 @@
+"""``mgld-bench weights list|fetch|import``: the weight files metrics and methods need."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("weights", help="list, download or import weight files")
+    wsub = p.add_subparsers(dest="weights_command", metavar="ACTION")
+    wsub.required = True
+    lp = wsub.add_parser("list", help="every known weight file, who needs it, and whether it is present")
+    lp.add_argument("--verify", action="store_true", help="also check sha256 of present files (slow when large)")
+    lp.add_argument("--missing", action="store_true", help="show only files that are not present")
+    lp.set_defaults(func=run_list)
+    fp = wsub.add_parser("fetch", help="download weight files (needs network); default: every missing file")
+    fp.add_argument("names", nargs="*", metavar="NAME", help="file names, or metric/method names (e.g. lpips)")
+    fp.add_argument("--no-progress", action="store_true", help="no progress bar")
+    fp.set_defaults(func=run_fetch)
+    ip = wsub.add_parser("import", help="copy weight files carried over from another machine into place")
+    ip.add_argument("folder", type=Path, metavar="DIR")
+    ip.set_defaults(func=run_import)
+
+
+def _declared():
+    import mgld_bench.flow.raft  # noqa: F401 - declarations live with their users
+    from mgld_bench.weights import known_weights
+
+    return known_weights()
+
+
+def _human(n: int | None) -> str:
+    if n is None:
+        return "?"
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    return str(n)
+
+
+def run_list(args: argparse.Namespace) -> int:
+    from tabulate import tabulate
+
+    from mgld_bench.weights import weights_dir
+    from mgld_bench.weights_fetch import verify
+
+    rows = []
+    for wf in _declared().values():
+        path = wf.path()
+        if path.is_file():
+            status = "present"
+            if args.verify:
+                problem = verify(wf, path)
+                status = "ok" if problem is None else f"BAD: {problem}"
+            elif wf.size is not None and path.stat().st_size != wf.size:
+                status = "BAD: wrong size"
+        else:
+            status = "missing"
+        if args.missing and status != "missing":
+            continue
+        size = _human(path.stat().st_size if path.is_file() else wf.size)
+        rows.append([wf.name, ", ".join(wf.used_by), status, size, str(path.parent), wf.url or ""])
+    print(f"weights folder: {weights_dir()}")
+    print(tabulate(rows, headers=["file", "needed by", "status", "size", "folder", "url"], tablefmt="github"))
+    return 0
+
+
+def _select(names: list[str]):
+    from mgld_bench.errors import UnknownNameError
+
+    decl = _declared()
+    if not names:
+        return [wf for wf in decl.values() if not wf.path().is_file()]
+    out = []
+    for name in names:
+        if name in decl:
+            out.append(decl[name])
+            continue
+        users = [wf for wf in decl.values() if name in wf.used_by or f"flow:{name}" in wf.used_by]
+        if not users:
+            raise UnknownNameError(
+                f"weights fetch: {name!r} is neither a weight file nor a metric/method that needs one; "
+                "see `mgld-bench weights list`"
+            )
+        out.extend(users)
+    return list({wf.name: wf for wf in out}.values())
+
+
+def run_fetch(args: argparse.Namespace) -> int:
+    from mgld_bench.errors import BenchError
+    from mgld_bench.weights_fetch import fetch
+
+    todo = _select(args.names)
+    if not todo:
+        print("every known weight file is present")
+        return 0
+    failed = []
+    for wf in todo:
+        try:
+            path = fetch(wf, progress=not args.no_progress)
+            print(f"{wf.name}: ok ({path})")
+        except BenchError as exc:
+            failed.append(str(exc))
+            print(f"{wf.name}: FAILED: {exc}")
+    if failed:
+        raise BenchError(f"{len(failed)} of {len(todo)} weight files could not be fetched (see above)")
+    return 0
+
+
+def run_import(args: argparse.Namespace) -> int:
+    from mgld_bench.weights import weights_dir
+    from mgld_bench.weights_fetch import import_folder
+
+    report = import_folder(args.folder)
+    if not report:
+        print(f"no known weight file found under {args.folder} (see `mgld-bench weights list` for the names)")
+        return 1
+    for name, what in report:
+        print(f"{name}: {what}")
+    print(f"weights folder: {weights_dir()}")
+    return 1 if any(w.startswith("skipped") for _, w in report) else 0

@@ -1,0 +1,178 @@
+"""Getting weight files onto a machine: download (resumable, checked) and import from a folder.
+
+* :func:`fetch` downloads one declared file with ``urllib``: it resumes a ``.part`` file with an
+  HTTP Range request, shows a progress bar, checks the size and sha256 (or the sha256 prefix
+  torch hub encodes in names such as ``alexnet-owt-7be5be79.pth``), and renames into place only
+  when the check passes.
+* :func:`import_folder` copies files carried over from another machine into the weights folder,
+  recognising them by name or, for files with a known sha256, by content.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import sys
+import tempfile
+import urllib.error
+import urllib.request
+from collections.abc import Iterable
+from pathlib import Path
+
+from mgld_bench.errors import BenchError
+from mgld_bench.weights import WeightFile, known_weights
+
+_HASH_IN_NAME = re.compile(r"-([0-9a-f]{8,64})\.[A-Za-z0-9]+$")
+CHUNK = 1 << 20
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(CHUNK), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def expected_hash(wf: WeightFile) -> str | None:
+    """The full sha256 if declared, else the prefix torch hub puts in the file name, else None."""
+    if wf.sha256:
+        return wf.sha256.lower()
+    m = _HASH_IN_NAME.search(wf.name)
+    return m.group(1) if m else None
+
+
+def verify(wf: WeightFile, path: Path) -> str | None:
+    """None when ``path`` matches what is known about ``wf``; else the reason it does not."""
+    if wf.size is not None and path.stat().st_size != wf.size:
+        return f"{path} has {path.stat().st_size} bytes, expected {wf.size}"
+    want = expected_hash(wf)
+    if want:
+        got = file_sha256(path)
+        if not got.startswith(want):
+            return f"{path} has sha256 {got[:16]}..., expected {want[:16]}..."
+    return None
+
+
+def resolve_url(url: str) -> str:
+    """Apply ``$HF_ENDPOINT`` (a Hugging Face mirror, as pyiqa's README suggests) to hub URLs."""
+    endpoint = os.environ.get("HF_ENDPOINT")
+    if endpoint and url.startswith("https://huggingface.co/"):
+        return endpoint.rstrip("/") + url[len("https://huggingface.co") :]
+    return url
+
+
+def fetch(wf: WeightFile, root: Path | None = None, progress: bool = True, timeout: float = 30.0) -> Path:
+    """Download ``wf`` into the weights folder (or ``root``); return its path.
+
+    A present file that passes :func:`verify` is kept.  An interrupted download resumes from
+    ``<name>.part``.  Raises :class:`BenchError` naming the file and URL on any failure.
+    """
+    target = wf.path(root)
+    if target.is_file() and verify(wf, target) is None:
+        return target
+    if not wf.url:
+        raise BenchError(f"weight file {wf.name} has no download URL; copy it to {target} by hand")
+    url = resolve_url(wf.url)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    part = target.with_name(target.name + ".part")
+    have = part.stat().st_size if part.is_file() else 0
+    req = urllib.request.Request(url, headers={"User-Agent": "mgld-bench"})
+    if have:
+        req.add_header("Range", f"bytes={have}-")
+    try:
+        resp = urllib.request.urlopen(req, timeout=timeout)
+    except urllib.error.HTTPError as exc:
+        if exc.code == 416 and have:  # the .part is already complete
+            resp = None
+        else:
+            raise BenchError(f"cannot download {wf.name} from {url}: HTTP {exc.code} {exc.reason}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise BenchError(
+            f"cannot download {wf.name} from {url}: {reason}. Without network access, fetch it on a connected "
+            f"machine and copy it over with `mgld-bench weights import DIR`"
+        ) from None
+    if resp is not None:
+        with resp:
+            status = getattr(resp, "status", 200)
+            mode = "ab" if status == 206 and have else "wb"
+            if mode == "wb":
+                have = 0
+            length = resp.headers.get("Content-Length")
+            total = have + int(length) if length is not None else None
+            _stream(resp, part, mode, have, total, wf.name, progress)
+    problem = verify(wf, part)
+    if problem is not None:
+        part.unlink(missing_ok=True)
+        raise BenchError(f"download of {wf.name} from {url} is corrupt ({problem}); it was deleted, run fetch again")
+    os.replace(part, target)
+    return target
+
+
+def _stream(resp, part: Path, mode: str, have: int, total: int | None, name: str, progress: bool) -> None:
+    from tqdm import tqdm
+
+    with open(part, mode) as out, tqdm(
+        total=total, initial=have, unit="B", unit_scale=True, unit_divisor=1024, desc=name,
+        disable=not progress, file=sys.stderr, leave=False,
+    ) as bar:
+        while True:
+            block = resp.read(CHUNK)
+            if not block:
+                break
+            out.write(block)
+            bar.update(len(block))
+
+
+def _copy_atomic(src: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def import_folder(folder: Path, root: Path | None = None, files: Iterable[WeightFile] | None = None
+                  ) -> list[tuple[str, str]]:
+    """Copy known weight files found under ``folder`` into place; return (file, what happened).
+
+    A file is recognised by its name, or by size and sha256 when the declaration has both
+    (so ``lpips/weights/v0.1/alex.pth`` from the lpips wheel becomes
+    ``LPIPS_v0.1_alex-df73285e.pth``).  Files that fail verification are reported, not copied.
+    """
+    folder = Path(folder).expanduser()
+    if not folder.is_dir():
+        raise BenchError(f"weights import: {folder} is not a folder")
+    decl = {wf.name: wf for wf in (files if files is not None else known_weights().values())}
+    by_size: dict[int, list[WeightFile]] = {}
+    for wf in decl.values():
+        if wf.size is not None and wf.sha256:
+            by_size.setdefault(wf.size, []).append(wf)
+    report: list[tuple[str, str]] = []
+    for src in sorted(p for p in folder.rglob("*") if p.is_file()):
+        wf = decl.get(src.name)
+        if wf is None:
+            candidates = by_size.get(src.stat().st_size, [])
+            if candidates:
+                digest = file_sha256(src)
+                wf = next((c for c in candidates if c.sha256 == digest), None)
+        if wf is None:
+            continue
+        problem = verify(wf, src)
+        if problem is not None:
+            report.append((wf.name, f"skipped: {problem}"))
+            continue
+        target = wf.path(root)
+        if target.resolve() == src.resolve():
+            report.append((wf.name, "already in place"))
+            continue
+        _copy_atomic(src, target)
+        report.append((wf.name, f"imported from {src}"))
+    return report
