@@ -17,7 +17,14 @@ METHODS: dict[str, str] = {
 METRICS: dict[str, str] = {
     "psnr": "mgld_bench.metrics.fidelity:PSNR",
     "ssim": "mgld_bench.metrics.fidelity:SSIM",
+    "lpips": "mgld_bench.metrics.learned:LPIPS",
+    "lpips-vgg": "mgld_bench.metrics.learned:LPIPSVGG",
+    "dists": "mgld_bench.metrics.learned:DISTS",
+    "niqe": "mgld_bench.metrics.learned:NIQE",
+    "brisque": "mgld_bench.metrics.learned:BRISQUE",
+    "musiq": "mgld_bench.metrics.learned:MUSIQ",
     "warping_error": "mgld_bench.metrics.temporal:WarpingError",
     "warping_error-evalcrafter": "mgld_bench.metrics.temporal:WarpingErrorEvalCrafter",
     "tof": "mgld_bench.metrics.temporal:TOF",
+    "tlp": "mgld_bench.metrics.temporal:TLP",
 }

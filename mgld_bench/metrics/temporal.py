@@ -218,3 +218,38 @@ class _PairAccumulator(Accumulator):
     def result(self) -> MetricResult:
         values = dict(sorted(self.values.items()))
         return MetricResult(mean_value(list(values.values())), values)
+
+
+class TLP(Metric):
+    """TecoGAN's tLP: |LPIPS(gt_{t-1}, gt_t) - LPIPS(sr_{t-1}, sr_t)| × 100 (AlexNet v0.1), lower is better."""
+
+    name = "tlp"
+    summary = "tLP x100 (TecoGAN): LPIPS-AlexNet change SR vs GT between frames, on the centre crop"
+    kind: ClassVar[str] = "temporal"
+    higher_is_better: ClassVar[bool] = False
+    needs_gt: ClassVar[bool] = True
+    unit: ClassVar[str] = "x100"
+    defaults: ClassVar[dict[str, Any]] = {"backend": "pyiqa", "tecogan_crop": True, "scale": 100.0}
+
+    def _lpips(self) -> Any:
+        from mgld_bench.metrics.learned import LPIPS
+
+        return LPIPS(backend=self.options["backend"])
+
+    def backend(self) -> str:
+        return self._lpips().backend()
+
+    def weight_files(self) -> list[WeightFile]:
+        return self._lpips().weight_files()
+
+    def start(self, ctx: ScoreContext) -> Accumulator:
+        from mgld_bench.metrics.backends.base import load_model
+
+        model = load_model(self._lpips().spec(), self.options["backend"], ctx.device)
+        scale = float(self.options["scale"])
+
+        def pair(_ctx: ScoreContext, prev: tuple, cur: tuple) -> float:
+            lp_sr, lp_gt = model.score([prev[0], prev[1]], [cur[0], cur[1]])
+            return abs(lp_gt - lp_sr) * scale
+
+        return _PairAccumulator(ctx, pair, bool(self.options["tecogan_crop"]), digests=False)

@@ -1,0 +1,28 @@
+"""The ``lpips`` package (BSD-2-Clause) as a permissive backend for LPIPS (AlexNet / VGG, v0.1)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+
+from mgld_bench.errors import BenchError
+from mgld_bench.metrics.backends.base import IQAModel, ModelSpec, register_backend
+
+_NETS = {"lpips": "alex", "lpips-vgg": "vgg"}
+
+
+@register_backend("lpips")
+def load_lpips(spec: ModelSpec, device: str) -> IQAModel:
+    if spec.pyiqa_name not in _NETS:
+        raise BenchError(f"{spec.metric}: the lpips backend only computes lpips and lpips-vgg; use backend=pyiqa")
+    import lpips
+
+    head = str(spec.model_file.path()) if spec.model_file else None
+    with contextlib.redirect_stdout(io.StringIO()):
+        net = lpips.LPIPS(net=_NETS[spec.pyiqa_name], version="0.1", model_path=head, verbose=False)
+    net = net.eval().to(device)
+
+    def call(x, y):  # inputs in [0, 1]: normalize=True maps them to [-1, 1]
+        return net(x, y, normalize=True)
+
+    return IQAModel(spec, device, call)

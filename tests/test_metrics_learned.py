@@ -1,0 +1,144 @@
+"""Learned metrics against pyiqa / lpips called directly with the same self-written weight files.
+
+No real weights exist here: the tests write randomly initialised backbones and heads under the
+real file names into a temporary weights folder, so the suite's whole loading path is exercised.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.io
+import torch
+
+from mgld_bench.errors import WeightsMissingError
+from mgld_bench.metrics.backends.base import clear_models
+from mgld_bench.metrics.functional.color import rgb_to_y
+from mgld_bench.metrics.learned import DISTS, LPIPS, NIQE
+from mgld_bench.weights import ALEXNET, DISTS_HEAD, LPIPS_ALEX_HEAD, NIQE_PARAMS, VGG16
+
+
+@pytest.fixture()
+def wdir(tmp_path, monkeypatch):
+    root = tmp_path / "weights"
+    monkeypatch.setenv("MGLD_BENCH_WEIGHTS", str(root))
+    old_hub = torch.hub.get_dir()
+    clear_models()
+    yield root
+    clear_models()
+    torch.hub.set_dir(old_hub)
+
+
+def _save(obj, path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(obj, path)
+
+
+def _frames(n: int, size: int, seed: int) -> list[np.ndarray]:
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        noise = rng.random((size, size, 3)).astype(np.float32)
+        smooth = cv2.GaussianBlur(noise, (0, 0), 2.0) * 0.6 + noise * 0.4
+        out.append(np.clip(smooth * 255, 0, 255).astype(np.uint8))
+    return out
+
+
+def _tensor(frames: list[np.ndarray]) -> torch.Tensor:
+    return torch.from_numpy(np.stack(frames)).permute(0, 3, 1, 2).float() / 255.0
+
+
+def _score(metric, srs, gts=None) -> list[float]:
+    return metric.score_batch(srs, gts)  # device: "cpu" until start(ctx) sets the run's device
+
+
+def _write_lpips_alex(root) -> None:
+    import torchvision
+
+    torch.manual_seed(0)
+    _save(torchvision.models.alexnet(weights=None).state_dict(), ALEXNET.path(root))
+    head = {f"lin{k}.model.1.weight": torch.rand(1, c, 1, 1) for k, c in enumerate([64, 192, 384, 256, 256])}
+    _save(head, LPIPS_ALEX_HEAD.path(root))
+
+
+def test_lpips_equals_pyiqa_and_lpips_package(wdir) -> None:
+    import lpips
+    import pyiqa
+
+    _write_lpips_alex(wdir)
+    dist, ref = _frames(3, 64, 1), _frames(3, 64, 2)
+    ours = _score(LPIPS(), dist, ref)
+    ours_lpips_pkg = _score(LPIPS(backend="lpips"), dist, ref)
+    torch.hub.set_dir(str(wdir / "hub"))
+    direct = pyiqa.create_metric("lpips", device="cpu", pretrained_model_path=str(LPIPS_ALEX_HEAD.path(wdir)))
+    want = direct(_tensor(dist), _tensor(ref)).reshape(-1).tolist()
+    np.testing.assert_allclose(ours, want, rtol=1e-5, atol=1e-7)
+    pkg = lpips.LPIPS(net="alex", version="0.1", model_path=str(LPIPS_ALEX_HEAD.path(wdir)), verbose=False)
+    want_pkg = pkg(_tensor(dist), _tensor(ref), normalize=True).reshape(-1).tolist()
+    np.testing.assert_allclose(ours_lpips_pkg, want_pkg, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(ours, ours_lpips_pkg, rtol=1e-4)  # both libraries load the same files
+    assert min(ours) > 0
+    assert _score(LPIPS(), dist, dist) == pytest.approx([0.0] * 3, abs=1e-7)
+
+
+def test_dists_equals_pyiqa(wdir) -> None:
+    import pyiqa
+    import torchvision
+
+    torch.manual_seed(1)
+    meta = torchvision.models.vgg16(weights=None).state_dict()
+    _save(meta, VGG16.path(wdir))
+    del meta
+    _save({"alpha": torch.rand(1, 1475, 1, 1), "beta": torch.rand(1, 1475, 1, 1)}, DISTS_HEAD.path(wdir))
+    dist, ref = _frames(2, 48, 3), _frames(2, 48, 4)
+    ours = _score(DISTS(), dist, ref)
+    torch.hub.set_dir(str(wdir / "hub"))
+    direct = pyiqa.create_metric("dists", device="cpu", pretrained_model_path=str(DISTS_HEAD.path(wdir)))
+    want = direct(_tensor(dist), _tensor(ref)).reshape(-1).tolist()
+    np.testing.assert_allclose(ours, want, rtol=1e-5, atol=1e-7)
+    assert _score(DISTS(), dist, dist) == pytest.approx([0.0] * 2, abs=1e-5)
+
+
+def _write_niqe(root) -> None:
+    rng = np.random.default_rng(5)
+    a = rng.normal(size=(36, 36))
+    NIQE_PARAMS.path(root).parent.mkdir(parents=True, exist_ok=True)
+    scipy.io.savemat(NIQE_PARAMS.path(root), {"mu_prisparam": rng.normal(size=(1, 36)),
+                                              "cov_prisparam": a @ a.T / 36 + np.eye(36)})
+
+
+def test_niqe_equals_pyiqa_with_the_same_mat_and_luma(wdir) -> None:
+    import pyiqa
+
+    _write_niqe(wdir)
+    frames = _frames(2, 128, 6)
+    path = str(NIQE_PARAMS.path(wdir))
+    ours_y = _score(NIQE(color_space="y"), frames)
+    ours_gray = _score(NIQE(color_space="gray"), frames)
+    assert _score(NIQE(color_space="rgb"), frames) == ours_gray
+    direct_y = pyiqa.create_metric("niqe", device="cpu", pretrained_model_path=path, color_space="ycbcr")
+    direct_gray = pyiqa.create_metric("niqe", device="cpu", pretrained_model_path=path)
+    x = _tensor(frames)
+    np.testing.assert_allclose(ours_y, direct_y(x).reshape(-1).tolist(), rtol=1e-6)
+    np.testing.assert_allclose(ours_gray, direct_gray(x).reshape(-1).tolist(), rtol=1e-6)
+    assert all(abs(a - b) > 1e-6 for a, b in zip(ours_y, ours_gray, strict=True))
+    # "y" is BT.601 limited-range luma: a grey image carrying that luma scores the same under rgb2gray
+    grey = [np.repeat(rgb_to_y(f)[..., None], 3, axis=2) / 255.0 for f in frames]
+    via_grey = direct_gray(torch.from_numpy(np.stack(grey)).permute(0, 3, 1, 2).float()).reshape(-1).tolist()
+    np.testing.assert_allclose(ours_y, via_grey, rtol=1e-4)
+    # crop_border from the protocol removes pixels before scoring
+    cropped = _score(NIQE(color_space="y", crop_border=8), frames)
+    np.testing.assert_allclose(cropped, direct_y(x[:, :, 8:-8, 8:-8]).reshape(-1).tolist(), rtol=1e-6)
+
+
+def test_missing_weights_reported_without_network(wdir) -> None:
+    metric = LPIPS()
+    ok, reason = metric.availability()
+    assert not ok
+    for part in ("alexnet-owt-7be5be79.pth", "https://download.pytorch.org/models/alexnet-owt-7be5be79.pth",
+                 "mgld-bench weights fetch alexnet-owt-7be5be79.pth"):
+        assert part in reason
+    with pytest.raises(WeightsMissingError, match=r"LPIPS_v0\.1_alex"):
+        _score(metric, _frames(1, 32, 0), _frames(1, 32, 1))
