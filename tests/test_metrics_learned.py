@@ -142,3 +142,30 @@ def test_missing_weights_reported_without_network(wdir) -> None:
         assert part in reason
     with pytest.raises(WeightsMissingError, match=r"LPIPS_v0\.1_alex"):
         _score(metric, _frames(1, 32, 0), _frames(1, 32, 1))
+
+
+def test_tlp_equals_pyiqa_lpips_differences(wdir) -> None:
+    import pyiqa
+
+    from mgld_bench.frames import ArrayFrames, Clip
+    from mgld_bench.metrics.base import ScoreContext
+    from mgld_bench.metrics.functional.warping import tecogan_crop
+    from mgld_bench.metrics.temporal import TLP
+
+    _write_lpips_alex(wdir)
+    gt, sr = _frames(3, 72, 7), _frames(3, 72, 8)
+    clip = Clip("toy", "c", ArrayFrames([f[::4, ::4] for f in gt]), ArrayFrames(gt))
+    acc = TLP().start(ScoreContext(clip=clip))
+    for i in range(3):
+        acc.update(i, sr[i], gt[i])
+    res = acc.result()
+    torch.hub.set_dir(str(wdir / "hub"))
+    lp = pyiqa.create_metric("lpips", device="cpu", pretrained_model_path=str(LPIPS_ALEX_HEAD.path(wdir)))
+
+    def d(a, b) -> float:
+        return float(lp(_tensor([tecogan_crop(a)]), _tensor([tecogan_crop(b)])))
+
+    want = [100 * abs(d(gt[t], gt[t + 1]) - d(sr[t], sr[t + 1])) for t in range(2)]
+    assert sorted(res.frames) == [0, 1]
+    np.testing.assert_allclose([res.frames[0], res.frames[1]], want, rtol=1e-4, atol=1e-6)
+    assert res.value == pytest.approx(np.mean(want), rel=1e-4)
