@@ -84,3 +84,37 @@ DEFAULT = register_protocol(
         ),
     )
 )
+
+
+VIDEOLQ = register_protocol(
+    Protocol(
+        name="videolq",
+        description=(
+            "RealBasicVSR/VideoLQ practice: no-reference metrics on frames 0, 50 and 99 of each clip, "
+            "BT.601 Y, no crop; warping error after Lai et al. with RAFT-large flow on the output itself "
+            "(VideoLQ has no GT)."
+        ),
+        color_space="y",
+        crop_border=0,
+        frames="0,50,99",
+        warp_definition="lai",
+        flow_backend="raft-large",
+        flow_source="sr",
+    )
+)
+
+STAR_EVALCRAFTER = register_protocol(
+    Protocol(
+        name="evalcrafter",
+        description=(
+            "STAR/DOVE practice for E*warp: EvalCrafter definition (output halved, channel sum, x1e3) with "
+            "RAFT-large flow on the output; fidelity on BT.601 Y, no crop, every frame."
+        ),
+        color_space="y",
+        crop_border=0,
+        frames="all",
+        warp_definition="evalcrafter",
+        flow_backend="raft-large",
+        flow_source="sr",
+    )
+)
