@@ -41,25 +41,27 @@ def masked_warp_error(
     in Lai's code.  ``reduction="sum"`` (EvalCrafter): Σ_{x,c} M (Ŵ - V)² / Σ_x M, the channel
     sum (C times the mean for the same flow).
     """
+    import cv2
+
     if reduction not in REDUCTIONS:
         raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
     v_t = to_unit_float(frame_t)
     v_t1 = to_unit_float(frame_t1)
     if v_t.shape != v_t1.shape or v_t.shape[:2] != mask.shape:
         raise ValueError(f"frames {v_t.shape}/{v_t1.shape} and mask {mask.shape} disagree in size")
-    warped = backward_warp(v_t1, fwd)
-    diff = warped - v_t
-    sq = diff * diff
-    per_pixel = sq.sum(axis=-1, dtype=np.float64) if sq.ndim == 3 else sq.astype(np.float64)
     channels = v_t.shape[2] if v_t.ndim == 3 else 1
-    m = mask.astype(bool)
-    valid = int(m.sum())
-    total = float(per_pixel[m].sum())
-    if reduction == "mean":
-        denom = channels * valid if valid else channels * m.size
-    else:
-        denom = valid if valid else m.size
-    return total / denom
+    if channels > 4:
+        raise ValueError(f"at most 4 channels are supported, got {channels}")
+    m = np.ascontiguousarray(mask, dtype=bool)
+    if not m.any():  # Lai: the numerator is 0 and the denominator C*H*W
+        return 0.0
+    diff = backward_warp(v_t1, fwd)
+    diff -= v_t
+    np.multiply(diff, diff, out=diff)
+    # per-channel means over the kept pixels, accumulated in double precision by OpenCV
+    means = cv2.mean(diff, mask=m.view(np.uint8))[:channels]
+    total = float(sum(means))
+    return total / channels if reduction == "mean" else total
 
 
 def warp_error_pair(
