@@ -125,3 +125,16 @@ def test_flow_warp_moves_a_known_shift(dx: float, dy: float) -> None:
         ys = slice(max(0, -sy), 20 - max(0, sy))
         xs = slice(max(0, -sx), 24 - max(0, sx))
         np.testing.assert_allclose(out[ys, xs], img[ys.start + sy : ys.stop + sy, xs.start + sx : xs.stop + sx])
+
+
+def test_flow_warp_in_half_precision_keeps_subpixel_accuracy() -> None:
+    """A 4-px period pattern 600 px wide, shifted by 0.3 px: fp16 input, fp16-exact coordinates would be off by 0.25 px."""
+    xs = np.arange(600)
+    row = np.sin(2 * np.pi * xs / 4).astype(np.float16)
+    img = torch.from_numpy(np.stack([row, row]))[None, None]  # (1, 1, 2, 600) float16
+    flow = torch.zeros(1, 2, 600, 2)
+    flow[..., 0] = 0.3
+    out = flow_warp(img, flow)[0, 0, 0].float().numpy()
+    r = row.astype(np.float64)
+    ref = np.interp(xs[:-1] + 0.3, xs, r)
+    assert out.dtype == np.float32 and np.abs(out[:-1] - ref).max() < 2e-3

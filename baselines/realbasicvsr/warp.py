@@ -25,14 +25,22 @@ def flow_warp(
             f"flow_warp: feature size {tuple(x.shape[-2:])} differs from flow size {tuple(flow.shape[1:3])}"
         )
     _, _, h, w = x.shape
+    # The grid is built in float32 (at least): in float16 a coordinate near 300 is only 0.25 px
+    # precise, which would visibly misalign features under fp16 inference.
+    dtype = torch.promote_types(x.dtype, torch.float32)
     ys, xs = torch.meshgrid(
-        torch.arange(h, device=x.device, dtype=x.dtype),
-        torch.arange(w, device=x.device, dtype=x.dtype),
+        torch.arange(h, device=x.device, dtype=dtype),
+        torch.arange(w, device=x.device, dtype=dtype),
         indexing="ij",
     )
-    grid = torch.stack((xs, ys), dim=2)[None] + flow.to(x.dtype)  # (n, h, w, 2), (x, y)
+    grid = torch.stack((xs, ys), dim=2)[None] + flow.to(dtype)  # (n, h, w, 2), (x, y)
     gx = 2.0 * grid[..., 0] / max(w - 1, 1) - 1.0
     gy = 2.0 * grid[..., 1] / max(h - 1, 1) - 1.0
-    return F.grid_sample(
-        x, torch.stack((gx, gy), dim=3), mode=interpolation, padding_mode=padding_mode, align_corners=align_corners
+    out = F.grid_sample(
+        x.to(dtype),
+        torch.stack((gx, gy), dim=3),
+        mode=interpolation,
+        padding_mode=padding_mode,
+        align_corners=align_corners,
     )
+    return out.to(x.dtype)
