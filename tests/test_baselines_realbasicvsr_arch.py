@@ -128,7 +128,7 @@ def test_flow_warp_moves_a_known_shift(dx: float, dy: float) -> None:
 
 
 def test_flow_warp_in_half_precision_keeps_subpixel_accuracy() -> None:
-    """A 4-px period pattern 600 px wide, shifted by 0.3 px: fp16 input, fp16-exact coordinates would be off by 0.25 px."""
+    """A 4-px period pattern 600 px wide shifted by 0.3 px; fp16 coordinates would be off by up to 0.25 px."""
     xs = np.arange(600)
     row = np.sin(2 * np.pi * xs / 4).astype(np.float16)
     img = torch.from_numpy(np.stack([row, row]))[None, None]  # (1, 1, 2, 600) float16
