@@ -111,11 +111,19 @@ class SpandrelImageModel(Method):
     def _forward(self, desc: Any, frames: np.ndarray, device: str) -> np.ndarray:
         import torch
 
-        from baselines.tensors import frames_to_tensor, tensor_to_frames
+        from baselines.tensors import frames_to_tensor, is_out_of_memory, out_of_memory_error, tensor_to_frames
 
         dtype = torch.float16 if self.options["fp16"] else torch.float32
-        with torch.inference_mode():
-            return tensor_to_frames(desc(frames_to_tensor(frames, device, dtype)))
+        try:
+            with torch.inference_mode():
+                return tensor_to_frames(desc(frames_to_tensor(frames, device, dtype)))
+        except (RuntimeError, MemoryError) as exc:
+            if not is_out_of_memory(exc):
+                raise
+            size = f"{frames.shape[2]}x{frames.shape[1]}"
+            raise out_of_memory_error(
+                self.name, f"a {size} frame", device, f"set {self.name}.tile (e.g. 256) or {self.name}.fp16=true"
+            ) from None
 
 
 class SpandrelModel(SpandrelImageModel):

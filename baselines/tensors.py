@@ -29,3 +29,16 @@ def check_device(device: str, fp16: bool, who: str) -> None:
 
     if fp16 and not device.startswith("cuda"):
         raise BenchError(f"{who}: fp16 needs a CUDA device (this run uses {device}); set {who}.fp16=false")
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    """True for CUDA out-of-memory errors and failed CPU allocations."""
+    text = str(exc)
+    return type(exc).__name__ == "OutOfMemoryError" or "out of memory" in text or "can't allocate memory" in text
+
+
+def out_of_memory_error(who: str, what: str, device: str, hint: str) -> Exception:
+    """The BenchError raised instead of an out-of-memory traceback."""
+    from mgld_bench.errors import BenchError
+
+    return BenchError(f"{who}: out of memory on {device} while running {what}; {hint}")

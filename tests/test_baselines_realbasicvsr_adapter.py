@@ -152,3 +152,22 @@ def test_registered_through_the_entry_point() -> None:
     entry = METHODS.get("realbasicvsr")
     assert entry.origin.startswith("entry point")
     assert entry.load() is RealBasicVSR
+
+
+def test_out_of_memory_and_mixed_sizes_give_clear_errors(
+    rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_weights()
+    method = SmallRealBasicVSR()
+    net = method.model("cpu")
+
+    def boom(_x: torch.Tensor) -> Any:
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        yield  # pragma: no cover
+
+    monkeypatch.setattr(net, "iter_forward", boom)
+    with pytest.raises(BenchError, match=r"out of memory on cpu .*max_seq_len"):
+        list(method.run(make_clip(rng, n=2), RunContext()))
+    frames = [rng.integers(0, 256, (64, 64, 3), dtype=np.uint8), rng.integers(0, 256, (64, 72, 3), dtype=np.uint8)]
+    with pytest.raises(FrameError, match="differ in size"):
+        list(SmallRealBasicVSR().run(Clip("toy", "mixed", ArrayFrames(frames)), RunContext()))

@@ -129,8 +129,11 @@ class RealBasicVSR(Method):
         n = len(clip.lr)
         chunk = int(self.options["max_seq_len"]) or n
         for start in range(0, n, chunk):
-            lr = np.stack([clip.lr[i] for i in range(start, min(start + chunk, n))])
-            yield from self.upscale(net, lr, ctx.device, clip.label)
+            frames = [clip.lr[i] for i in range(start, min(start + chunk, n))]
+            sizes = {f.shape for f in frames}
+            if len(sizes) > 1:
+                raise FrameError(f"realbasicvsr: the LR frames of clip {clip.label} differ in size ({sorted(sizes)})")
+            yield from self.upscale(net, np.stack(frames), ctx.device, clip.label)
 
     def upscale(self, net: Any, lr: np.ndarray, device: str, label: str = "clip") -> Iterator[np.ndarray]:
         """SR frames for one chunk ``lr`` (t, h, w, 3) uint8, applying the 64-px rule and tiling."""
@@ -162,7 +165,7 @@ class RealBasicVSR(Method):
 
         import torch
 
-        from baselines.tensors import frames_to_tensor, tensor_to_frames
+        from baselines.tensors import frames_to_tensor, is_out_of_memory, out_of_memory_error, tensor_to_frames
 
         fp16 = bool(self.options["fp16"]) and device.startswith("cuda")
 
@@ -178,7 +181,18 @@ class RealBasicVSR(Method):
             steps = net.iter_forward(frames_to_tensor(lr, device)[None])
         while True:
             with step_context():
-                out = next(steps, None)
+                try:
+                    out = next(steps, None)
+                except (RuntimeError, MemoryError) as exc:
+                    if not is_out_of_memory(exc):
+                        raise
+                    raise out_of_memory_error(
+                        self.name,
+                        f"{lr.shape[0]} frames of {lr.shape[2]}x{lr.shape[1]}",
+                        device,
+                        "set realbasicvsr.max_seq_len (e.g. 30), realbasicvsr.tile (e.g. 256) "
+                        "or realbasicvsr.fp16=true",
+                    ) from None
                 frame = None if out is None else tensor_to_frames(out)[0]
             if frame is None:
                 return
