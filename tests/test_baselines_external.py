@@ -87,11 +87,21 @@ def test_wrong_outputs_are_rejected(
         list(External(command=command(script, mode)).run(make_clip(rng), ctx))
 
 
-def test_failure_quotes_the_log(script: Path, tmp_path: Path, rng: np.random.Generator) -> None:
+@pytest.fixture(autouse=True)
+def _private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tempfile
+
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+
+
+def test_failure_quotes_the_log_and_keeps_a_copy(script: Path, tmp_path: Path, rng: np.random.Generator) -> None:
     ctx = RunContext(workdir=tmp_path / "work", log_dir=tmp_path / "logs")
-    with pytest.raises(CommandError, match=r"(?s)clip toy/c0: the command exited with status 3.*something broke"):
+    with pytest.raises(CommandError, match=r"(?s)clip toy/c0: the command exited with status 3.*something broke") as e:
         list(External(command=command(script, "fail")).run(make_clip(rng), ctx))
     assert "something broke" in (tmp_path / "logs" / "command.log").read_text()
+    (kept,) = (tmp_path / "tmp" / "mgld-bench-logs").iterdir()
+    assert str(kept) in str(e.value) and "something broke" in kept.read_text()
 
 
 def test_timeout_kills_the_command(script: Path, tmp_path: Path, rng: np.random.Generator) -> None:

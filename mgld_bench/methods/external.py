@@ -81,6 +81,23 @@ def log_tail(path: Path, lines: int = LOG_TAIL) -> str:
     return "\n".join(text[-lines:])
 
 
+def keep_failed_log(log_path: Path, what: str) -> Path:
+    """Copy a failed command's log to ``$TMPDIR/mgld-bench-logs/`` (the runner deletes the log
+    folder of a failed job, so the message must point somewhere that survives)."""
+    import re
+    import shutil
+
+    folder = Path(tempfile.gettempdir()) / "mgld-bench-logs"
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", what)[:80]
+    target = folder / f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+    try:
+        shutil.copyfile(log_path, target)
+    except OSError:
+        return log_path
+    return target
+
+
 def run_command(
     command: Sequence[str] | str,
     *,
@@ -121,9 +138,10 @@ def run_command(
         except subprocess.TimeoutExpired:
             _kill_group(proc)
             log.write(f"\n# killed after {timeout:g} s (timeout)\n".encode())
+            log.flush()
             raise CommandError(
                 f"{what}: the command timed out after {timeout:g} s and was killed; raise the timeout "
-                f"(external.timeout) or check the log {log_path}:\n{log_tail(log_path)}"
+                f"(external.timeout) or check the log {keep_failed_log(log_path, what)}:\n{log_tail(log_path)}"
             ) from None
         except BaseException:
             _kill_group(proc)
@@ -131,7 +149,8 @@ def run_command(
         seconds = time.monotonic() - start
         log.write(f"\n# exit status {code} after {seconds:.1f} s\n".encode())
     if code != 0:
-        raise CommandError(f"{what}: the command exited with status {code}; log {log_path}:\n{log_tail(log_path)}")
+        kept = keep_failed_log(log_path, what)
+        raise CommandError(f"{what}: the command exited with status {code}; log {kept}:\n{log_tail(log_path)}")
     return CommandResult(code, seconds, log_path)
 
 
