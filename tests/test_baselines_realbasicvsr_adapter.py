@@ -171,3 +171,16 @@ def test_out_of_memory_and_mixed_sizes_give_clear_errors(
     frames = [rng.integers(0, 256, (64, 64, 3), dtype=np.uint8), rng.integers(0, 256, (64, 72, 3), dtype=np.uint8)]
     with pytest.raises(FrameError, match="differ in size"):
         list(SmallRealBasicVSR().run(Clip("toy", "mixed", ArrayFrames(frames)), RunContext()))
+
+
+def test_chunk_overlap_adds_context_frames_and_drops_their_outputs(rng: np.random.Generator) -> None:
+    ema = write_weights()
+    clip = make_clip(rng, n=3)
+    out = list(SmallRealBasicVSR(max_seq_len=2, chunk_overlap=1).run(clip, RunContext()))
+    frames = list(clip.lr)
+    ref = reference_sr(ema, frames[0:3])[0:2] + reference_sr(ema, frames[1:3])[1:2]
+    assert len(out) == 3
+    for a, b in zip(out, ref, strict=True):
+        assert np.abs(a.astype(int) - b).max() <= 1
+    with pytest.raises(BenchError, match="chunk_overlap"):
+        RealBasicVSR(chunk_overlap=-1)

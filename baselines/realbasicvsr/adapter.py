@@ -34,6 +34,7 @@ class RealBasicVSR(Method):
         "branch": "auto",
         "dynamic_refine_thres": 255.0,
         "max_seq_len": 0,
+        "chunk_overlap": 0,
         "fp16": False,
         "tile": 0,
         "tile_overlap": 32,
@@ -51,6 +52,8 @@ class RealBasicVSR(Method):
             raise BenchError(f"realbasicvsr.branch: {o['branch']!r} is not auto, ema or generator")
         if int(o["max_seq_len"]) < 0:
             raise BenchError("realbasicvsr.max_seq_len must be 0 (whole clip) or a positive frame count")
+        if int(o["chunk_overlap"]) < 0:
+            raise BenchError("realbasicvsr.chunk_overlap must be 0 or a positive frame count")
         if o["tile"] and int(o["tile"]) < MIN_SIDE:
             raise BenchError(f"realbasicvsr.tile must be 0 (off) or at least {MIN_SIDE} LR pixels")
         if o["tile"] and not 0 <= int(o["tile_overlap"]) < int(o["tile"]):
@@ -128,12 +131,17 @@ class RealBasicVSR(Method):
             (ctx.log_dir / "realbasicvsr.log").write_text(self.load_message + "\n")
         n = len(clip.lr)
         chunk = int(self.options["max_seq_len"]) or n
+        overlap = int(self.options["chunk_overlap"]) if chunk < n else 0
         for start in range(0, n, chunk):
-            frames = [clip.lr[i] for i in range(start, min(start + chunk, n))]
+            stop = min(start + chunk, n)
+            first, last = max(0, start - overlap), min(n, stop + overlap)  # context frames, outputs dropped
+            frames = [clip.lr[i] for i in range(first, last)]
             sizes = {f.shape for f in frames}
             if len(sizes) > 1:
                 raise FrameError(f"realbasicvsr: the LR frames of clip {clip.label} differ in size ({sorted(sizes)})")
-            yield from self.upscale(net, np.stack(frames), ctx.device, clip.label)
+            for index, frame in enumerate(self.upscale(net, np.stack(frames), ctx.device, clip.label), first):
+                if start <= index < stop:
+                    yield frame
 
     def upscale(self, net: Any, lr: np.ndarray, device: str, label: str = "clip") -> Iterator[np.ndarray]:
         """SR frames for one chunk ``lr`` (t, h, w, 3) uint8, applying the 64-px rule and tiling."""
