@@ -6,5 +6,6 @@
 * :mod:`.checkpoint` -- reading the official checkpoint (EMA branch choice, strict load, clear errors);
 * :mod:`.adapter` -- the ``realbasicvsr`` method (chunking, tiling, fp16, the 64-px rule).
 
-Only :mod:`.adapter` and :mod:`.weights` may be imported without torch.
+Only :mod:`.adapter` is imported without torch (``mgld-bench list`` loads it); weights are declared
+in :mod:`baselines.weight_files`.
 """
