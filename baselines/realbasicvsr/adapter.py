@@ -142,6 +142,8 @@ class RealBasicVSR(Method):
             for index, frame in enumerate(self.upscale(net, np.stack(frames), ctx.device, clip.label), first):
                 if start <= index < stop:
                     yield frame
+                if index >= stop - 1:  # the trailing context frames need no upsampling
+                    break
 
     def upscale(self, net: Any, lr: np.ndarray, device: str, label: str = "clip") -> Iterator[np.ndarray]:
         """SR frames for one chunk ``lr`` (t, h, w, 3) uint8, applying the 64-px rule and tiling."""
