@@ -85,3 +85,33 @@ def test_unknown_backend_and_missing_raft_weights(tmp_path, monkeypatch) -> None
         estimate_flow(img, img, "flownet2")
     with pytest.raises(WeightsMissingError, match=r"raft_small_C_T_V2-01064c6d\.pth"):
         estimate_flow(img, img, "raft-small")
+
+
+def test_raft_small_matches_torchvision_with_the_same_file(tmp_path, monkeypatch) -> None:
+    import torch
+    from torchvision.models.optical_flow import raft_small
+
+    from mgld_bench.flow import raft as raft_mod
+    from mgld_bench.weights import RAFT_SMALL
+
+    monkeypatch.setenv("MGLD_BENCH_WEIGHTS", str(tmp_path))
+    monkeypatch.setattr(raft_mod, "_MODELS", {})
+    torch.manual_seed(0)
+    net = raft_small(weights=None)
+    RAFT_SMALL.path().parent.mkdir(parents=True)
+    torch.save(net.state_dict(), RAFT_SMALL.path())
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 256, (128, 140, 3), dtype=np.uint8)  # width not a multiple of 8: padded
+    b = np.roll(a, 2, axis=1)
+    ours = estimate_flow(a, b, "raft-small")
+    assert ours.shape == (128, 140, 2) and ours.dtype == np.float32
+
+    def t(x):
+        return torch.from_numpy(x).permute(2, 0, 1)[None].float() / 255 * 2 - 1
+
+    pad = (2, 2, 0, 0)  # 140 -> 144, split evenly as the backend does
+    with torch.no_grad():
+        want = net.eval()(torch.nn.functional.pad(t(a), pad, mode="replicate"),
+                          torch.nn.functional.pad(t(b), pad, mode="replicate"), num_flow_updates=12)[-1]
+    want = want[0, :, :, 2:-2].permute(1, 2, 0).numpy()
+    np.testing.assert_allclose(ours, want, atol=1e-4)

@@ -169,3 +169,24 @@ def test_tlp_equals_pyiqa_lpips_differences(wdir) -> None:
     assert sorted(res.frames) == [0, 1]
     np.testing.assert_allclose([res.frames[0], res.frames[1]], want, rtol=1e-4, atol=1e-6)
     assert res.value == pytest.approx(np.mean(want), rel=1e-4)
+
+
+def test_brisque_and_musiq_equal_pyiqa(wdir) -> None:
+    import pyiqa
+    from pyiqa.archs.musiq_arch import MUSIQ as MusiqArch
+
+    from mgld_bench.metrics.learned import BRISQUE, MUSIQ
+    from mgld_bench.weights import BRISQUE_SVM, MUSIQ_KONIQ
+
+    g = torch.Generator().manual_seed(3)
+    _save((torch.randn(50, 1, generator=g, dtype=torch.float64),
+           torch.rand(50, 36, generator=g, dtype=torch.float64)), BRISQUE_SVM.path(wdir))
+    torch.manual_seed(4)
+    _save(MusiqArch(pretrained=False).state_dict(), MUSIQ_KONIQ.path(wdir))
+    frames = _frames(2, 64, 9)
+    x = _tensor(frames)
+    for cls, wf in ((BRISQUE, BRISQUE_SVM), (MUSIQ, MUSIQ_KONIQ)):
+        ours = _score(cls(), frames)
+        direct = pyiqa.create_metric(cls.name, device="cpu", pretrained_model_path=str(wf.path(wdir)))
+        np.testing.assert_allclose(ours, direct(x).reshape(-1).tolist(), rtol=1e-5, atol=1e-6)
+        assert len(set(ours)) == 2  # two different frames, two different values
