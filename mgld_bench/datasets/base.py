@@ -33,9 +33,7 @@ class Dataset(Configurable):
         """The clip called ``name``; raise listing the valid clips when unknown."""
         names = self.clip_names()
         if name not in names:
-            raise UnknownNameError(
-                f"dataset {self.name!r} has no clip {name!r}; its clips are: {', '.join(names)}"
-            )
+            raise UnknownNameError(f"dataset {self.name!r} has no clip {name!r}; its clips are: {', '.join(names)}")
         clip = self.load_clip(name)
         clip.validate()
         return clip

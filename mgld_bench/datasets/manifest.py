@@ -84,7 +84,9 @@ class Manifest:
                 return c
         if self.discover:
             return ClipInfo(name, self.raw.get("frames"), _size(self.raw.get("size"), self.name))
-        raise UnknownNameError(f"dataset {self.name!r} has no clip {name!r}; its clips are: {', '.join(self.clip_names())}")
+        raise UnknownNameError(
+            f"dataset {self.name!r} has no clip {name!r}; its clips are: {', '.join(self.clip_names())}"
+        )
 
 
 def _size(value: Any, where: str) -> tuple[int, int] | None:
@@ -109,7 +111,9 @@ def parse_manifest(data: dict[str, Any], source: str) -> Manifest:
         discover = data["clips"] == "discover"
         for c in [] if discover else data["clips"]:
             if isinstance(c, dict):
-                clips.append(ClipInfo(str(c["name"]), c.get("frames"), _size(c.get("size"), f"{source} clip {c['name']}")))
+                clips.append(
+                    ClipInfo(str(c["name"]), c.get("frames"), _size(c.get("size"), f"{source} clip {c['name']}"))
+                )
             else:
                 clips.append(ClipInfo(str(c)))
         default_frames = data.get("frames")
@@ -120,20 +124,33 @@ def parse_manifest(data: dict[str, Any], source: str) -> Manifest:
         ]
         archives = tuple(
             Archive(
-                file=str(a["file"]), urls=tuple(a.get("urls") or ()), size=a.get("size"), sha256=a.get("sha256"),
-                extract_to=str(a.get("extract_to", ".")), members=tuple(a.get("members") or ()),
+                file=str(a["file"]),
+                urls=tuple(a.get("urls") or ()),
+                size=a.get("size"),
+                sha256=a.get("sha256"),
+                extract_to=str(a.get("extract_to", ".")),
+                members=tuple(a.get("members") or ()),
                 note=str(a.get("note", "")),
             )
             for a in data.get("archives") or ()
         )
         return Manifest(
-            name=str(data["name"]), version=int(data["version"]), title=str(data.get("title", "")),
-            has_gt=bool(data.get("has_gt", True)), scale=int(data.get("scale", 4)), clips=tuple(clips),
+            name=str(data["name"]),
+            version=int(data["version"]),
+            title=str(data.get("title", "")),
+            has_gt=bool(data.get("has_gt", True)),
+            scale=int(data.get("scale", 4)),
+            clips=tuple(clips),
             gt=_frameset(data["gt"], f"{source} gt") if data.get("gt") else None,
             lr={k: _frameset(v, f"{source} lr.{k}") for k, v in (data.get("lr") or {}).items()},
-            archives=archives, licence=str(data.get("licence", "")), homepage=str(data.get("homepage", "")),
-            manual_download=str(data.get("manual_download", "")), notes=str(data.get("notes", "")),
-            discover=discover, clip_count=data.get("clip_count") if discover else len(clips), raw=data,
+            archives=archives,
+            licence=str(data.get("licence", "")),
+            homepage=str(data.get("homepage", "")),
+            manual_download=str(data.get("manual_download", "")),
+            notes=str(data.get("notes", "")),
+            discover=discover,
+            clip_count=data.get("clip_count") if discover else len(clips),
+            raw=data,
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise BenchError(f"manifest {source} is malformed: {type(exc).__name__}: {exc}") from None

@@ -87,15 +87,18 @@ class ManifestDataset(Dataset):
         lr_scale = self.scale if self.options["lr"] == PREPARED else self.manifest.lr[self.options["lr"]].scale
         lr_size = (gt_size[0] // lr_scale, gt_size[1] // lr_scale) if gt_size else None
         lr = open_clip_folder(
-            self.lr_dir() / name, f"{self.name} clip {name} (LR, {self.options['lr']})",
-            len(gt) if gt is not None else info.frames, lr_size,
+            self.lr_dir() / name,
+            f"{self.name} clip {name} (LR, {self.options['lr']})",
+            len(gt) if gt is not None else info.frames,
+            lr_size,
         )
         return Clip(dataset=self.name, name=name, lr=lr, gt=gt, fps=None, scale=self.scale)
 
     def describe(self) -> dict[str, Any]:
         out = super().describe()
-        out.update({"manifest": self.manifest_name, "manifest_version": self.manifest.version, "lr": self.options["lr"]})
+        out.update(
+            {"manifest": self.manifest_name, "manifest_version": self.manifest.version, "lr": self.options["lr"]}
+        )
         if self.options["lr"] == PREPARED:
             out.update({"degradation": self.options["degradation"], "seed": self.options["seed"]})
         return out
-

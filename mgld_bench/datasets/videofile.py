@@ -27,7 +27,9 @@ def _open(path: Path, label: str) -> Any:
     try:
         container = av.open(str(path))
     except Exception as exc:  # PyAV raises several error types for unreadable files
-        raise FrameError(f"{label}: cannot open video {path}: {exc}. Expected a video file PyAV/FFmpeg can read") from None
+        raise FrameError(
+            f"{label}: cannot open video {path}: {exc}. Expected a video file PyAV/FFmpeg can read"
+        ) from None
     if not container.streams.video:
         container.close()
         raise FrameError(f"{label}: {path} holds no video stream")

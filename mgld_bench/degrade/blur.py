@@ -75,8 +75,13 @@ class RandomBlur(Operation):
         walks: dict[str, RandomWalk] = params["walks"]  # type: ignore[assignment]
         for frame in frames:
             kernel = make_kernel(
-                str(params["kind"]), int(params["size"]), walks["sigma_x"].value, walks["sigma_y"].value,
-                walks["angle"].value, walks["beta_gaussian"].value, walks["beta_plateau"].value,
+                str(params["kind"]),
+                int(params["size"]),
+                walks["sigma_x"].value,
+                walks["sigma_y"].value,
+                walks["angle"].value,
+                walks["beta_gaussian"].value,
+                walks["beta_plateau"].value,
                 walks["omega"].value,
             )
             yield filter_frame(frame, kernel)

@@ -19,7 +19,9 @@ def jpeg_roundtrip(frame: np.ndarray, quality: int) -> np.ndarray:
     """Encode a float RGB frame as JPEG at ``quality`` with OpenCV and decode it back to float32."""
     import cv2
 
-    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(to_uint8(frame), cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    ok, buf = cv2.imencode(
+        ".jpg", cv2.cvtColor(to_uint8(frame), cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, int(quality)]
+    )
     if not ok:  # pragma: no cover - OpenCV always encodes a valid uint8 image
         raise RuntimeError("JPEG encoding failed")
     out = cv2.cvtColor(cv2.imdecode(buf, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)

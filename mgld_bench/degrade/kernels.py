@@ -69,8 +69,14 @@ def sinc_kernel(size: int, omega: float) -> np.ndarray:
 
 
 def make_kernel(
-    kind: str, size: int, sigma_x: float, sigma_y: float, angle: float, beta_gaussian: float,
-    beta_plateau: float, omega: float,
+    kind: str,
+    size: int,
+    sigma_x: float,
+    sigma_y: float,
+    angle: float,
+    beta_gaussian: float,
+    beta_plateau: float,
+    omega: float,
 ) -> np.ndarray:
     """The kernel of type ``kind`` (one of :data:`KERNEL_TYPES`) with the given parameters."""
     if kind == "iso":

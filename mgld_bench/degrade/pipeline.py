@@ -139,9 +139,7 @@ class RealBasicVSRDegradation(Degradation):
     def ops(self, gt_size: tuple[int, int], words: list[int]) -> list[Operation]:
         """Every operation in the order this clip applies them (the final block's order is drawn)."""
         order = _op_rng(words, 1000).permutation(2)
-        final: list[list[Operation]] = [
-            [self._video()], [_final_resize(gt_size), _final_sinc((np.pi / 3, np.pi))]
-        ]
+        final: list[list[Operation]] = [[self._video()], [_final_resize(gt_size), _final_sinc((np.pi / 3, np.pi))]]
         return [*_stage1(self._video()), *_stage2(), *final[order[0]], *final[order[1]]]
 
     def degrade_clip(
@@ -158,8 +156,11 @@ class MGLDDegradation(Degradation):
 
     def ops(self, gt_size: tuple[int, int], words: list[int]) -> list[Operation]:
         return [
-            *_stage1(self._video()), *_stage2(), self._video(),
-            _final_resize(gt_size), _final_sinc((1.0472, 3.1416)),
+            *_stage1(self._video()),
+            *_stage2(),
+            self._video(),
+            _final_resize(gt_size),
+            _final_sinc((1.0472, 3.1416)),
         ]
 
     def degrade_clip(
@@ -195,8 +196,13 @@ def get_degradation(name: str, video_codecs: tuple[str, ...] | None = None) -> D
 
 
 def degrade_clip(
-    frames: Iterable[np.ndarray], gt_size: tuple[int, int], dataset: str, clip: str, seed: int,
-    degradation: str = "realbasicvsr", video_codecs: tuple[str, ...] | None = None,
+    frames: Iterable[np.ndarray],
+    gt_size: tuple[int, int],
+    dataset: str,
+    clip: str,
+    seed: int,
+    degradation: str = "realbasicvsr",
+    video_codecs: tuple[str, ...] | None = None,
 ) -> Iterator[np.ndarray]:
     """Degrade a clip's uint8 GT frames (lazily) with the seeded, versioned ``degradation``."""
     deg = get_degradation(degradation, video_codecs)

@@ -1,21 +1,20 @@
 """``RandomVideoCompression``: encode the clip with a random codec and bitrate through PyAV, decode it back.
 
 As in RealBasicVSR the stream runs at 1 frame per second, so the bitrate is bits per frame; every
-frame's picture type is left to the encoder (``PictureType.NONE``).  Two deliberate, recorded
-differences from the reference: frames are rounded and clipped to uint8 (the reference truncates
-with ``astype(uint8)``, which wraps values outside [0, 1]) and odd sizes are padded to even by edge
-replication for 4:2:0 and cropped back after decoding.  Frames whose size differs from the
-first frame's (the resize walk changes sizes) are resized to it bilinearly, as the reference's
-PyAV encoder does implicitly, so every frame after a video compression has one size.  Encoders run single-threaded so the bytes
-do not depend on the machine's core count, and
-frames carry explicit timestamps (x264's rate control is not deterministic without them).
+frame's picture type is left to the encoder (``PictureType.NONE``).  Recorded differences from
+the reference: frames are rounded and clipped to uint8 (the reference truncates with
+``astype(uint8)``, which wraps values outside [0, 1]); odd sizes are padded to even by edge
+replication for 4:2:0 and cropped back after decoding; frames whose size differs from the first
+frame's (the resize walk changes sizes) are resized to it bilinearly, as the reference's PyAV
+encoder does implicitly; the packets go straight from encoder to decoder (no mp4 container,
+which holds no pixels); encoders run single-threaded with explicit timestamps.
 """
 
 from __future__ import annotations
 
-from fractions import Fraction
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
