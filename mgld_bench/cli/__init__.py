@@ -20,6 +20,7 @@ COMMANDS = [
     "mgld_bench.cli.run_cmd",
     "mgld_bench.cli.score_cmd",
     "mgld_bench.cli.list_cmd",
+    "mgld_bench.cli.data_cmd",
 ]
 
 

@@ -48,6 +48,8 @@ class Archive:
     extract_to: str = "."
     #: fnmatch patterns of the members to extract (all when empty).
     members: tuple[str, ...] = ()
+    #: The LR set this archive provides (``bicubic``, ``bi``, ...); empty for GT / everything.
+    lr: str = ""
     note: str = ""
 
 
@@ -130,6 +132,7 @@ def parse_manifest(data: dict[str, Any], source: str) -> Manifest:
                 sha256=a.get("sha256"),
                 extract_to=str(a.get("extract_to", ".")),
                 members=tuple(a.get("members") or ()),
+                lr=str(a.get("lr", "")),
                 note=str(a.get("note", "")),
             )
             for a in data.get("archives") or ()

@@ -94,6 +94,19 @@ class ManifestDataset(Dataset):
         )
         return Clip(dataset=self.name, name=name, lr=lr, gt=gt, fps=None, scale=self.scale)
 
+    def availability(self) -> tuple[bool, str]:
+        """Whether the GT and the chosen LR folders are on disk (cheap: no frame is read)."""
+        try:
+            if not self.root.is_dir():
+                return False, f"data root {self.root} does not exist"
+            if self.manifest.gt is not None:
+                self.gt_dir()
+            self.lr_dir()
+            self.clip_names()
+        except BenchError as exc:
+            return False, str(exc)
+        return True, ""
+
     def describe(self) -> dict[str, Any]:
         out = super().describe()
         out.update(
