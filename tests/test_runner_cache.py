@@ -132,3 +132,19 @@ def test_cache_location_comes_from_the_environment(tmp_path: Path, monkeypatch: 
     monkeypatch.setenv("MGLD_BENCH_CACHE", str(tmp_path / "envcache"))
     assert main(["run", "--out", str(tmp_path / "out"), "--no-progress", "--clips", "pan"]) == 0
     assert list((tmp_path / "envcache").glob("infer/*/*.json"))
+
+
+def test_a_fully_cached_run_does_not_import_torch(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    args = ["run", "--cache-dir", str(tmp_path / "c"), "--out", str(tmp_path / "o"), "--no-progress", "--clips", "pan"]
+    assert main(args) == 0
+    code = (
+        "import sys, io, contextlib\n"
+        "from mgld_bench.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    assert main({args!r}) == 0\n"
+        "assert 'torch' not in sys.modules, 'a warm run imported torch'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
