@@ -31,7 +31,7 @@ def poisson_noise(frame: np.ndarray, scale: float, gray: bool, rng: np.random.Ge
     if gray:
         src = cv2.cvtColor(np.clip(frame, 0, 1).astype(np.float32), cv2.COLOR_RGB2GRAY)[..., None]
     q = np.clip(np.round(src * 255.0), 0, 255) / 255.0
-    vals = 2 ** np.ceil(np.log2(max(len(np.unique(q)), 2)))
+    vals = 2 ** np.ceil(np.log2(len(np.unique(q))))
     noise = rng.poisson(q * vals) / vals - q
     return (frame + noise.astype(np.float32) * np.float32(scale)).astype(np.float32)
 
