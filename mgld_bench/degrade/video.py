@@ -6,12 +6,14 @@ the reference: frames are rounded and clipped to uint8 (the reference truncates 
 ``astype(uint8)``, which wraps values outside [0, 1]); odd sizes are padded to even by edge
 replication for 4:2:0 and cropped back after decoding; frames whose size differs from the first
 frame's (the resize walk changes sizes) are resized to it bilinearly, as the reference's PyAV
-encoder does implicitly; the packets go straight from encoder to decoder (no mp4 container,
-which holds no pixels); encoders run single-threaded with explicit timestamps.
+encoder does implicitly; encoders and decoders run single-threaded and frames carry explicit
+timestamps.  x264's output was nevertheless seen to vary between runs in the tested PyAV wheel
+(mpeg4's never did): the sha256 recorded for every prepared frame makes any such change visible.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -32,62 +34,55 @@ def _pad_even(img: np.ndarray) -> np.ndarray:
     return np.pad(img, ((0, h % 2), (0, w % 2), (0, 0)), mode="edge")
 
 
-DECODERS = {"libx264": "h264", "h264": "h264", "mpeg4": "mpeg4"}
-
-
-def _encoder(codec: str, height: int, width: int, bitrate: int) -> Any:
-    import av
-
-    cc = av.CodecContext.create(codec, "w")
-    cc.width, cc.height = width, height
-    cc.pix_fmt = "yuv420p"
-    cc.bit_rate = int(bitrate)
-    cc.time_base = Fraction(1, 1)
-    cc.framerate = Fraction(1, 1)
-    cc.thread_count = 1
-    if codec in ("libx264", "h264"):
-        cc.options = {"x264-params": "threads=1"}
-    return cc
+def _add_stream(container: Any, codec: str, height: int, width: int, bitrate: int) -> Any:
+    options = {"x264-params": "threads=1"} if codec in ("libx264", "h264") else {}
+    stream = container.add_stream(codec, rate=1, options=options)
+    stream.height, stream.width = height, width
+    stream.pix_fmt = "yuv420p"
+    stream.bit_rate = int(bitrate)
+    stream.codec_context.thread_count = 1
+    stream.codec_context.time_base = Fraction(1, 1)
+    return stream
 
 
 def compress_video(frames: Iterable[np.ndarray], codec: str, bitrate: int) -> Iterator[np.ndarray]:
-    """Encode float RGB frames with ``codec`` at ``bitrate`` bit/s (1 fps, 4:2:0), then decode them.
-
-    Only the compressed packets are kept between encoding and decoding, never the frames.
-    """
+    """Encode float RGB frames into an in-memory mp4 with ``codec`` at ``bitrate`` bit/s (1 fps, 4:2:0),
+    then decode them.  Only the compressed bytes are kept between encoding and decoding."""
     import av
     import cv2
     from av.video.frame import PictureType
 
-    packets: list[Any] = []
+    buf = io.BytesIO()
     size: tuple[int, int] | None = None
-    enc: Any = None
-    for index, frame in enumerate(frames):
-        img = to_uint8(frame)
-        if size is None:
-            size = img.shape[:2]
-            padded = _pad_even(img)
-            enc = _encoder(codec, padded.shape[0], padded.shape[1], bitrate)
-        elif img.shape[:2] != size:
-            # The per-frame scale walk changes frame sizes; like PyAV's encoder in the
-            # reference, bring every frame to the stream's (first frame's) size, bilinearly.
-            img = cv2.resize(img, (size[1], size[0]), interpolation=cv2.INTER_LINEAR)
-        vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(_pad_even(img)), format="rgb24")
-        vf = vf.reformat(format="yuv420p")
-        vf.pict_type = PictureType.NONE
-        vf.pts = index
-        vf.time_base = Fraction(1, 1)
-        packets.extend(enc.encode(vf))
-    if enc is None or size is None:
-        return
-    packets.extend(enc.encode(None))
-    dec = av.CodecContext.create(DECODERS[codec], "r")
-    dec.thread_count = 1
-    if enc.extradata:
-        dec.extradata = enc.extradata
+    with av.open(buf, "w", format="mp4") as container:
+        stream: Any = None
+        for index, frame in enumerate(frames):
+            img = to_uint8(frame)
+            if size is None:
+                size = img.shape[:2]
+                padded = _pad_even(img)
+                stream = _add_stream(container, codec, padded.shape[0], padded.shape[1], bitrate)
+            elif img.shape[:2] != size:
+                # The per-frame scale walk changes frame sizes; like PyAV's encoder in the
+                # reference, bring every frame to the stream's (first frame's) size, bilinearly.
+                img = cv2.resize(img, (size[1], size[0]), interpolation=cv2.INTER_LINEAR)
+            vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(_pad_even(img)), format="rgb24")
+            vf = vf.reformat(format="yuv420p")
+            vf.pict_type = PictureType.NONE
+            vf.pts = index
+            vf.time_base = Fraction(1, 1)
+            for packet in stream.encode(vf):
+                container.mux(packet)
+        if stream is None:
+            return
+        for packet in stream.encode():
+            container.mux(packet)
+    assert size is not None
     h, w = size
-    for packet in [*packets, None]:
-        for decoded in dec.decode(packet):
+    buf.seek(0)
+    with av.open(buf, "r", format="mp4") as container:
+        container.streams.video[0].codec_context.thread_count = 1
+        for decoded in container.decode(video=0):
             yield decoded.to_ndarray(format="rgb24")[:h, :w].astype(np.float32) / 255.0
 
 
