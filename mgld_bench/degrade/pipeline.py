@@ -68,9 +68,7 @@ class Degradation:
     """A named, versioned GT -> LR degradation of a whole clip.
 
     ``video_codecs`` overrides the codecs video compression draws from (default: the reference's
-    libx264 / h264 / mpeg4).  x264 output was seen to vary between runs of the same process in the
-    tested PyAV wheel, so byte-identical regeneration is only guaranteed for clips whose draws pick
-    mpeg4; ``verify`` detects any difference through the recorded sha256 of every frame.
+    libx264 / h264 / mpeg4, equally likely).
     """
 
     name: ClassVar[str] = ""

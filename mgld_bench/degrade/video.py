@@ -7,17 +7,18 @@ the reference: frames are rounded and clipped to uint8 (the reference truncates 
 replication for 4:2:0 and cropped back after decoding; frames whose size differs from the first
 frame's (the resize walk changes sizes) are resized to it bilinearly, as the reference's PyAV
 encoder does implicitly; encoders and decoders run single-threaded and frames carry explicit
-timestamps.  x264's output was nevertheless seen to vary between runs in the tested PyAV wheel
-(mpeg4's never did): the sha256 recorded for every prepared frame makes any such change visible.
+timestamps.  Each encode runs in a fresh process (:mod:`mgld_bench.degrade.encode_worker`): x264
+in the tested PyAV wheel gives identical bytes for the first encode of a process but not for later
+ones, so this is what makes the LR bytes reproducible.
 """
 
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from fractions import Fraction
-from typing import Any
 
 import numpy as np
 
@@ -34,53 +35,48 @@ def _pad_even(img: np.ndarray) -> np.ndarray:
     return np.pad(img, ((0, h % 2), (0, w % 2), (0, 0)), mode="edge")
 
 
-def _add_stream(container: Any, codec: str, height: int, width: int, bitrate: int) -> Any:
-    options = {"x264-params": "threads=1"} if codec in ("libx264", "h264") else {}
-    stream = container.add_stream(codec, rate=1, options=options)
-    stream.height, stream.width = height, width
-    stream.pix_fmt = "yuv420p"
-    stream.bit_rate = int(bitrate)
-    stream.codec_context.thread_count = 1
-    stream.codec_context.time_base = Fraction(1, 1)
-    return stream
+def _encode_in_fresh_process(frames: Iterable[np.ndarray], codec: str, bitrate: int) -> tuple[bytes, tuple[int, int]]:
+    """Feed uint8 frames to :mod:`mgld_bench.degrade.encode_worker`; return (mp4 bytes, original size)."""
+    import cv2
+
+    proc: subprocess.Popen[bytes] | None = None
+    size: tuple[int, int] | None = None
+    try:
+        for frame in frames:
+            img = to_uint8(frame)
+            if size is None:
+                size = img.shape[:2]
+                ph, pw = _pad_even(img).shape[:2]
+                cmd = [sys.executable, "-m", "mgld_bench.degrade.encode_worker", codec, str(bitrate), str(ph), str(pw)]
+                proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            elif img.shape[:2] != size:
+                # The per-frame scale walk changes frame sizes; like PyAV's encoder in the
+                # reference, bring every frame to the stream's (first frame's) size, bilinearly.
+                img = cv2.resize(img, (size[1], size[0]), interpolation=cv2.INTER_LINEAR)
+            assert proc is not None and proc.stdin is not None
+            proc.stdin.write(np.ascontiguousarray(_pad_even(img)).tobytes())
+        if proc is None or size is None:
+            return b"", (0, 0)
+        out, err = proc.communicate()
+    except BaseException:
+        if proc is not None:
+            proc.kill()
+            proc.wait()
+        raise
+    if proc.returncode != 0:
+        raise RuntimeError(f"video encoder ({codec}) failed: {err.decode(errors='replace').strip()[-500:]}")
+    return out, size
 
 
 def compress_video(frames: Iterable[np.ndarray], codec: str, bitrate: int) -> Iterator[np.ndarray]:
     """Encode float RGB frames into an in-memory mp4 with ``codec`` at ``bitrate`` bit/s (1 fps, 4:2:0),
     then decode them.  Only the compressed bytes are kept between encoding and decoding."""
     import av
-    import cv2
-    from av.video.frame import PictureType
 
-    buf = io.BytesIO()
-    size: tuple[int, int] | None = None
-    with av.open(buf, "w", format="mp4") as container:
-        stream: Any = None
-        for index, frame in enumerate(frames):
-            img = to_uint8(frame)
-            if size is None:
-                size = img.shape[:2]
-                padded = _pad_even(img)
-                stream = _add_stream(container, codec, padded.shape[0], padded.shape[1], bitrate)
-            elif img.shape[:2] != size:
-                # The per-frame scale walk changes frame sizes; like PyAV's encoder in the
-                # reference, bring every frame to the stream's (first frame's) size, bilinearly.
-                img = cv2.resize(img, (size[1], size[0]), interpolation=cv2.INTER_LINEAR)
-            vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(_pad_even(img)), format="rgb24")
-            vf = vf.reformat(format="yuv420p")
-            vf.pict_type = PictureType.NONE
-            vf.pts = index
-            vf.time_base = Fraction(1, 1)
-            for packet in stream.encode(vf):
-                container.mux(packet)
-        if stream is None:
-            return
-        for packet in stream.encode():
-            container.mux(packet)
-    assert size is not None
-    h, w = size
-    buf.seek(0)
-    with av.open(buf, "r", format="mp4") as container:
+    data, (h, w) = _encode_in_fresh_process(frames, codec, bitrate)
+    if not data:
+        return
+    with av.open(io.BytesIO(data), "r", format="mp4") as container:
         container.streams.video[0].codec_context.thread_count = 1
         for decoded in container.decode(video=0):
             yield decoded.to_ndarray(format="rgb24")[:h, :w].astype(np.float32) / 255.0
