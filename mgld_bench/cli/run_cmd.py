@@ -67,7 +67,13 @@ def run(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     with ResultStore(out / "results.sqlite") as store:
-        run_id = store.start_run(sys.argv, provenance.collect(device, cache.root, {"seed": args.seed}))
+        datasets = {
+            ds.name: {"spec": spec, "options": ds.options, "root": args.data_root}
+            for spec, ds in zip(split_names(args.datasets), plan.datasets, strict=True)
+        }
+        methods = {m.label: m.identity() for m in plan.methods}
+        extra = {"seed": args.seed, "datasets": datasets, "methods": methods, "device_requested": device}
+        run_id = store.start_run(sys.argv, provenance.collect(device, cache.root, extra))
         summary = execute(
             plan,
             cache,
