@@ -67,6 +67,13 @@ def test_prepare_writes_seeded_set_and_loader_uses_it(reds_root: Path, capsys: p
     other = json.loads((_prepared(reds_root, 4) / "manifest.json").read_text())
     assert other["clips"]["000"]["frames"][0]["sha256"] != first["000"][0]
 
+    # GT edited after prepare: the stale LR set is refused, naming the fix
+    from mgld_bench.frames import write_image
+
+    write_image(reds_root / "REDS/train/train_sharp/011/00000000.png", np.zeros((64, 96, 3), np.uint8))
+    with pytest.raises(BenchError, match=r"GT frames of clip 011 changed .* --force"):
+        DATASETS.create("reds4", root=str(reds_root), seed=3).clip("011")
+
 
 def test_verify_catches_deleted_and_corrupted_frames(reds_root: Path, capsys: pytest.CaptureFixture) -> None:
     assert main(["data", "prepare", "reds4", "--root", str(reds_root), "--degradation", "bicubic"]) == 0

@@ -52,16 +52,19 @@ class ManifestDataset(Dataset):
         assert m.gt is not None
         return find_dir(self.root, m.gt.dirs, f"{self.name}: the GT frames ({m.title})")
 
+    def prepared_manifest(self) -> tuple[Path, dict[str, Any]]:
+        """The prepared LR folder chosen by ``degradation``/``seed`` and its manifest."""
+        from mgld_bench.datasets.prepared import prepared_dir, read_prepared_manifest
+
+        seed = int(self.options["seed"])
+        deg = str(self.options["degradation"])
+        folder = prepared_dir(self.root, self.manifest_name, deg, seed)
+        return folder, read_prepared_manifest(folder, self.manifest_name, self.root, seed, deg)
+
     def lr_dir(self) -> Path:
         lr = self.options["lr"]
         if lr == PREPARED:
-            from mgld_bench.datasets.prepared import prepared_dir, read_prepared_manifest
-
-            seed = int(self.options["seed"])
-            deg = str(self.options["degradation"])
-            folder = prepared_dir(self.root, self.manifest_name, deg, seed)
-            read_prepared_manifest(folder, self.manifest_name, self.root, seed, deg)
-            return folder
+            return self.prepared_manifest()[0]
         return find_dir(self.root, self.manifest.lr[lr].dirs, f"{self.name}: the {lr} LR frames")
 
     def _listing_dir(self) -> Path:
@@ -92,7 +95,22 @@ class ManifestDataset(Dataset):
             len(gt) if gt is not None else info.frames,
             lr_size,
         )
+        if self.options["lr"] == PREPARED and gt is not None:
+            self._check_prepared_source(name, gt.digest())
         return Clip(dataset=self.name, name=name, lr=lr, gt=gt, fps=None, scale=self.scale)
+
+    def _check_prepared_source(self, clip: str, gt_digest: str) -> None:
+        """Refuse a prepared clip made from other GT frames than those on disk now."""
+        folder, data = self.prepared_manifest()
+        record = data["clips"].get(clip)
+        if record is None:
+            raise BenchError(f"{self.name}: clip {clip} is not in the prepared set {folder}; run prepare with --force")
+        if record.get("gt_digest") != gt_digest:
+            raise BenchError(
+                f"{self.name}: the GT frames of clip {clip} changed after the LR set {folder} was prepared; "
+                f"run `mgld-bench data prepare {self.manifest_name} --root {self.root} --seed {self.options['seed']} "
+                f"--degradation {self.options['degradation']} --force`"
+            )
 
     def availability(self) -> tuple[bool, str]:
         """Whether the GT and the chosen LR folders are on disk (cheap: no frame is read)."""
