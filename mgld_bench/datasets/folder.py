@@ -33,7 +33,7 @@ class FolderDataset(Dataset):
         super().__init__(**options)
         if not self.options["path"]:
             raise BenchError("folder: give the frame folder, e.g. --datasets folder:/data/my_clips")
-        self.path = Path(self.options["path"]).expanduser()
+        self.path = Path(self.options["path"]).expanduser().resolve()
         self.gt_path = Path(self.options["gt"]).expanduser() if self.options["gt"] else None
         if int(self.options["scale"]) < 1:
             raise BenchError(f"folder: scale must be a positive integer, got {self.options['scale']}")

@@ -120,6 +120,9 @@ def verify_frame_set(
         total += len(files)
         if recorded or record:
             found.update(_check_sums(root, base, files, recorded, report, f"{frame_set} clip {clip}"))
+    expected_total = m.raw.get("total_frames")
+    if expected_total and total != expected_total:
+        report.info.append(f"{frame_set}: {total} frames in all; other users report {expected_total}")
     report.info.append(
         f"{frame_set}: {len(names)} clips, {total} frames in {base}"
         + (f"; checked against {sums_path}" if recorded else "")
