@@ -251,3 +251,22 @@ def test_clip_seed_depends_on_every_field() -> None:
                   ("reds4", "000", 1, "realbasicvsr", 1), ("reds4", "000", 0, "mgld", 1),
                   ("reds4", "000", 0, "realbasicvsr", 2)]:
         assert clip_seed(*other) != base
+
+
+def test_random_blur_smooths_and_skips_with_its_probability() -> None:
+    import cv2
+
+    from mgld_bench.degrade.blur import RandomBlur
+
+    img = np.random.default_rng(0).uniform(0, 1, (48, 48, 3)).astype(np.float32)
+    sharpness = float(np.abs(cv2.Laplacian(img, cv2.CV_32F)).mean())
+    skipped, ratios = 0, []
+    for seed in range(200):
+        out = next(RandomBlur(prob=0.8).stream([img], np.random.default_rng(seed)))
+        if out is img:
+            skipped += 1
+        else:
+            ratios.append(float(np.abs(cv2.Laplacian(out, cv2.CV_32F)).mean()) / sharpness)
+    assert 20 <= skipped <= 60  # binomial(200, 0.2): mean 40, sd 5.7
+    assert max(ratios) < 1.05  # sigma 0.2 or a sinc cut-off near pi is almost the identity, never sharper
+    assert np.median(ratios) < 0.6
