@@ -23,6 +23,7 @@ DATASETS: dict[str, str] = {
 
 METHODS: dict[str, str] = {
     "precomputed": "mgld_bench.methods.precomputed:Precomputed",
+    "external": "mgld_bench.methods.external:External",
 }
 
 METRICS: dict[str, str] = {
