@@ -189,6 +189,16 @@ def test_videolq_layout(tmp_path: Path) -> None:
     assert names[0] == "000" and names[-1] == "049" and len(names) == 50
     clip = ds.clip("049")
     assert clip.gt is None and len(clip.lr) == 2
+    from mgld_bench.datasets.verify import verify
+
+    assert verify(ds).ok
+    (tmp_path / "VideoLQ" / "050").mkdir()
+    import shutil
+
+    shutil.rmtree(tmp_path / "VideoLQ" / "007")
+    problems = verify(ds).problems
+    assert any("extra clip folder" in p and p.endswith("050 (not in the manifest)") for p in problems)
+    assert any("missing clip folder" in p and "VideoLQ/007" in p for p in problems)
 
 
 def test_udm10_official_lr(tmp_path: Path) -> None:

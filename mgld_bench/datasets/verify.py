@@ -113,6 +113,11 @@ def verify_frame_set(
         recorded = json.loads(sums_path.read_text(encoding="utf-8"))
     found: dict[str, str] = {}
     total = 0
+    if not m.discover and not m.raw.get("shared_dirs"):
+        extra = sorted(
+            p.name for p in base.iterdir() if p.is_dir() and not p.name.startswith(".") and p.name not in names
+        )
+        report.problems.extend(f"{frame_set}: extra clip folder {base / e} (not in the manifest)" for e in extra)
     for clip in names:
         info = m.clip(clip)
         size = (info.size[0] // scale, info.size[1] // scale) if info.size else None
@@ -159,6 +164,13 @@ def verify_prepared(folder: Path, report: VerifyReport) -> None:
             for p in clip_dir.iterdir():
                 if not p.name.startswith(".") and p.name not in listed:
                     report.problems.append(f"prepared set {folder.name}: extra file {p}")
+    from mgld_bench.datasets.prepare import library_versions
+
+    if data.get("libraries") != library_versions():
+        report.info.append(
+            f"prepared set {folder.name}: made with other library versions ({data.get('libraries')}); "
+            "regenerating it here may give other bytes"
+        )
     deg = data.get("degradation", {})
     report.info.append(
         f"prepared set {folder.name}: {len(data.get('clips', {}))} clips, {n} frames, degradation "
