@@ -84,6 +84,13 @@ def test_verify_catches_deleted_and_corrupted_frames(reds_root: Path, capsys: py
     data = bytearray((folder / "020" / "00000000.png").read_bytes())
     data[-20] ^= 0xFF
     (folder / "020" / "00000000.png").write_bytes(bytes(data))
+    # the same pixels re-encoded (another zlib level) are not a problem; the pixel digest decides
+    from PIL import Image
+
+    reencoded = folder / "000" / "00000001.png"
+    Image.open(reencoded).convert("RGB").save(reencoded, compress_level=9)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert _sha(reencoded) != manifest["clips"]["000"]["frames"][1]["sha256"]
     gt = reds_root / "REDS/train/train_sharp"
     (gt / "011" / "00000001.png").unlink()
     raw = bytearray((gt / "000" / "00000002.png").read_bytes())
@@ -98,6 +105,7 @@ def test_verify_catches_deleted_and_corrupted_frames(reds_root: Path, capsys: py
     assert "011/00000001.png is missing (it was recorded)" in out
     assert "000/00000002.png has changed" in out
     assert "extra non-frame entry" in out and "readme.txt" in out
+    assert "seed0/000/00000001.png" not in out  # re-encoded, same pixels
 
 
 def test_prepare_is_atomic_and_resumes(reds_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -44,6 +44,14 @@ def library_versions() -> dict[str, Any]:
     }
 
 
+def pixel_digest(frame: Any) -> str:
+    """sha256 of a uint8 RGB frame's shape and pixels: the identity of an LR frame independent of
+    how its PNG was compressed (PNG bytes can differ between zlib builds for identical pixels)."""
+    h = hashlib.sha256(f"{tuple(frame.shape)}".encode())
+    h.update(frame.tobytes())
+    return h.hexdigest()
+
+
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -93,7 +101,9 @@ def prepare_clip(
             data = encode_png(frame)
             name = f"{gt_id}.png"
             (tmp / name).write_bytes(data)
-            frames.append({"file": name, "sha256": hashlib.sha256(data).hexdigest()})
+            frames.append(
+                {"file": name, "sha256": hashlib.sha256(data).hexdigest(), "pixels_sha256": pixel_digest(frame)}
+            )
             lr_size = list(frame.shape[:2])
             if on_frame:
                 on_frame()
