@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     from mgld_bench import provenance
     from mgld_bench.options import parse_assignments
     from mgld_bench.report.console import markdown_tables
-    from mgld_bench.runner.local import execute, resolve_device
+    from mgld_bench.runner.local import execute
     from mgld_bench.runner.outputs import write_csv, write_text
     from mgld_bench.runner.plan import build_plan, split_names
     from mgld_bench.store.results import ResultStore
@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
         clips=split_names(args.clips) or None,
     )
     cache = open_cache(args)
-    device = resolve_device(args.device)
+    device = args.device
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
@@ -78,7 +78,12 @@ def run(args: argparse.Namespace) -> int:
             keep_going=args.keep_going,
             progress=not args.no_progress,
         )
-        store.finish_run(run_id)
+        finished: dict[str, object] = {"elapsed_s": round(time.perf_counter() - started, 3)}
+        if summary.inferred or summary.scored:
+            from mgld_bench.runner.device import resolve_device
+
+            finished.update(provenance.device_info(resolve_device(device)))
+        store.finish_run(run_id, finished)
         rows = store.clip_rows()
         unavailable = store.unavailable_rows()
     table = markdown_tables(rows, unavailable)

@@ -52,7 +52,6 @@ def run(args: argparse.Namespace) -> int:
     from mgld_bench.protocol import get_protocol
     from mgld_bench.report.console import format_value
     from mgld_bench.runner.jobs import run_scores
-    from mgld_bench.runner.local import resolve_device
     from mgld_bench.runner.plan import build_metric, split_names
     from mgld_bench.store.cache import Cache
 
@@ -78,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
 
             raise BenchError(f"metric {m.name} is unavailable: {reason}")
     clip = Clip(dataset="score", name=args.sr.name, lr=sr, gt=gt, scale=1)
-    device = resolve_device(args.device)
+    device = args.device
 
     with tempfile.TemporaryDirectory(prefix="mgld-bench-score-") as tmp:
         cache = Cache(tmp) if args.no_cache else Cache(args.cache_dir)

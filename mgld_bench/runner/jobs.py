@@ -13,7 +13,7 @@ import hashlib
 import shutil
 import tempfile
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from mgld_bench.frames import Clip, FrameSequence, check_frame, encode_png
 from mgld_bench.methods.base import Method, RunContext
 from mgld_bench.metrics.base import Metric, MetricResult, ScoreContext
 from mgld_bench.protocol import Protocol
+from mgld_bench.runner.device import resolve_device
 from mgld_bench.store.cache import Cache
 from mgld_bench.store.filehash import file_sha256
 from mgld_bench.store.keys import make_key
@@ -112,7 +113,7 @@ def run_infer(method: Method, clip: Clip, cache: Cache, ctx: RunContext) -> Infe
     staging.mkdir(parents=True)
     log_dir = cache.log_dir(key)
     workdir = Path(tempfile.mkdtemp(prefix="mgld-bench-job-"))
-    ctx = RunContext(ctx.device, ctx.seed, workdir, log_dir, dict(ctx.extras))
+    ctx = RunContext(resolve_device(ctx.device), ctx.seed, workdir, log_dir, dict(ctx.extras))
     try:
         staged: list[tuple[str, Path]] = []
         for i, frame in enumerate(method.run(clip, ctx)):
@@ -217,6 +218,7 @@ def run_scores(
         return out
     if len(sr) != len(clip.lr):
         raise OutputMismatchError(f"{clip.label}: {len(sr)} SR frames for {len(clip.lr)} LR frames")
+    ctx = replace(ctx, device=resolve_device(ctx.device))
     accumulators = [(m, k, m.start(ctx)) for m, k in todo]
     need_gt = gt is not None and any(m.needs_gt or m.kind == "temporal" for m, _ in todo)
     for i in range(len(sr)):

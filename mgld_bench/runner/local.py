@@ -26,22 +26,6 @@ class RunSummary:
     unavailable: list[tuple[str, str, str, str]] = field(default_factory=list)
 
 
-def resolve_device(device: str) -> str:
-    """``auto`` -> ``cuda`` when torch sees a GPU, else ``cpu``."""
-    if device != "auto":
-        if device.startswith("cuda"):
-            import torch
-
-            if not torch.cuda.is_available():
-                raise BenchError("--device cuda was asked for but torch sees no CUDA GPU; use --device cpu")
-        return device
-    try:
-        import torch
-    except ImportError:  # pragma: no cover - torch is a dependency
-        return "cpu"
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
 def execute(
     plan: Plan, cache: Cache, store: ResultStore, run_id: str, device: str = "cpu", seed: int = 0,
     keep_going: bool = False, progress: bool = True,

@@ -110,9 +110,15 @@ class ResultStore:
             )
         return run_id
 
-    def finish_run(self, run_id: str) -> None:
+    def finish_run(self, run_id: str, provenance: dict[str, Any] | None = None) -> None:
+        """Mark the run finished, merging ``provenance`` into what was recorded at its start."""
         with self._tx() as db:
-            db.execute("UPDATE runs SET finished = ? WHERE run_id = ?", (_now(), run_id))
+            row = db.execute("SELECT provenance FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+            merged = {**json.loads(row[0] or "{}"), **(provenance or {})} if row else (provenance or {})
+            db.execute(
+                "UPDATE runs SET finished = ?, provenance = ? WHERE run_id = ?",
+                (_now(), json.dumps(merged, sort_keys=True), run_id),
+            )
 
     def write(self, run_id: str, rec: ClipRecord) -> None:
         """Write one clip's value and all its per-frame values in one transaction."""

@@ -1,0 +1,35 @@
+"""Shared fixtures: every test gets private cache/weights folders; nothing touches $HOME."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path_factory.mktemp("env")
+    monkeypatch.setenv("MGLD_BENCH_CACHE", str(root / "cache"))
+    monkeypatch.setenv("MGLD_BENCH_WEIGHTS", str(root / "weights"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TQDM_DISABLE", "1")
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(1234)
+
+
+def write_frames(folder: Path, frames: list[np.ndarray], fmt: str = "png") -> list[Path]:
+    """Write uint8 RGB frames as 00000000.png, 00000001.png, ... and return their paths."""
+    from mgld_bench.frames import write_image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i, f in enumerate(frames):
+        p = folder / f"{i:08d}.{fmt}"
+        write_image(p, f)
+        paths.append(p)
+    return paths
