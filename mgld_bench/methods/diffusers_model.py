@@ -6,8 +6,10 @@ folder or at ``huggingface_hub``'s cache, and say how to get a missing model.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -105,11 +107,31 @@ def load_upscale_pipeline(model: str, device: str, fp16: bool, allow_download: b
     dtype = torch.float16 if fp16 and str(device).startswith("cuda") else torch.float32
     source = str(folder) if folder is not None else model
     try:
-        pipe = StableDiffusionUpscalePipeline.from_pretrained(
-            source, torch_dtype=dtype, local_files_only=not allow_download
-        )
+        with _quiet_loading():
+            pipe = StableDiffusionUpscalePipeline.from_pretrained(
+                source, torch_dtype=dtype, local_files_only=not allow_download
+            )
     except (OSError, ValueError) as exc:
         raise BenchError(f"cannot load the diffusers upscaler from {source}: {exc}") from exc
     pipe = pipe.to(device)
     pipe.set_progress_bar_config(disable=True)
     return pipe
+
+
+@contextlib.contextmanager
+def _quiet_loading() -> Iterator[None]:
+    """No per-component progress bars and no deprecation chatter while a pipeline loads."""
+    import warnings
+
+    from diffusers.utils import logging as diffusers_logging
+    from transformers.utils import logging as transformers_logging
+
+    diffusers_logging.disable_progress_bar()
+    transformers_logging.disable_progress_bar()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            yield
+    finally:
+        diffusers_logging.enable_progress_bar()
+        transformers_logging.enable_progress_bar()
