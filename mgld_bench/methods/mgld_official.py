@@ -67,7 +67,8 @@ class MGLDOfficial(Method):
     name = "mgld"
     version = 1
     summary = "MGLD-VSR, official code and checkpoints (set mgld.repo, mgld.python; see docs/mgld.md)"
-    uses_seed = True
+    #: The script's seed is the option ``seed`` (default 42, in the identity), not the run's --seed.
+    uses_seed = False
     requires_cuda = True
     defaults: ClassVar[dict[str, Any]] = {
         "config": "",
