@@ -227,3 +227,18 @@ def test_guidance_step_is_a_descent_step_and_works_under_no_grad():
     torch.testing.assert_close(new, z - 60.0 * grad)
     new2, _ = guidance_step(z, field.loss, 0.0)
     torch.testing.assert_close(new2, z)
+
+
+def test_crop_keeps_or_rechecks_masks():
+    # constant motion of 2 px to the right: on a tile, the right-most 2 columns have their match
+    # outside the tile; cutting the whole-frame masks keeps them visible, a recheck masks them
+    t, h, w = 2, 8, 12
+    fwd, bwd = _constant_flows(t, h, w, (2, 0))
+    field = MotionField.from_flows(fwd, bwd, (h, w))
+    cut = field.crop(0, 8, 0, 6)
+    rechecked = field.crop(0, 8, 0, 6, recheck=True)
+    torch.testing.assert_close(cut.flows_fwd, rechecked.flows_fwd)
+    assert cut.occ_fwd.sum() == 0
+    expected = np.zeros((h, 6))
+    expected[:, 4:] = 1
+    np.testing.assert_array_equal(rechecked.occ_fwd[0, 0].numpy(), expected)

@@ -24,6 +24,8 @@ class MotionField:
     flows_bwd: torch.Tensor
     occ_fwd: torch.Tensor
     occ_bwd: torch.Tensor
+    alpha: float = 0.01
+    beta: float = 0.5
 
     @classmethod
     def from_flows(
@@ -40,19 +42,30 @@ class MotionField:
         f = resize_flow(f, latent_size)
         b = resize_flow(b, latent_size)
         of, ob = forward_backward_occlusion(f, b, alpha=alpha, beta=beta)
-        return cls(f, b, of, ob)
+        return cls(f, b, of, ob, alpha, beta)
 
     @property
     def frames(self) -> int:
         return int(self.flows_fwd.shape[0]) + 1
 
-    def crop(self, y0: int, y1: int, x0: int, x1: int) -> MotionField:
-        """The field of a latent tile ``[y0:y1, x0:x1]`` (flows keep their values)."""
+    def crop(self, y0: int, y1: int, x0: int, x1: int, recheck: bool = False) -> MotionField:
+        """The field of a latent tile ``[y0:y1, x0:x1]`` (flows keep their values).
+
+        By default the masks are cut from the whole-frame masks, as the official code does.
+        With ``recheck`` they are recomputed on the tile, so that pixels whose match lies
+        outside the tile (where the warp reads zeros) are masked out too.
+        """
         sl = (slice(None), slice(None), slice(y0, y1), slice(x0, x1))
-        return MotionField(self.flows_fwd[sl], self.flows_bwd[sl], self.occ_fwd[sl], self.occ_bwd[sl])
+        f, b = self.flows_fwd[sl], self.flows_bwd[sl]
+        if recheck:
+            of, ob = forward_backward_occlusion(f, b, alpha=self.alpha, beta=self.beta)
+        else:
+            of, ob = self.occ_fwd[sl], self.occ_bwd[sl]
+        return MotionField(f, b, of, ob, self.alpha, self.beta)
 
     def to(self, device: str | torch.device) -> MotionField:
-        return MotionField(*(t.to(device) for t in (self.flows_fwd, self.flows_bwd, self.occ_fwd, self.occ_bwd)))
+        tensors = (self.flows_fwd, self.flows_bwd, self.occ_fwd, self.occ_bwd)
+        return MotionField(*(t.to(device) for t in tensors), self.alpha, self.beta)
 
     def loss(self, z: torch.Tensor, form: str = "paired") -> torch.Tensor:
         """The warp error of Eq. 2 of latents ``z`` ``(T, C, h, w)``."""

@@ -230,7 +230,7 @@ class SDx4Upscaler(Method):
         for y0 in ys:
             for x0 in xs:
                 tile_log: list[dict[str, Any]] = []
-                sub = field.crop(y0, y0 + th, x0, x0 + tw) if field is not None else None
+                sub = field.crop(y0, y0 + th, x0, x0 + tw, recheck=True) if field is not None else None
                 out = upscale_chunk(
                     pipe, padded[:, y0 : y0 + th, x0 : x0 + tw], seed=seed, steps=int(self.options["steps"]),
                     noise_level=int(self.options["noise_level"]), cfg_scale=float(self.options["cfg_scale"]),
