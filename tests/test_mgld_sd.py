@@ -189,3 +189,30 @@ def test_bad_options_are_clear_errors():
 def test_tiny_pipeline_is_built_without_files(tmp_path):
     pipe = build_tiny_upscaler(0, tmp_path)
     assert pipe.unet.config.in_channels == 7 and pipe.vae_scale_factor == 4
+
+
+def test_cli_run_on_the_synthetic_dataset(tiny_model, tmp_path, capsys):
+    from mgld_bench.cli import main
+
+    args = ["run", "--methods", "sd-x4,mgld-sd", "--datasets", "synthetic", "--clips", "pan",
+            "--set", "synthetic.frames=3", "--set", "synthetic.size=64", "--out", str(tmp_path / "out"),
+            "--cache-dir", str(tmp_path / "cache"), "--no-progress", "--device", "cpu"]
+    for name in ("sd-x4", "mgld-sd"):
+        args += ["--set", f"{name}.model={tiny_model}", "--set", f"{name}.steps=2"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "mgld-sd" in out and "sd-x4" in out and "psnr" in out
+
+
+def test_listing_methods_does_not_import_torch():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, io, contextlib\n"
+        "from mgld_bench.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['list', 'methods'])\n"
+        "assert 'torch' not in sys.modules and 'diffusers' not in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

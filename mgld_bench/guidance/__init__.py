@@ -13,5 +13,11 @@ between the low-resolution input frames:
 * :mod:`.flows` -- flows between LR frames and the per-chunk :class:`~.motion.MotionField`;
 * :mod:`.motion` -- the bundle (flows + masks at latent size) a sampler applies after each step.
 
-Everything here imports torch; import it only where guidance is used.
+The sub-modules import torch; this package file does not, so the option names below can be
+checked without it.
 """
+
+#: The warp-error pairings of :func:`mgld_bench.guidance.loss.warp_error`.
+LOSS_FORMS = ("paired", "official")
+#: The step-size rules of :func:`mgld_bench.guidance.step.step_size`.
+STEP_RULES = ("official", "paper")

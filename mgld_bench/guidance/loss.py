@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import torch
 
+from mgld_bench.guidance import LOSS_FORMS
 from mgld_bench.guidance.warp import flow_warp
 
-#: The pairings :func:`warp_error` knows.
-LOSS_FORMS = ("paired", "official")
+__all__ = ["LOSS_FORMS", "warp_error"]
 
 
 def _masked_l1(mask_occ: torch.Tensor, diff: torch.Tensor) -> torch.Tensor:

@@ -25,8 +25,11 @@ from collections.abc import Callable, Sequence
 
 import torch
 
-#: The step-size rules :func:`step_size` knows.
-STEP_RULES = ("official", "paper")
+from mgld_bench.guidance import STEP_RULES
+
+__all__ = [
+    "LOG_VARIANCE_FLOOR", "STEP_RULES", "guidance_step", "posterior_variance", "scheduler_step_variance", "step_size",
+]
 #: The floor of the official code's clipped log-variance (``posterior_log_variance_clipped``).
 LOG_VARIANCE_FLOOR = 1e-20
 

@@ -69,7 +69,9 @@ class MGLDOfficial(Method):
     summary = "MGLD-VSR, official code and checkpoints (set mgld.repo, mgld.python; see docs/mgld.md)"
     #: The script's seed is the option ``seed`` (default 42, in the identity), not the run's --seed.
     uses_seed = False
-    requires_cuda = True
+    #: The GPU is used by the official environment's torch, not by this process's, so this
+    #: process needs none; the script itself stops without CUDA.
+    requires_cuda = False
     defaults: ClassVar[dict[str, Any]] = {
         "config": "",
         "repo": "",

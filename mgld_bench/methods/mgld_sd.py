@@ -278,8 +278,7 @@ class MGLDGuidedSD(SDx4Upscaler):
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
-        from mgld_bench.guidance.loss import LOSS_FORMS
-        from mgld_bench.guidance.step import STEP_RULES
+        from mgld_bench.guidance import LOSS_FORMS, STEP_RULES
 
         if self.options["step_rule"] not in STEP_RULES:
             raise BenchError(
