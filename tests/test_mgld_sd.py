@@ -121,6 +121,14 @@ def test_guidance_lowers_latent_warp_error_against_sd_x4(tiny_model):
                            guidance=GuidanceSettings(rule="official"))
     e_base, e_guided = warp_error_ref(base), warp_error_ref(guided)
     assert e_guided < 0.5 * e_base, (e_guided, e_base)
+    # the same with flows estimated from the LR frames, as mgld-sd does (observed about 36 %)
+    from mgld_bench.guidance.flows import pair_flows
+
+    fwd, bwd = pair_flows(list(frames))
+    estimated = MotionField.from_flows(fwd, bwd, (16, 16))
+    guided_est = upscale_chunk(pipe, frames, seed=0, steps=10, output_type="latent", field=estimated,
+                               guidance=GuidanceSettings(rule="official"))
+    assert warp_error_ref(guided_est) < 0.5 * e_base
 
 
 def test_tiled_run_covers_the_frame(tiny_model):
