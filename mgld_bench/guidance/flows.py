@@ -8,6 +8,7 @@ signature stands in (``dis-*`` backends only).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -58,3 +59,29 @@ def pair_flows(
     fwd = [estimate_flow(frames[i], frames[i + 1], backend, device) for i in range(n - 1)]
     bwd = [estimate_flow(frames[i + 1], frames[i], backend, device) for i in range(n - 1)]
     return np.stack(fwd), np.stack(bwd)
+
+
+def flow_identity(backend: str) -> dict[str, Any]:
+    """What determines the flows of ``backend`` (for cache keys)."""
+    try:
+        from mgld_bench.flow import backend_identity  # type: ignore[import-not-found]
+    except ImportError:
+        import cv2
+
+        if backend not in _DIS_PRESETS:
+            raise BenchError(
+                f"flow backend {backend!r} is not available here (mgld_bench.flow is not installed); "
+                f"use one of {', '.join(_DIS_PRESETS)}"
+            ) from None
+        return {"backend": backend, "preset": _DIS_PRESETS[backend], "opencv": cv2.__version__}
+    return dict(backend_identity(backend))
+
+
+def flow_weight_files(backend: str) -> list[Any]:
+    """Weight files a flow backend loads (RAFT); none for the OpenCV backends."""
+    try:
+        from mgld_bench.flow.raft import RAFT_WEIGHTS  # type: ignore[import-not-found]
+    except ImportError:
+        return []
+    wf = RAFT_WEIGHTS.get(backend) if hasattr(RAFT_WEIGHTS, "get") else None
+    return [wf] if wf is not None else []

@@ -15,6 +15,7 @@ LR encoder and temporal VAE are not in diffusers format (use the ``mgld`` method
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from mgld_bench.methods.diffusers_model import (
     model_availability,
 )
 from mgld_bench.methods.tiling import blend_weights, tile_starts
+from mgld_bench.weights import WeightFile, missing_weights
 
 DEFAULT_MODEL = "stabilityai/stable-diffusion-x4-upscaler"
 
@@ -286,6 +288,26 @@ class MGLDGuidedSD(SDx4Upscaler):
             )
         if self.options["loss"] not in LOSS_FORMS:
             raise BenchError(f"mgld-sd: loss must be one of {', '.join(LOSS_FORMS)} (got {self.options['loss']!r})")
+
+    def weight_files(self) -> list[WeightFile]:
+        """The flow network's weights when the flow backend is RAFT."""
+        from mgld_bench.guidance.flows import flow_weight_files
+
+        return flow_weight_files(str(self.options["flow"]))
+
+    def availability(self) -> tuple[bool, str]:
+        ok, reason = super().availability()
+        missing = missing_weights(self.weight_files())
+        if missing:
+            return False, "; ".join(([reason] if reason else []) + missing)
+        return ok, reason
+
+    def extra_key(self, clip: Clip) -> str | None:
+        """The model folder's digest and the flow backend's identity."""
+        from mgld_bench.guidance.flows import flow_identity
+
+        key = {"model": super().extra_key(clip), "flow": flow_identity(str(self.options["flow"]))}
+        return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
 
     def guidance_settings(self) -> GuidanceSettings | None:
         o = self.options
