@@ -15,8 +15,14 @@ $(BIN)/mgld-bench: pyproject.toml constraints.txt
 demo: $(BIN)/mgld-bench
 	$(BIN)/mgld-bench run --out reports/demo
 
+# The CI regression gate: the demo benchmark, recomputed with an empty cache, must match the
+# committed reference results (see docs/reports.md); then the test suite.
 test: $(BIN)/mgld-bench
 	$(BIN)/ruff check .
+	rm -rf reports/ci
+	$(BIN)/mgld-bench run --out reports/ci --cache-dir reports/ci/cache --no-progress
+	$(BIN)/mgld-bench compare reports/ci reports/reference/demo-synthetic-bicubic.csv \
+		--junit reports/ci/compare-junit.xml --report reports/ci/compare.md
 	$(BIN)/python -m pytest -q
 
 bench: $(BIN)/mgld-bench

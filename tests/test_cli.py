@@ -59,7 +59,7 @@ def test_score_identical_frames_reports_inf(tmp_path: Path, rng: np.random.Gener
 def test_demo_run_prints_a_table_and_writes_outputs(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     assert main(["run", "--out", str(tmp_path / "out"), "--no-progress"]) == 0
     printed = capsys.readouterr().out
-    assert "| bicubic" in printed and "psnr ↑" in printed and "ssim ↑" in printed
+    assert "| bicubic" in printed and "PSNR↑" in printed and "SSIM↑" in printed
     for name in ("results.sqlite", "results.csv", "table.md"):
         assert (tmp_path / "out" / name).is_file()
     header = (tmp_path / "out" / "results.csv").read_text().splitlines()[0].split(",")

@@ -20,6 +20,9 @@ COMMANDS = [
     "mgld_bench.cli.run_cmd",
     "mgld_bench.cli.score_cmd",
     "mgld_bench.cli.list_cmd",
+    "mgld_bench.cli.table_cmd",
+    "mgld_bench.cli.plot_cmd",
+    "mgld_bench.cli.compare_cmd",
 ]
 
 

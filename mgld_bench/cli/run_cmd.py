@@ -45,7 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from mgld_bench import provenance
     from mgld_bench.options import parse_assignments
-    from mgld_bench.report.console import markdown_tables
+    from mgld_bench.report.console import run_summary
     from mgld_bench.runner.local import execute
     from mgld_bench.runner.outputs import write_csv, write_text
     from mgld_bench.runner.plan import build_plan, split_names
@@ -67,7 +67,13 @@ def run(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     with ResultStore(out / "results.sqlite") as store:
-        run_id = store.start_run(sys.argv, provenance.collect(device, cache.root, {"seed": args.seed}))
+        datasets = {
+            ds.name: {"spec": spec, "options": ds.options, "root": args.data_root}
+            for spec, ds in zip(split_names(args.datasets), plan.datasets, strict=True)
+        }
+        methods = {m.label: m.identity() for m in plan.methods}
+        extra = {"seed": args.seed, "datasets": datasets, "methods": methods, "device_requested": device}
+        run_id = store.start_run(sys.argv, provenance.collect(device, cache.root, extra))
         summary = execute(
             plan,
             cache,
@@ -85,8 +91,7 @@ def run(args: argparse.Namespace) -> int:
             finished.update(provenance.device_info(resolve_device(device)))
         store.finish_run(run_id, finished)
         rows = store.clip_rows()
-        unavailable = store.unavailable_rows()
-    table = markdown_tables(rows, unavailable)
+    table = run_summary(out / "results.sqlite")
     write_text(out / "table.md", table)
     write_csv(out / "results.csv", rows)
     extra = _write_reports(out)

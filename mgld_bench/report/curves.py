@@ -1,0 +1,77 @@
+"""Per-frame metric curves: one figure per clip, one panel per metric, one line per method.
+
+A dip or a saw-tooth in a per-frame curve is often the first sign of flicker or of a failing
+frame that the clip mean hides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from mgld_bench.errors import BenchError
+from mgld_bench.report.figures import pyplot, safe_name, save_figure
+from mgld_bench.report.metric_style import display_name, metric_sort_key
+
+
+def curves_figure(
+    frames: Any,
+    title: str = "",
+    methods: Sequence[str] | None = None,
+    metrics: Sequence[str] | None = None,
+    directions: dict[str, bool] | None = None,
+) -> Any:
+    """A figure of per-frame values (a frame-score DataFrame of one clip)."""
+    plt = pyplot()
+    keys = sorted(
+        {(m, p) for m, p in zip(frames["metric"], frames["protocol"], strict=True)},
+        key=lambda k: (metric_sort_key(k[0]), k[1]),
+    )
+    if metrics:
+        keys = [k for k in keys if k[0] in metrics]
+    if not keys:
+        raise BenchError(f"{title or 'clip'}: no per-frame scores to plot")
+    several_protocols = len({p for _, p in keys}) > 1
+    method_order = list(methods) if methods else sorted(set(frames["method"]), key=lambda n: (n != "bicubic", n))
+    fig, axes = plt.subplots(len(keys), 1, figsize=(6.0, 1.9 * len(keys) + 0.4), squeeze=False, sharex=True)
+    for ax, (metric, protocol) in zip(axes[:, 0], keys, strict=True):
+        sub = frames[(frames["metric"] == metric) & (frames["protocol"] == protocol)]
+        for method in method_order:
+            line = sub[sub["method"] == method].sort_values("frame")
+            if len(line):
+                ax.plot(
+                    line["frame"], line["value"], marker="." if len(line) < 40 else None, linewidth=1.2, label=method
+                )
+        arrow = ""
+        if directions and metric in directions:
+            arrow = "↑" if directions[metric] else "↓"
+        ax.set_ylabel(display_name(metric) + arrow + (f" [{protocol}]" if several_protocols else ""))
+        ax.grid(True, alpha=0.3)
+    axes[-1, 0].set_xlabel("frame")
+    axes[0, 0].legend(loc="best", ncol=min(4, len(method_order)))
+    if title:
+        axes[0, 0].set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def write_clip_curves(
+    frame_df: Any,
+    out_dir: Path | str,
+    formats: Sequence[str] = ("png", "pdf"),
+    methods: Sequence[str] | None = None,
+    metrics: Sequence[str] | None = None,
+    clips: Sequence[tuple[str, str]] | None = None,
+    directions: dict[str, bool] | None = None,
+) -> list[Path]:
+    """One curve figure per (dataset, clip) under ``out_dir`` (``curves_<dataset>_<clip>.*``)."""
+    written: list[Path] = []
+    pairs = clips or sorted({(d, c) for d, c in zip(frame_df["dataset"], frame_df["clip"], strict=True)})
+    for dataset, clip in pairs:
+        sub = frame_df[(frame_df["dataset"] == dataset) & (frame_df["clip"] == clip)]
+        if sub.empty:
+            raise BenchError(f"no per-frame scores for clip {dataset}/{clip} in the results")
+        fig = curves_figure(sub, f"{dataset} / {clip}", methods, metrics, directions)
+        written += save_figure(fig, Path(out_dir) / f"curves_{safe_name(dataset)}_{safe_name(clip)}", tuple(formats))
+    return written

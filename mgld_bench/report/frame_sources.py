@@ -1,0 +1,173 @@
+"""Frames for figures: GT and LR from the dataset, SR outputs from the run's cache.
+
+The result store records, for each (dataset, method, clip), the inference cache key
+(``infer_key``) and, in the run provenance, the cache folder (``cache_dir``) and the command line
+(``argv``).  The dataset is rebuilt the way the run built it: its spec (``folder:/data/x``),
+``--set`` options and ``--data-root`` are read back from the run's argv (or from
+``provenance["datasets"]`` when the runner records it), and can be overridden by the caller.
+SR frames are read from the cache, never recomputed: a report never runs a method.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mgld_bench.errors import BenchError
+from mgld_bench.report.figures import bicubic_upsample
+from mgld_bench.report.store_read import query, runs
+
+GT_LABEL = "GT"
+INPUT_LABEL = "Input (bicubic)"
+
+
+@dataclass
+class RunInfo:
+    """What the store says about how its frames were made."""
+
+    cache_dirs: list[str] = field(default_factory=list)
+    #: stored dataset name -> (spec as given to run, --set options, --data-root)
+    datasets: dict[str, tuple[str, dict[str, dict[str, Any]], str | None]] = field(default_factory=dict)
+
+
+def run_info(store_path: Path) -> RunInfo:
+    """Cache folders and dataset specs of the store's runs (newest first).
+
+    The default cache folder (``$MGLD_BENCH_CACHE`` or the per-user one) is tried last.
+    """
+    info = RunInfo()
+    for run in reversed(runs(store_path)):
+        prov = run["provenance"]
+        if prov.get("cache_dir") and prov["cache_dir"] not in info.cache_dirs:
+            info.cache_dirs.append(prov["cache_dir"])
+        recorded = prov.get("datasets")
+        if isinstance(recorded, dict):
+            for name, spec in recorded.items():
+                if isinstance(spec, dict):
+                    info.datasets.setdefault(
+                        name, (spec.get("spec", name), {name: spec.get("options", {})}, spec.get("root"))
+                    )
+        for name, value in _datasets_from_argv(run["argv"]).items():
+            info.datasets.setdefault(name, value)
+    from mgld_bench.store.cache import default_cache_dir
+
+    fallback = str(default_cache_dir())
+    if fallback not in info.cache_dirs:
+        info.cache_dirs.append(fallback)
+    return info
+
+
+def _datasets_from_argv(argv: list[str]) -> dict[str, tuple[str, dict[str, dict[str, Any]], str | None]]:
+    """Dataset specs, options and data root of a recorded ``mgld-bench run`` command line."""
+    if "run" not in argv:
+        return {}
+    import argparse
+
+    from mgld_bench.cli import run_cmd
+    from mgld_bench.options import parse_assignments
+    from mgld_bench.runner.plan import parse_spec, split_names
+
+    parser = argparse.ArgumentParser(add_help=False, exit_on_error=False)
+    run_cmd.register(parser.add_subparsers(dest="command"))
+    try:
+        args, _ = parser.parse_known_args(argv[argv.index("run") :])
+        options = parse_assignments(args.set)
+    except (SystemExit, Exception):  # best effort: a foreign argv just means "use the defaults"
+        return {}
+    return {parse_spec(spec)[0]: (spec, options, args.data_root) for spec in split_names(args.datasets)}
+
+
+def open_dataset(
+    name: str, info: RunInfo, data_root: str | None = None, options: dict[str, dict[str, Any]] | None = None
+) -> Any:
+    """The dataset ``name`` as the run built it; caller's ``data_root``/``options`` win."""
+    from mgld_bench.registry import DATASETS
+    from mgld_bench.runner.plan import create
+
+    spec, run_options, run_root = info.datasets.get(name, (name, {}, None))
+    merged = {k: dict(v) for k, v in run_options.items()}
+    for key, opts in (options or {}).items():
+        merged.setdefault(key, {}).update(opts)
+    if name not in DATASETS:
+        raise BenchError(f"dataset {name!r} of the results is not registered here; install its plugin")
+    return create(DATASETS, spec, merged, root=data_root or run_root)
+
+
+def sr_frames(infer_key: str, cache_dirs: Sequence[str], label: str) -> Any:
+    """The cached SR frames of ``infer_key`` (searched in each cache folder)."""
+    from mgld_bench.runner.jobs import load_infer
+    from mgld_bench.store.cache import Cache
+
+    for root in cache_dirs:
+        if not infer_key or not Path(root).is_dir():
+            continue
+        hit = load_infer(Cache(root), infer_key, label)
+        if hit is not None:
+            return hit.frames
+    where = ", ".join(cache_dirs) or "(no cache folder recorded)"
+    raise BenchError(
+        f"the SR frames of {label} are not in the cache ({where}); rerun the same `mgld-bench run` "
+        "to recreate them, or pass --cache-dir"
+    )
+
+
+class UpsampledFrames(Sequence[np.ndarray]):
+    """LR frames resized to the output size with bicubic interpolation, read lazily."""
+
+    def __init__(self, lr: Sequence[np.ndarray], size: tuple[int, int]) -> None:
+        self.lr = lr
+        self.size = size
+
+    def __len__(self) -> int:
+        return len(self.lr)
+
+    def __getitem__(self, index: int) -> np.ndarray:  # type: ignore[override]
+        return bicubic_upsample(self.lr[index], self.size)
+
+
+def clip_sources(
+    store_path: Path,
+    dataset: str,
+    clip: str,
+    methods: Sequence[str] | None = None,
+    cache_dir: Path | None = None,
+    data_root: str | None = None,
+    options: dict[str, dict[str, Any]] | None = None,
+    with_input: bool = True,
+) -> list[tuple[str, Sequence[np.ndarray]]]:
+    """(label, frames) for GT (if any), the bicubic input and each method on one clip.
+
+    The input panel is left out when a method called ``bicubic`` is among the methods.
+    """
+    info = run_info(store_path)
+    if cache_dir is not None:
+        info.cache_dirs.insert(0, str(cache_dir))
+    keys = query(
+        store_path,
+        "SELECT DISTINCT method, infer_key FROM clip_scores WHERE dataset = ? AND clip = ?",
+        (dataset, clip),
+    )
+    if keys.empty:
+        raise BenchError(f"the results hold no clip {dataset}/{clip}")
+    by_method = dict(zip(keys["method"], keys["infer_key"], strict=True))
+    wanted = list(methods) if methods else sorted(by_method, key=lambda n: (n != "bicubic", n))
+    unknown = [m for m in wanted if m not in by_method]
+    if unknown:
+        raise BenchError(
+            f"no results for method(s) {', '.join(unknown)} on {dataset}/{clip}; "
+            f"available: {', '.join(sorted(by_method))}"
+        )
+    ds = open_dataset(dataset, info, data_root, options)
+    clip_obj = ds.clip(clip)
+    sources: list[tuple[str, Sequence[np.ndarray]]] = []
+    if clip_obj.gt is not None:
+        sources.append((GT_LABEL, clip_obj.gt))
+    if with_input and "bicubic" not in wanted:
+        sources.append((INPUT_LABEL, UpsampledFrames(clip_obj.lr, clip_obj.expected_sr_size())))
+    for method in wanted:
+        sources.append((method, sr_frames(by_method[method], info.cache_dirs, f"{method} on {dataset}/{clip}")))
+    return sources
