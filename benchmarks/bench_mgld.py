@@ -97,8 +97,10 @@ def main() -> int:
             results[name] = queue.get()
             proc.join()
     label = "tiny random upscaler" if args.model is None else args.model
-    print(f"{label}, {args.device}, {args.frames} frames of {args.size}x{args.size} LR, {args.steps} steps, "
-          f"{args.threads} thread(s)")
+    print(
+        f"{label}, {args.device}, {args.frames} frames of {args.size}x{args.size} LR, {args.steps} steps, "
+        f"{args.threads} thread(s)"
+    )
     for name, r in results.items():
         extra = f", growth during run {r['growth_mb']:.0f} MB" if "growth_mb" in r else ""
         print(f"  {name:8s} {r['seconds_per_frame']:.3f} s/frame, peak {r['peak_mb']:.0f} MB ({r['memory']}){extra}")

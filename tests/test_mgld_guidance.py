@@ -142,8 +142,10 @@ def test_official_loss_matches_the_documented_term_table():
     of[:, :, :2] = 1  # arbitrary masks
     ob = np.zeros((t - 1, 1, h, w))
     ob[:, :, :, -3:] = 1
+
     def sh(a, flow):
         return _shift(a, int(flow[0]), int(flow[1]))
+
     term = lambda o, diff: np.mean(np.abs((1 - o) * diff))  # noqa: E731
     ref = term(of[3], 0 - z[3])
     for i in (2, 1, 0):
@@ -187,8 +189,8 @@ def _ldm_schedule():
 
 
 @pytest.mark.parametrize(
-    "t, expected", [(999, 15.5), (816, 17.8), (612, 21.5), (408, 26.4), (204, 33.2), (102, 38.9), (41, 46.1),
-                    (20, 71.2), (0, 460.5)]
+    "t, expected",
+    [(999, 15.5), (816, 17.8), (612, 21.5), (408, 26.4), (204, 33.2), (102, 38.9), (41, 46.1), (20, 71.2), (0, 460.5)],
 )
 def test_official_step_sizes_match_the_documented_table(t, expected):
     # reference: methods.md sec. 3.6, 10 * |log sigma~^2_t| on the 50-step respaced schedule

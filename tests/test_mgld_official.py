@@ -52,8 +52,14 @@ def fake_repo(tmp_path):
     )
     ckpts = tmp_path / "ckpts"
     ckpts.mkdir()
-    for name in ("mgldvsr_unet.ckpt", "video_vae_cfw.ckpt", "v2-1_512-ema-pruned.ckpt", "raft-things.pth",
-                 "spynet_sintel_final-3d2a1287.pth", "open_clip_pytorch_model.bin"):
+    for name in (
+        "mgldvsr_unet.ckpt",
+        "video_vae_cfw.ckpt",
+        "v2-1_512-ema-pruned.ckpt",
+        "raft-things.pth",
+        "spynet_sintel_final-3d2a1287.pth",
+        "open_clip_pytorch_model.bin",
+    ):
         (ckpts / name).write_bytes(name.encode())
     return repo, ckpts
 
@@ -66,9 +72,13 @@ def _env(monkeypatch, tmp_path):
 
 def _options(repo, ckpts, **extra):
     opts = dict(
-        repo=str(repo), python=sys.executable, ckpt=str(ckpts / "mgldvsr_unet.ckpt"),
-        vqgan_ckpt=str(ckpts / "video_vae_cfw.ckpt"), sd_ckpt=str(ckpts / "v2-1_512-ema-pruned.ckpt"),
-        raft_ckpt=str(ckpts / "raft-things.pth"), spynet_ckpt=str(ckpts / "spynet_sintel_final-3d2a1287.pth"),
+        repo=str(repo),
+        python=sys.executable,
+        ckpt=str(ckpts / "mgldvsr_unet.ckpt"),
+        vqgan_ckpt=str(ckpts / "video_vae_cfw.ckpt"),
+        sd_ckpt=str(ckpts / "v2-1_512-ema-pruned.ckpt"),
+        raft_ckpt=str(ckpts / "raft-things.pth"),
+        spynet_ckpt=str(ckpts / "spynet_sintel_final-3d2a1287.pth"),
         timeout=120.0,
     )
     opts.update(extra)
@@ -108,9 +118,19 @@ def _standin(args, cwd, env=None):
 
 
 def _standin_args(repo, ckpts, seqs, out, cfg=None, **kw):
-    args = [str(repo / TILE_SCRIPT), "--config", str(cfg or repo / "configs/mgldvsr/mgldvsr_512_realbasicvsr_deg.yaml"),
-            "--ckpt", str(ckpts / "mgldvsr_unet.ckpt"), "--vqgan_ckpt", str(ckpts / "video_vae_cfw.ckpt"),
-            "--seqs-path", str(seqs), "--outdir", str(out)]
+    args = [
+        str(repo / TILE_SCRIPT),
+        "--config",
+        str(cfg or repo / "configs/mgldvsr/mgldvsr_512_realbasicvsr_deg.yaml"),
+        "--ckpt",
+        str(ckpts / "mgldvsr_unet.ckpt"),
+        "--vqgan_ckpt",
+        str(ckpts / "video_vae_cfw.ckpt"),
+        "--seqs-path",
+        str(seqs),
+        "--outdir",
+        str(out),
+    ]
     for k, v in kw.items():
         args += [f"--{k}", str(v)]
     return args
@@ -157,14 +177,17 @@ def test_the_defects_are_real_in_the_standin(fake_repo, tmp_path):
     # 2. the non-tiled branch (small input) fails on undefined variables
     mirror = tmp_path / "mirror"
     (mirror / "configs" / "video_autoencoder").mkdir(parents=True)
-    shutil.copy(repo / "configs/video_vae/video_autoencoder_kl_64x64x4_resi.yaml",
-                mirror / "configs/video_autoencoder/video_autoencoder_kl_64x64x4_resi.yaml")
+    shutil.copy(
+        repo / "configs/video_vae/video_autoencoder_kl_64x64x4_resi.yaml",
+        mirror / "configs/video_autoencoder/video_autoencoder_kl_64x64x4_resi.yaml",
+    )
     (mirror / "configs/video_autoencoder/video_autoencoder_kl_64x64x4_resi.yaml").write_text("model: {}\n")
     r = _standin(_standin_args(repo, ckpts, seqs, tmp_path / "o2", cfg), cwd=mirror)
     assert r.returncode != 0 and "flow_f" in r.stderr
     # 3. the tiled branch runs, but the script's padding overwrites the last real frame's output
-    r = _standin(_standin_args(repo, ckpts, seqs, tmp_path / "o3", cfg, vqgantile_size=256, vqgantile_stride=200),
-                 cwd=mirror)
+    r = _standin(
+        _standin_args(repo, ckpts, seqs, tmp_path / "o3", cfg, vqgantile_size=256, vqgantile_stride=200), cwd=mirror
+    )
     assert r.returncode == 0, r.stderr
     last = cv2.imread(str(tmp_path / "o3" / "s" / "006.png"))[..., ::-1]
     exp = _expected(frames)[6]  # frame 6 is position 1 of its chunk: +10; the file holds position 4: +40
@@ -197,8 +220,9 @@ def test_several_gpus_split_the_clip_at_chunk_boundaries(fake_repo, tmp_path):
     assert one.key == two.key  # the GPU list is not part of the output's identity
     for a, b in zip(list(one.frames), list(two.frames), strict=True):
         np.testing.assert_array_equal(a, b)
-    seen = [json.loads((log_dir / f"mgld-part{k}.stdout.log").read_text().splitlines()[0])["cuda_visible"]
-            for k in (0, 1)]
+    seen = [
+        json.loads((log_dir / f"mgld-part{k}.stdout.log").read_text().splitlines()[0])["cuda_visible"] for k in (0, 1)
+    ]
     assert seen == ["0", "1"]
     assert json.loads((log_dir / "mgld.json").read_text())["parts"] == [[0, 10], [10, 12]]
 
@@ -236,8 +260,13 @@ def test_availability_names_what_is_missing(fake_repo, tmp_path):
 def test_options_file_and_identity(fake_repo, tmp_path):
     repo, _ = fake_repo
     cfg = tmp_path / "mgld.yaml"
-    opts = {"repo": "MGLD-VSR", "python": sys.executable, "ckpt": "ckpts/mgldvsr_unet.ckpt",
-            "vqgan_ckpt": "ckpts/video_vae_cfw.ckpt", "steps": 20}
+    opts = {
+        "repo": "MGLD-VSR",
+        "python": sys.executable,
+        "ckpt": "ckpts/mgldvsr_unet.ckpt",
+        "vqgan_ckpt": "ckpts/video_vae_cfw.ckpt",
+        "steps": 20,
+    }
     cfg.write_text(yaml.safe_dump({"mgld": opts}))
     m = MGLDOfficial(config=str(cfg), steps=30)
     assert m.options["repo"] == str(repo.resolve()) and m.options["steps"] == 30  # explicit option wins
@@ -262,11 +291,21 @@ def test_patch_report_when_the_script_differs():
 
 
 def test_config_rewrite_and_openclip_version(tmp_path):
-    cfg = {"model": {"params": {"ckpt_path": "/x/v2-1_512-ema-pruned.ckpt", "other": "/x/keep.ckpt",
-                                "cond_stage_config": {"target": "a.FrozenOpenCLIPEmbedder", "params": {"layer": "p"}},
-                                "list": ["/y/raft-things.pth", 3]}}}
-    files = {"v2-1_512-ema-pruned.ckpt": Path("/w/sd.ckpt"), "raft-things.pth": Path("/w/raft.pth"),
-             "open_clip_pytorch_model.bin": Path("/w/clip.bin")}
+    cfg = {
+        "model": {
+            "params": {
+                "ckpt_path": "/x/v2-1_512-ema-pruned.ckpt",
+                "other": "/x/keep.ckpt",
+                "cond_stage_config": {"target": "a.FrozenOpenCLIPEmbedder", "params": {"layer": "p"}},
+                "list": ["/y/raft-things.pth", 3],
+            }
+        }
+    }
+    files = {
+        "v2-1_512-ema-pruned.ckpt": Path("/w/sd.ckpt"),
+        "raft-things.pth": Path("/w/raft.pth"),
+        "open_clip_pytorch_model.bin": Path("/w/clip.bin"),
+    }
     new, changes = rewrite_config(cfg, files)
     p = new["model"]["params"]
     assert p["ckpt_path"] == "/w/sd.ckpt" and p["other"] == "/x/keep.ckpt" and p["list"] == ["/w/raft.pth", 3]

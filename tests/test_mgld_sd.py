@@ -63,8 +63,13 @@ def test_sd_x4_equals_a_direct_diffusers_call(tiny_model):
     pipe = StableDiffusionUpscalePipeline.from_pretrained(str(tiny_model), local_files_only=True)
     pipe.set_progress_bar_config(disable=True)
     ref = pipe(
-        prompt=[""] * 5, image=[Image.fromarray(f) for f in frames], num_inference_steps=STEPS, guidance_scale=1.0,
-        noise_level=20, generator=torch.Generator().manual_seed(3), output_type="np",
+        prompt=[""] * 5,
+        image=[Image.fromarray(f) for f in frames],
+        num_inference_steps=STEPS,
+        guidance_scale=1.0,
+        noise_level=20,
+        generator=torch.Generator().manual_seed(3),
+        output_type="np",
     ).images
     ref_u8 = np.clip(np.round(ref * 255.0), 0, 255).astype(np.uint8)
     diff = np.abs(np.stack(ours).astype(int) - ref_u8.astype(int))
@@ -117,8 +122,9 @@ def test_guidance_lowers_latent_warp_error_against_sd_x4(tiny_model):
         return sum(np.abs(z[i + 1][:, :, d:] - z[i][:, :, :-d]).mean() for i in range(t - 1))
 
     base = upscale_chunk(pipe, frames, seed=0, steps=10, output_type="latent")
-    guided = upscale_chunk(pipe, frames, seed=0, steps=10, output_type="latent", field=field,
-                           guidance=GuidanceSettings(rule="official"))
+    guided = upscale_chunk(
+        pipe, frames, seed=0, steps=10, output_type="latent", field=field, guidance=GuidanceSettings(rule="official")
+    )
     e_base, e_guided = warp_error_ref(base), warp_error_ref(guided)
     assert e_guided < 0.5 * e_base, (e_guided, e_base)
     # the same with flows estimated from the LR frames, as mgld-sd does (observed about 36 %)
@@ -126,8 +132,15 @@ def test_guidance_lowers_latent_warp_error_against_sd_x4(tiny_model):
 
     fwd, bwd = pair_flows(list(frames))
     estimated = MotionField.from_flows(fwd, bwd, (16, 16))
-    guided_est = upscale_chunk(pipe, frames, seed=0, steps=10, output_type="latent", field=estimated,
-                               guidance=GuidanceSettings(rule="official"))
+    guided_est = upscale_chunk(
+        pipe,
+        frames,
+        seed=0,
+        steps=10,
+        output_type="latent",
+        field=estimated,
+        guidance=GuidanceSettings(rule="official"),
+    )
     assert warp_error_ref(guided_est) < 0.5 * e_base
 
 
@@ -190,8 +203,7 @@ def test_bad_options_are_clear_errors():
     with pytest.raises(BenchError, match="noise_level"):
         SDx4Upscaler(noise_level=400)
     with pytest.raises(BenchError, match="x4 only"):
-        list(SDx4Upscaler().run(Clip("d", "c", ArrayFrames([np.zeros((4, 4, 3), np.uint8)]), scale=2),
-                                RunContext()))
+        list(SDx4Upscaler().run(Clip("d", "c", ArrayFrames([np.zeros((4, 4, 3), np.uint8)]), scale=2), RunContext()))
 
 
 def test_tiny_pipeline_is_built_without_files(tmp_path):
@@ -202,9 +214,26 @@ def test_tiny_pipeline_is_built_without_files(tmp_path):
 def test_cli_run_on_the_synthetic_dataset(tiny_model, tmp_path, capsys):
     from mgld_bench.cli import main
 
-    args = ["run", "--methods", "sd-x4,mgld-sd", "--datasets", "synthetic", "--clips", "pan",
-            "--set", "synthetic.frames=3", "--set", "synthetic.size=64", "--out", str(tmp_path / "out"),
-            "--cache-dir", str(tmp_path / "cache"), "--no-progress", "--device", "cpu"]
+    args = [
+        "run",
+        "--methods",
+        "sd-x4,mgld-sd",
+        "--datasets",
+        "synthetic",
+        "--clips",
+        "pan",
+        "--set",
+        "synthetic.frames=3",
+        "--set",
+        "synthetic.size=64",
+        "--out",
+        str(tmp_path / "out"),
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        "--no-progress",
+        "--device",
+        "cpu",
+    ]
     for name in ("sd-x4", "mgld-sd"):
         args += ["--set", f"{name}.model={tiny_model}", "--set", f"{name}.steps=2"]
     assert main(args) == 0

@@ -59,8 +59,12 @@ def warp_error(
     t = z.shape[0]
     if t < 2:
         return z.sum() * 0.0
-    for name, tensor, ch in (("flows_fwd", flows_fwd, 2), ("flows_bwd", flows_bwd, 2),
-                             ("occ_fwd", occ_fwd, 1), ("occ_bwd", occ_bwd, 1)):
+    for name, tensor, ch in (
+        ("flows_fwd", flows_fwd, 2),
+        ("flows_bwd", flows_bwd, 2),
+        ("occ_fwd", occ_fwd, 1),
+        ("occ_bwd", occ_bwd, 1),
+    ):
         if tuple(tensor.shape) != (t - 1, ch, *z.shape[-2:]):
             raise ValueError(f"{name} has shape {tuple(tensor.shape)}; expected {(t - 1, ch, *z.shape[-2:])}")
     frames = [z[i : i + 1] for i in range(t)]

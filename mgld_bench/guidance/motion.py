@@ -29,8 +29,13 @@ class MotionField:
 
     @classmethod
     def from_flows(
-        cls, fwd: np.ndarray | torch.Tensor, bwd: np.ndarray | torch.Tensor, latent_size: tuple[int, int],
-        alpha: float = 0.01, beta: float = 0.5, device: str | torch.device = "cpu",
+        cls,
+        fwd: np.ndarray | torch.Tensor,
+        bwd: np.ndarray | torch.Tensor,
+        latent_size: tuple[int, int],
+        alpha: float = 0.01,
+        beta: float = 0.5,
+        device: str | torch.device = "cpu",
     ) -> MotionField:
         """Build from image-resolution flows ``(T-1, H, W, 2)`` (numpy layout) or ``(T-1, 2, H, W)``.
 

@@ -28,7 +28,12 @@ import torch
 from mgld_bench.guidance import STEP_RULES
 
 __all__ = [
-    "LOG_VARIANCE_FLOOR", "STEP_RULES", "guidance_step", "posterior_variance", "scheduler_step_variance", "step_size",
+    "LOG_VARIANCE_FLOOR",
+    "STEP_RULES",
+    "guidance_step",
+    "posterior_variance",
+    "scheduler_step_variance",
+    "step_size",
 ]
 #: The floor of the official code's clipped log-variance (``posterior_log_variance_clipped``).
 LOG_VARIANCE_FLOOR = 1e-20
@@ -77,8 +82,12 @@ def guidance_step(
     return new, float(loss.detach())
 
 
-def scheduler_step_variance(alphas_cumprod: Sequence[float] | torch.Tensor, timesteps: Sequence[int],
-                            index: int, final_alpha_cumprod: float = 1.0) -> float:
+def scheduler_step_variance(
+    alphas_cumprod: Sequence[float] | torch.Tensor,
+    timesteps: Sequence[int],
+    index: int,
+    final_alpha_cumprod: float = 1.0,
+) -> float:
     """Posterior variance of step ``index`` of a sampler that visits ``timesteps`` in order.
 
     The step goes from ``timesteps[index]`` to ``timesteps[index + 1]``; the last step goes to

@@ -169,8 +169,11 @@ class MGLDOfficial(Method):
 
     def weight_files(self) -> list[WeightFile]:
         """Declared files read from the weights folder (those given by path are in extra_key)."""
-        return [wf for opt, wf in {**REQUIRED, **OPTIONAL}.items()
-                if not self.options[opt] and (opt in REQUIRED or wf.path().is_file())]
+        return [
+            wf
+            for opt, wf in {**REQUIRED, **OPTIONAL}.items()
+            if not self.options[opt] and (opt in REQUIRED or wf.path().is_file())
+        ]
 
     # -- availability ------------------------------------------------------------------------
     def availability(self) -> tuple[bool, str]:
@@ -212,8 +215,13 @@ class MGLDOfficial(Method):
         if self._checkout_digest is None:
             h = hashlib.sha256(f"mgld-checkout-v1 patch={staging.PATCH_VERSION}\n".encode())
             if self.repo.is_dir():
-                files = [p for p in self.repo.rglob("*") if p.suffix in (".py", ".yaml", ".yml") and p.is_file()
-                         and ".git" not in p.relative_to(self.repo).parts]
+                files = [
+                    p
+                    for p in self.repo.rglob("*")
+                    if p.suffix in (".py", ".yaml", ".yml")
+                    and p.is_file()
+                    and ".git" not in p.relative_to(self.repo).parts
+                ]
                 for p in sorted(files):
                     h.update(f"{p.relative_to(self.repo).as_posix()}\0{file_sha256(p)}\n".encode())
             for option in (*REQUIRED, *OPTIONAL):
@@ -244,17 +252,25 @@ class MGLDOfficial(Method):
             try:
                 res = subprocess.run(
                     [str(Path(str(self.options["python"])).expanduser()), "-c", _PROBE],
-                    capture_output=True, text=True, timeout=300, cwd=str(self.repo),
+                    capture_output=True,
+                    text=True,
+                    timeout=300,
+                    cwd=str(self.repo),
                 )
-                info["environment"] = json.loads(res.stdout.strip().splitlines()[-1]) if res.returncode == 0 \
+                info["environment"] = (
+                    json.loads(res.stdout.strip().splitlines()[-1])
+                    if res.returncode == 0
                     else {"error": res.stderr.strip()[-500:]}
+                )
             except (OSError, subprocess.SubprocessError, ValueError, IndexError) as exc:
                 info["environment"] = {"error": f"{type(exc).__name__}: {exc}"}
             try:
-                commit = subprocess.run(["git", "-C", str(self.repo), "rev-parse", "HEAD"],
-                                        capture_output=True, text=True, timeout=30)
-                dirty = subprocess.run(["git", "-C", str(self.repo), "status", "--porcelain"],
-                                       capture_output=True, text=True, timeout=30)
+                commit = subprocess.run(
+                    ["git", "-C", str(self.repo), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=30
+                )
+                dirty = subprocess.run(
+                    ["git", "-C", str(self.repo), "status", "--porcelain"], capture_output=True, text=True, timeout=30
+                )
                 if commit.returncode == 0:
                     info["checkout_commit"] = commit.stdout.strip()
                     info["checkout_dirty"] = bool(dirty.stdout.strip())
@@ -284,31 +300,54 @@ class MGLDOfficial(Method):
         script = workdir / "scripts" / Path(str(self.options["script"])).name
         script.parent.mkdir(parents=True, exist_ok=True)
         script.write_text(patched)
-        log.update(config_changes=changes, patches_applied=report.applied, patches_skipped=report.skipped,
-                   vae_config_at=str(staging.HARDCODED_VAE_CONFIG), vae_config_source=str(vae_config))
+        log.update(
+            config_changes=changes,
+            patches_applied=report.applied,
+            patches_skipped=report.skipped,
+            vae_config_at=str(staging.HARDCODED_VAE_CONFIG),
+            vae_config_source=str(vae_config),
+        )
         return cwd, script, model_config
 
     def _argv(self, script: Path, model_config: Path, seqs: Path, outdir: Path) -> list[str]:
         o = self.options
         return [
-            str(Path(str(o["python"])).expanduser()), str(script),
-            "--config", str(model_config),
-            "--ckpt", str(self.checkpoint("ckpt")),
-            "--vqgan_ckpt", str(self.checkpoint("vqgan_ckpt")),
-            "--seqs-path", str(seqs),
-            "--outdir", str(outdir),
-            "--ddpm_steps", str(int(o["steps"])),
-            "--dec_w", str(float(o["dec_w"])),
-            "--colorfix_type", str(o["colorfix"]),
-            "--seed", str(int(o["seed"])),
-            "--n_frames", str(int(o["n_frames"])),
-            "--upscale", str(float(o["upscale"])),
-            "--tile_overlap", str(int(o["tile_overlap"])),
-            "--vqgantile_size", str(int(o["vqgantile_size"])),
-            "--vqgantile_stride", str(int(o["vqgantile_stride"])),
-            "--precision", str(o["precision"]),
-            "--select_idx", "0",
-            "--n_gpus", "1",
+            str(Path(str(o["python"])).expanduser()),
+            str(script),
+            "--config",
+            str(model_config),
+            "--ckpt",
+            str(self.checkpoint("ckpt")),
+            "--vqgan_ckpt",
+            str(self.checkpoint("vqgan_ckpt")),
+            "--seqs-path",
+            str(seqs),
+            "--outdir",
+            str(outdir),
+            "--ddpm_steps",
+            str(int(o["steps"])),
+            "--dec_w",
+            str(float(o["dec_w"])),
+            "--colorfix_type",
+            str(o["colorfix"]),
+            "--seed",
+            str(int(o["seed"])),
+            "--n_frames",
+            str(int(o["n_frames"])),
+            "--upscale",
+            str(float(o["upscale"])),
+            "--tile_overlap",
+            str(int(o["tile_overlap"])),
+            "--vqgantile_size",
+            str(int(o["vqgantile_size"])),
+            "--vqgantile_stride",
+            str(int(o["vqgantile_stride"])),
+            "--precision",
+            str(o["precision"]),
+            "--select_idx",
+            "0",
+            "--n_gpus",
+            "1",
         ]
 
     def run(self, clip: Clip, ctx: RunContext) -> Iterator[np.ndarray]:
@@ -360,8 +399,14 @@ class MGLDOfficial(Method):
                 yield self._ingest(outdir / f"{name}.png", expected, (lr_h, lr_w), clip, start + j, record, log_dir)
 
     def _ingest(
-        self, path: Path, expected: tuple[int, int], lr_size: tuple[int, int], clip: Clip, index: int,
-        record: dict[str, Any], log_dir: Path,
+        self,
+        path: Path,
+        expected: tuple[int, int],
+        lr_size: tuple[int, int],
+        clip: Clip,
+        index: int,
+        record: dict[str, Any],
+        log_dir: Path,
     ) -> np.ndarray:
         """Read one output PNG and check its size (fixing the script's crop for tiny inputs)."""
         if not path.is_file():

@@ -234,10 +234,17 @@ class SDx4Upscaler(Method):
                 tile_log: list[dict[str, Any]] = []
                 sub = field.crop(y0, y0 + th, x0, x0 + tw, recheck=True) if field is not None else None
                 out = upscale_chunk(
-                    pipe, padded[:, y0 : y0 + th, x0 : x0 + tw], seed=seed, steps=int(self.options["steps"]),
-                    noise_level=int(self.options["noise_level"]), cfg_scale=float(self.options["cfg_scale"]),
-                    prompt=str(self.options["prompt"]), negative_prompt=str(self.options["negative_prompt"]),
-                    field=sub, guidance=self.guidance_settings(), log=tile_log,
+                    pipe,
+                    padded[:, y0 : y0 + th, x0 : x0 + tw],
+                    seed=seed,
+                    steps=int(self.options["steps"]),
+                    noise_level=int(self.options["noise_level"]),
+                    cfg_scale=float(self.options["cfg_scale"]),
+                    prompt=str(self.options["prompt"]),
+                    negative_prompt=str(self.options["negative_prompt"]),
+                    field=sub,
+                    guidance=self.guidance_settings(),
+                    log=tile_log,
                 )
                 out = np.asarray(out, dtype=np.float32)
                 if acc is None:

@@ -22,6 +22,7 @@ def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
 def blend_weights(height: int, width: int, ramp: int) -> np.ndarray:
     """(height, width) float32 weights: 1 in the middle, falling linearly to ``1/(ramp+1)`` at
     the borders over ``ramp`` pixels, so overlapping tiles cross-fade without seams."""
+
     def ramp1d(n: int) -> np.ndarray:
         idx = np.arange(n, dtype=np.float32)
         dist = np.minimum(idx, n - 1 - idx) + 1.0

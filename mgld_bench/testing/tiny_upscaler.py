@@ -36,30 +36,62 @@ def build_tiny_upscaler(seed: int = 0, work: Path | None = None) -> Any:
     torch.manual_seed(seed)
     text_encoder = CLIPTextModel(
         CLIPTextConfig(
-            vocab_size=8, hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2,
-            max_position_embeddings=8, projection_dim=16, bos_token_id=0, eos_token_id=1, pad_token_id=1,
+            vocab_size=8,
+            hidden_size=16,
+            intermediate_size=32,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            max_position_embeddings=8,
+            projection_dim=16,
+            bos_token_id=0,
+            eos_token_id=1,
+            pad_token_id=1,
         )
     )
     unet = UNet2DConditionModel(
-        sample_size=16, in_channels=7, out_channels=4, layers_per_block=1, block_out_channels=(16, 32),
-        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"), up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
-        cross_attention_dim=16, attention_head_dim=2, norm_num_groups=8, num_class_embeds=351,
+        sample_size=16,
+        in_channels=7,
+        out_channels=4,
+        layers_per_block=1,
+        block_out_channels=(16, 32),
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+        cross_attention_dim=16,
+        attention_head_dim=2,
+        norm_num_groups=8,
+        num_class_embeds=351,
     )
     vae = AutoencoderKL(
-        in_channels=3, out_channels=3, down_block_types=("DownEncoderBlock2D",) * 3,
-        up_block_types=("UpDecoderBlock2D",) * 3, block_out_channels=(8, 8, 8), latent_channels=4,
-        norm_num_groups=4, layers_per_block=1, scaling_factor=0.08333,
+        in_channels=3,
+        out_channels=3,
+        down_block_types=("DownEncoderBlock2D",) * 3,
+        up_block_types=("UpDecoderBlock2D",) * 3,
+        block_out_channels=(8, 8, 8),
+        latent_channels=4,
+        norm_num_groups=4,
+        layers_per_block=1,
+        scaling_factor=0.08333,
     )
     scheduler = DDIMScheduler(
-        beta_schedule="scaled_linear", beta_start=1e-4, beta_end=0.02, prediction_type="v_prediction",
-        clip_sample=False, steps_offset=1, set_alpha_to_one=False,
+        beta_schedule="scaled_linear",
+        beta_start=1e-4,
+        beta_end=0.02,
+        prediction_type="v_prediction",
+        clip_sample=False,
+        steps_offset=1,
+        set_alpha_to_one=False,
     )
     low_res = DDPMScheduler(
         beta_schedule="scaled_linear", beta_start=1e-4, beta_end=0.02, clip_sample=True, variance_type="fixed_small"
     )
     pipe = StableDiffusionUpscalePipeline(
-        vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, unet=unet, low_res_scheduler=low_res,
-        scheduler=scheduler, max_noise_level=350,
+        vae=vae,
+        text_encoder=text_encoder,
+        tokenizer=tokenizer,
+        unet=unet,
+        low_res_scheduler=low_res,
+        scheduler=scheduler,
+        max_noise_level=350,
     )
     pipe.set_progress_bar_config(disable=True)
     return pipe

@@ -97,11 +97,11 @@ def main():
             if ph > opt.vqgantile_size or pw > opt.vqgantile_size:
                 seed_everything(opt.seed)
                 flow_f, flow_b, fwd_occ, bwd_occ = flows[0], flows[1], fwd_occs, bwd_occs
-                flow_f = rearrange(flow_f, '(b t) c h w -> b t c h w', t=len(chunk) - 1)
+                flow_f = rearrange(flow_f, "(b t) c h w -> b t c h w", t=len(chunk) - 1)
             else:
                 init_latent = model.get_first_stage_encoding(model.encode_first_stage(im_lq_bs))
-                flow_f = rearrange(flow_f, '(b t) c h w -> b t c h w', t=len(chunk) - 1)
-                flow_b = rearrange(flow_b, '(b t) c h w -> b t c h w', t=len(chunk) - 1)
+                flow_f = rearrange(flow_f, "(b t) c h w -> b t c h w", t=len(chunk) - 1)
+                flow_b = rearrange(flow_b, "(b t) c h w -> b t c h w", t=len(chunk) - 1)
                 assert (flow_f, flow_b, fwd_occ, bwd_occ) == ("forward", "backward", "fwd", "bwd")
                 assert init_latent is im_lq_bs
             oh, ow = (int(ph * opt.upscale / up), int(pw * opt.upscale / up)) if up > opt.upscale else (ph, pw)
