@@ -211,7 +211,7 @@ def test_tiny_pipeline_is_built_without_files(tmp_path):
     assert pipe.unet.config.in_channels == 7 and pipe.vae_scale_factor == 4
 
 
-def test_cli_run_on_the_synthetic_dataset(tiny_model, tmp_path, capsys):
+def test_cli_run_on_the_synthetic_dataset(tiny_model, tmp_path):
     from mgld_bench.cli import main
 
     args = [
@@ -237,8 +237,12 @@ def test_cli_run_on_the_synthetic_dataset(tiny_model, tmp_path, capsys):
     for name in ("sd-x4", "mgld-sd"):
         args += ["--set", f"{name}.model={tiny_model}", "--set", f"{name}.steps=2"]
     assert main(args) == 0
-    out = capsys.readouterr().out
-    assert "mgld-sd" in out and "sd-x4" in out and "psnr" in out
+    import csv
+
+    rows = list(csv.DictReader((tmp_path / "out" / "results.csv").read_text().splitlines()))
+    got = {(r["method"], r["metric"]) for r in rows}
+    assert {("sd-x4", "psnr"), ("mgld-sd", "psnr")} <= got
+    assert all(float(r["value"]) > 0 for r in rows)
 
 
 def test_listing_methods_does_not_import_torch():
