@@ -266,12 +266,15 @@ def test_options_file_and_identity(fake_repo, tmp_path):
         "ckpt": "ckpts/mgldvsr_unet.ckpt",
         "vqgan_ckpt": "ckpts/video_vae_cfw.ckpt",
         "steps": 20,
+        "gpus": [0, 1],
     }
     cfg.write_text(yaml.safe_dump({"mgld": opts}))
     m = MGLDOfficial(config=str(cfg), steps=30)
     assert m.options["repo"] == str(repo.resolve()) and m.options["steps"] == 30  # explicit option wins
     assert m.availability() == (True, "")
     assert MGLDOfficial(config=str(cfg)).options["steps"] == 20
+    assert m.gpu_list("cpu") == ["0", "1"] and MGLDOfficial(gpus="2+3").gpu_list("cpu") == ["2", "3"]
+    assert MGLDOfficial().gpu_list("cuda:1") == ["1"]
     assert MGLDOfficial(repo="/a").identity() == MGLDOfficial(repo="/b", gpus="0,1").identity()
     assert MGLDOfficial(steps=50).identity() != MGLDOfficial(steps=20).identity()
     bad = tmp_path / "bad.yaml"

@@ -136,6 +136,8 @@ class MGLDOfficial(Method):
             if key in explicit or key == "config":
                 continue
             value = "" if value is None else value
+            if isinstance(value, list | tuple):  # e.g. gpus: [0, 1]
+                value = ",".join(str(v) for v in value)
             value = coerce_like(self.defaults[key], str(value) if not isinstance(value, str) else value, f"mgld.{key}")
             self.options[key] = value
         # paths in the file are relative to the file
