@@ -102,6 +102,11 @@ def test_mgld_sd_runs_end_to_end_and_differs_from_sd_x4(tiny_model, tmp_path):
     # the seed is part of the output: another seed, another result
     other = run_infer(guided, clip, cache, RunContext(device="cpu", seed=2))
     assert other.key != g.key
+    # unless the method's own seed option fixes it
+    fixed = MGLDGuidedSD(model=str(tiny_model), steps=STEPS, tile=0, seed=7)
+    from mgld_bench.runner.jobs import infer_key
+
+    assert infer_key(fixed, clip, 1) == infer_key(fixed, clip, 2)
 
 
 def test_guidance_lowers_latent_warp_error_against_sd_x4(tiny_model):

@@ -159,6 +159,8 @@ class SDx4Upscaler(Method):
             raise BenchError(f"{self.name}: noise_level must lie in [0, 350] (got {o['noise_level']})")
         if int(o["tile"]) < 0 or int(o["tile_overlap"]) < 0:
             raise BenchError(f"{self.name}: tile and tile_overlap must be >= 0 (0 = no tiling)")
+        # a fixed seed option makes the run's --seed irrelevant (and keeps it out of the cache key)
+        self.uses_seed = int(o["seed"]) < 0
         self._pipe: Any = None
         self._pipe_device: str | None = None
         self._digest: str | None = None
