@@ -48,7 +48,9 @@ def fake_repo(tmp_path):
     (repo / "configs" / "video_vae" / "video_autoencoder_kl_64x64x4_resi.yaml").write_text(
         "model:\n  target: ldm.models.autoencoder.VideoAutoencoderKLResi\n  params:\n"
         f"    ckpt_path: {AUTHOR_DIR}/v2-1_512-ema-pruned.ckpt\n"
-        f"    spynet:\n      load_path: {AUTHOR_DIR}/flownets/spynet_sintel_final-3d2a1287.pth\n"
+        "    lossconfig:\n      target: ldm.modules.losses.LPIPSWithDiscriminator\n      params:\n"
+        "        flownet_config:\n          target: basicsr.archs.spynet_arch.SpyNet\n"
+        f"          params:\n            load_path: {AUTHOR_DIR}/flownets/spynet_sintel_final-3d2a1287.pth\n"
     )
     ckpts = tmp_path / "ckpts"
     ckpts.mkdir()
@@ -323,3 +325,16 @@ def test_staging_helpers_by_hand(tmp_path):
     assert split_chunks(12, 5, 2) == [(0, 10), (10, 12)]
     assert split_chunks(12, 5, 8) == [(0, 5), (5, 10), (10, 12)]
     assert split_chunks(10, 5, 1) == [(0, 10)]
+
+
+def test_vae_training_loss_is_dropped_unless_kept(fake_repo, tmp_path):
+    """The VAE's training loss needs SpyNet (and LPIPS downloads); by default it is replaced."""
+    repo, ckpts = fake_repo
+    opts = _options(repo, ckpts)
+    del opts["spynet_ckpt"]  # the config still names the authors' SpyNet path
+    res, log_dir = _run(MGLDOfficial(**opts), _clip(_frames(2)), tmp_path / "a")
+    assert len(res.frames) == 2
+    changes = json.loads((log_dir / "mgld.json").read_text())["config_changes"]["vae_config"]
+    assert any("LPIPSWithDiscriminator -> torch.nn.Identity" in c for c in changes)
+    with pytest.raises(BenchError, match="spynet_sintel_final"):
+        _run(MGLDOfficial(**opts, vae_loss="keep"), _clip(_frames(2)), tmp_path / "b")

@@ -95,6 +95,7 @@ class MGLDOfficial(Method):
         "vqgantile_size": 960,
         "vqgantile_stride": 750,
         "precision": "autocast",
+        "vae_loss": "identity",
         "gpus": "",
         "timeout": 0.0,
     }
@@ -109,6 +110,8 @@ class MGLDOfficial(Method):
             raise BenchError(f"mgld: colorfix must be adain, wavelet or nofix (got {o['colorfix']!r})")
         if int(o["steps"]) < 1 or int(o["n_frames"]) < 1:
             raise BenchError("mgld: steps and n_frames must be at least 1")
+        if o["vae_loss"] not in ("identity", "keep"):
+            raise BenchError(f"mgld: vae_loss must be identity or keep (got {o['vae_loss']!r})")
         if int(o["vqgantile_stride"]) > int(o["vqgantile_size"]):
             raise BenchError("mgld: vqgantile_stride must not exceed vqgantile_size")
         self._checkout_digest: str | None = None
@@ -291,11 +294,14 @@ class MGLDOfficial(Method):
         model_config = self._repo_path("model_config")
         vae_config = self._repo_path("vae_config")
         changes: dict[str, list[str]] = {}
+        cfg_dir = workdir / "configs"
         if files:
-            cfg_dir = workdir / "configs"
             changes["model_config"] = staging.write_config(model_config, cfg_dir / "model.yaml", files)
-            changes["vae_config"] = staging.write_config(vae_config, cfg_dir / "vae.yaml", files)
-            model_config, vae_config = cfg_dir / "model.yaml", cfg_dir / "vae.yaml"
+            model_config = cfg_dir / "model.yaml"
+        drop_loss = self.options["vae_loss"] == "identity"
+        if files or drop_loss:
+            changes["vae_config"] = staging.write_config(vae_config, cfg_dir / "vae.yaml", files, drop_loss)
+            vae_config = cfg_dir / "vae.yaml"
         cwd = staging.mirror_checkout(self.repo, workdir, vae_config)
         source = self._repo_path("script").read_text()
         patched, report = staging.patch_tile_script(source)

@@ -146,8 +146,26 @@ def rewrite_config(config: dict[str, Any], files: dict[str, Path]) -> tuple[dict
     return walk(config, ""), changes
 
 
-def write_config(src: Path, dst: Path, files: dict[str, Path]) -> list[str]:
-    """Copy the YAML config ``src`` to ``dst`` with checkpoint paths rewritten; return the changes."""
+def drop_training_loss(config: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Replace the VAE config's ``model.params.lossconfig`` by ``torch.nn.Identity``.
+
+    The temporal VAE builds its training loss at construction (taming's LPIPS, which downloads
+    VGG16 weights, a discriminator and SpyNet); inference never calls it, and the checkpoint is
+    loaded with ``strict=False``, so replacing it changes nothing but what must be on disk.
+    """
+    params = (config.get("model") or {}).get("params") if isinstance(config, dict) else None
+    if not isinstance(params, dict) or "lossconfig" not in params:
+        return config, []
+    old = (params.get("lossconfig") or {}).get("target")
+    if old == "torch.nn.Identity":
+        return config, []
+    params["lossconfig"] = {"target": "torch.nn.Identity"}
+    return config, [f"model.params.lossconfig: {old} -> torch.nn.Identity (training loss, unused at inference)"]
+
+
+def write_config(src: Path, dst: Path, files: dict[str, Path], drop_loss: bool = False) -> list[str]:
+    """Copy the YAML config ``src`` to ``dst`` with checkpoint paths rewritten (and, with
+    ``drop_loss``, the training loss replaced); return the changes."""
     import yaml
 
     try:
@@ -155,6 +173,9 @@ def write_config(src: Path, dst: Path, files: dict[str, Path]) -> list[str]:
     except (OSError, yaml.YAMLError) as exc:
         raise BenchError(f"cannot read the MGLD config {src}: {exc}") from exc
     new, changes = rewrite_config(config, files)
+    if drop_loss:
+        new, more = drop_training_loss(new)
+        changes += more
     dst.parent.mkdir(parents=True, exist_ok=True)
     dst.write_text(yaml.safe_dump(new, sort_keys=False))
     return changes
