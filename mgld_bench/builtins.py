@@ -12,6 +12,7 @@ DATASETS: dict[str, str] = {
 
 METHODS: dict[str, str] = {
     "precomputed": "mgld_bench.methods.precomputed:Precomputed",
+    "external": "mgld_bench.methods.external:External",
     "mgld": "mgld_bench.methods.mgld_official:MGLDOfficial",
     "mgld-sd": "mgld_bench.methods.mgld_sd:MGLDGuidedSD",
     "sd-x4": "mgld_bench.methods.mgld_sd:SDx4Upscaler",

@@ -1,0 +1,143 @@
+"""The ``external`` method: a command per clip, logs kept, outputs validated before caching."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mgld_bench.errors import BenchError, OutputMismatchError
+from mgld_bench.frames import ArrayFrames, Clip
+from mgld_bench.methods.base import RunContext
+from mgld_bench.methods.external import CommandError, External
+
+SCRIPT = """
+import sys, time
+from pathlib import Path
+import cv2
+import numpy as np
+
+src, dst, scale, mode = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+print("upscaling", src, flush=True)
+files = sorted(src.glob("*.png"))
+if mode == "fail":
+    print("something broke", file=sys.stderr)
+    sys.exit(3)
+if mode == "sleep":
+    time.sleep(60)
+if mode == "fewer":
+    files = files[:-1]
+for f in files:
+    img = cv2.imread(str(f))
+    up = img.repeat(scale, axis=0).repeat(scale, axis=1)
+    if mode == "small":
+        up = up[:-1]
+    cv2.imwrite(str(dst / f.name), up)
+print("done", len(files))
+"""
+
+
+@pytest.fixture
+def script(tmp_path: Path) -> Path:
+    path = tmp_path / "tool dir" / "upscale.py"
+    path.parent.mkdir()
+    path.write_text(SCRIPT)
+    return path
+
+
+def command(script: Path, mode: str = "ok") -> str:
+    return f'"{sys.executable}" "{script}" {{input}} {{output}} {{scale}} {mode}'
+
+
+def make_clip(rng: np.random.Generator, n: int = 3) -> Clip:
+    return Clip("toy", "c0", ArrayFrames([rng.integers(0, 256, (10, 12, 3), dtype=np.uint8) for _ in range(n)]))
+
+
+def test_runs_a_script_and_returns_its_frames(script: Path, tmp_path: Path, rng: np.random.Generator) -> None:
+    clip = make_clip(rng)
+    ctx = RunContext(workdir=tmp_path / "work", log_dir=tmp_path / "logs")
+    out = list(External(command=command(script)).run(clip, ctx))
+    assert len(out) == 3
+    for sr, lr in zip(out, clip.lr, strict=True):
+        np.testing.assert_array_equal(sr, lr.repeat(4, axis=0).repeat(4, axis=1))
+    log = (tmp_path / "logs" / "command.log").read_text()
+    assert "upscaling" in log and "done 3" in log and "exit status 0" in log
+
+
+def test_shell_mode_quotes_values(script: Path, tmp_path: Path, rng: np.random.Generator) -> None:
+    clip = make_clip(rng, n=2)
+    ctx = RunContext(workdir=tmp_path / "work dir with spaces", log_dir=tmp_path / "logs")
+    method = External(command=command(script) + " && echo $MGLD_BENCH_CLIP", shell=True)
+    assert len(list(method.run(clip, ctx))) == 2
+    assert "c0" in (tmp_path / "logs" / "command.log").read_text()
+
+
+@pytest.mark.parametrize(
+    "mode,pattern",
+    [("fewer", r"toy/c0: the command wrote 2 frames .* expected 3"), ("small", r"toy/c0: output frame .* is 48x39")],
+)
+def test_wrong_outputs_are_rejected(
+    script: Path, tmp_path: Path, rng: np.random.Generator, mode: str, pattern: str
+) -> None:
+    ctx = RunContext(workdir=tmp_path / "work", log_dir=tmp_path / "logs")
+    with pytest.raises(OutputMismatchError, match=pattern):
+        list(External(command=command(script, mode)).run(make_clip(rng), ctx))
+
+
+@pytest.fixture(autouse=True)
+def _private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tempfile
+
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+
+
+def test_failure_quotes_the_log_and_keeps_a_copy(script: Path, tmp_path: Path, rng: np.random.Generator) -> None:
+    ctx = RunContext(workdir=tmp_path / "work", log_dir=tmp_path / "logs")
+    with pytest.raises(CommandError, match=r"(?s)clip toy/c0: the command exited with status 3.*something broke") as e:
+        list(External(command=command(script, "fail")).run(make_clip(rng), ctx))
+    assert "something broke" in (tmp_path / "logs" / "command.log").read_text()
+    (kept,) = (tmp_path / "tmp" / "mgld-bench-logs").iterdir()
+    assert str(kept) in str(e.value) and "something broke" in kept.read_text()
+
+
+def test_timeout_kills_the_command(script: Path, tmp_path: Path, rng: np.random.Generator) -> None:
+    ctx = RunContext(workdir=tmp_path / "work", log_dir=tmp_path / "logs")
+    start = time.monotonic()
+    with pytest.raises(CommandError, match=r"timed out after 1 s"):
+        list(External(command=command(script, "sleep"), timeout=1).run(make_clip(rng), ctx))
+    assert time.monotonic() - start < 20
+
+
+def test_template_errors() -> None:
+    with pytest.raises(BenchError, match=r"must contain \{output\}"):
+        External(command="tool {input}")
+    with pytest.raises(BenchError, match=r"unknown placeholder\(s\) outdir"):
+        External(command="tool {input} {output} {outdir}")
+    assert External().availability()[0] is False
+    with pytest.raises(BenchError, match="set the command"):
+        list(External().run(make_clip(np.random.default_rng(0)), RunContext()))
+
+
+def test_through_the_runner_label_cache_and_kept_log(script: Path, tmp_path: Path, rng: np.random.Generator) -> None:
+    from mgld_bench.registry import METHODS
+    from mgld_bench.runner.jobs import run_infer
+    from mgld_bench.runner.plan import create
+    from mgld_bench.store.cache import Cache
+
+    method = create(METHODS, "external:mytool", {"external:mytool": {"command": command(script)}})
+    assert method.label == "mytool"
+    cache = Cache(tmp_path / "cache")
+    clip = make_clip(rng, n=2)
+    res = run_infer(method, clip, cache, RunContext())
+    assert not res.cached and len(res.frames) == 2
+    assert "done 2" in (cache.log_dir(res.key) / "command.log").read_text()
+    assert run_infer(method, clip, cache, RunContext()).cached
+    tagged = create(METHODS, "external:mytool", {"external:mytool": {"command": command(script), "tag": "v2"}})
+    assert run_infer(tagged, clip, cache, RunContext()).key != res.key
+    bad = create(METHODS, "external:bad", {"external:bad": {"command": command(script, "fewer")}})
+    with pytest.raises(OutputMismatchError):
+        run_infer(bad, clip, cache, RunContext())

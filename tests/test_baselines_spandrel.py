@@ -1,0 +1,140 @@
+"""Image SR through spandrel: a random-weight RRDBNet the test builds, realesrgan, spandrel:PATH."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from baselines.spandrel_models import RealESRGAN, SpandrelModel
+from mgld_bench.errors import BenchError, WeightsMissingError
+from mgld_bench.frames import ArrayFrames, Clip
+from mgld_bench.methods.base import RunContext
+from mgld_bench.weights import weights_dir
+
+torch.set_num_threads(2)
+
+
+def rrdbnet_state(nf: int = 8, gc: int = 32, seed: int = 0) -> dict[str, torch.Tensor]:
+    """A Real-ESRGAN RRDBNet x4 state dict (BasicSR key names), 1 block, 8 features, random weights.
+
+    spandrel infers every size from the shapes but assumes 32 growth channels, as all releases use.
+    """
+    g = torch.Generator().manual_seed(seed)
+
+    def conv(cout: int, cin: int) -> dict[str, torch.Tensor]:
+        return {"weight": torch.randn(cout, cin, 3, 3, generator=g) * 0.05, "bias": torch.zeros(cout)}
+
+    sd: dict[str, torch.Tensor] = {}
+
+    def put(name: str, cout: int, cin: int) -> None:
+        for k, v in conv(cout, cin).items():
+            sd[f"{name}.{k}"] = v
+
+    put("conv_first", nf, 3)
+    for r in (1, 2, 3):
+        for i in range(1, 5):
+            put(f"body.0.rdb{r}.conv{i}", gc, nf + (i - 1) * gc)
+        put(f"body.0.rdb{r}.conv5", nf, nf + 4 * gc)
+    for name in ("conv_body", "conv_up1", "conv_up2", "conv_hr"):
+        put(name, nf, nf)
+    put("conv_last", 3, nf)
+    return sd
+
+
+def save(sd: dict[str, torch.Tensor], path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"params_ema": sd}, path)  # the Real-ESRGAN release layout
+    return path
+
+
+def make_clip(rng: np.random.Generator, n: int = 2, h: int = 20, w: int = 24, scale: int = 4) -> Clip:
+    frames = [rng.integers(0, 256, (h, w, 3), dtype=np.uint8) for _ in range(n)]
+    return Clip("toy", "c0", ArrayFrames(frames), scale=scale)
+
+
+def test_random_rrdbnet_runs_through_the_adapter(tmp_path: Path, rng: np.random.Generator) -> None:
+    from spandrel import ModelLoader
+
+    path = save(rrdbnet_state(), tmp_path / "rrdb.pth")
+    clip = make_clip(rng)
+    method = SpandrelModel(path=str(path))
+    assert method.label == "spandrel:rrdb" and method.availability() == (True, "")
+    out = list(method.run(clip, RunContext()))
+    assert [f.shape for f in out] == [(80, 96, 3)] * 2 and all(f.dtype == np.uint8 for f in out)
+    desc = ModelLoader().load_from_file(path)  # spandrel called directly, conversion written by hand
+    for sr, lr in zip(out, clip.lr, strict=True):
+        x = torch.from_numpy(lr.astype(np.float32) / 255.0).permute(2, 0, 1)[None]
+        ref = np.round(desc(x)[0].permute(1, 2, 0).numpy().clip(0, 1) * 255.0).astype(np.uint8)
+        assert np.abs(sr.astype(int) - ref).max() <= 1
+    tiled = list(SpandrelModel(path=str(path), tile=12, tile_overlap=6).run(clip, RunContext()))
+    assert [f.shape for f in tiled] == [(80, 96, 3)] * 2
+    assert np.abs(tiled[0].astype(int) - out[0]).mean() < 4
+
+
+def test_output_range_clamped_and_rounded(tmp_path: Path, rng: np.random.Generator) -> None:
+    sd = rrdbnet_state()
+    sd["conv_last.weight"].zero_()
+    sd["conv_last.bias"] = torch.tensor([0.5, -1.0, 2.0])
+    path = save(sd, tmp_path / "const.pth")
+    (frame,) = SpandrelModel(path=str(path)).run(make_clip(rng, n=1), RunContext())
+    assert (frame[..., 0] == 128).all() and (frame[..., 1] == 0).all() and (frame[..., 2] == 255).all()
+
+
+def test_realesrgan_uses_the_weights_folder(rng: np.random.Generator) -> None:
+    method = RealESRGAN()
+    ok, reason = method.availability()
+    assert not ok and "RealESRGAN_x4plus.pth" in reason and "releases/download/v0.1.0" in reason
+    with pytest.raises(WeightsMissingError):
+        list(method.run(make_clip(rng), RunContext()))
+    save(rrdbnet_state(), weights_dir() / "mgld_bench" / "RealESRGAN_x4plus.pth")
+    method = RealESRGAN()
+    assert method.availability() == (True, "")
+    assert [wf.name for wf in method.weight_files()] == ["RealESRGAN_x4plus.pth"]
+    assert len(list(method.run(make_clip(rng, n=1), RunContext()))) == 1
+
+
+def test_clear_errors(tmp_path: Path, rng: np.random.Generator) -> None:
+    path = save(rrdbnet_state(), tmp_path / "rrdb.pth")
+    with pytest.raises(BenchError, match=r"model is x4 but clip toy/c0 needs x2"):
+        list(SpandrelModel(path=str(path)).run(make_clip(rng, scale=2), RunContext()))
+    bad = tmp_path / "bad.pth"
+    bad.write_bytes(path.read_bytes()[:300])
+    with pytest.raises(BenchError, match=r"spandrel cannot load .*bad\.pth"):
+        list(SpandrelModel(path=str(bad)).run(make_clip(rng), RunContext()))
+    torch.save({"foo.weight": torch.zeros(3, 3)}, tmp_path / "odd.pth")
+    with pytest.raises(BenchError, match="spandrel cannot load"):
+        list(SpandrelModel(path=str(tmp_path / "odd.pth")).run(make_clip(rng), RunContext()))
+    with pytest.raises(BenchError, match="give the checkpoint"):
+        SpandrelModel()
+    with pytest.raises(BenchError, match="fp16 needs a CUDA device"):
+        list(SpandrelModel(path=str(path), fp16=True).run(make_clip(rng), RunContext(device="cpu")))
+    assert SpandrelModel(path=str(tmp_path / "none.pth")).availability()[0] is False
+
+
+def test_checkpoint_content_enters_the_key(tmp_path: Path, rng: np.random.Generator) -> None:
+    import hashlib
+
+    a = save(rrdbnet_state(seed=0), tmp_path / "a" / "m.pth")
+    b = save(rrdbnet_state(seed=0), tmp_path / "b" / "m.pth")
+    c = save(rrdbnet_state(seed=1), tmp_path / "c" / "m.pth")
+    clip = make_clip(rng)
+    ma, mb, mc = (SpandrelModel(path=str(p)) for p in (a, b, c))
+    assert ma.identity() == mb.identity()
+    assert ma.extra_key(clip) == mb.extra_key(clip) == hashlib.sha256(a.read_bytes()).hexdigest()
+    assert mc.extra_key(clip) != ma.extra_key(clip)
+
+
+def test_list_methods_shows_baselines_and_where_to_get_weights(capsys: pytest.CaptureFixture) -> None:
+    from mgld_bench.cli import main
+
+    assert main(["list", "methods"]) == 0
+    out = capsys.readouterr().out
+    lines = {line.split("|")[1].strip(): line for line in out.splitlines() if line.startswith("|")}
+    for name in ("realbasicvsr", "realesrgan", "spandrel", "external"):
+        assert name in lines
+    assert "huggingface.co/akhaliq/RealBasicVSR_x4" in lines["realbasicvsr"]
+    assert "RealESRGAN_x4plus.pth" in lines["realesrgan"]
+    assert "entry point" in lines["realbasicvsr"] and "entry point" in lines["realesrgan"]
