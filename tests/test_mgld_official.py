@@ -68,6 +68,10 @@ def fake_repo(tmp_path):
 
 @pytest.fixture(autouse=True)
 def _env(monkeypatch, tmp_path):
+    import tempfile
+
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))  # job folders, kept failure logs
     monkeypatch.setenv("MGLD_BENCH_WEIGHTS", str(tmp_path / "weights"))
     monkeypatch.setenv("MGLD_BENCH_CACHE", str(tmp_path / "cache"))
 
@@ -104,6 +108,11 @@ def _expected(frames, chunk=5):
         up = cv2.resize(f, (f.shape[1] * 4, f.shape[0] * 4), interpolation=cv2.INTER_NEAREST).astype(int)
         out.append(np.clip(up + 10 * (i % chunk), 0, 255).astype(np.uint8))
     return out
+
+
+def _json_lines(log):
+    """The JSON lines the stand-in printed, from a combined command log."""
+    return [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
 
 
 def _run(method, clip, tmp_path, seed=0):
@@ -156,8 +165,7 @@ def test_end_to_end_small_clip_all_workarounds(fake_repo, tmp_path):
         assert flag in command
     assert "PYTHONPATH=" in command
     # the patched copy re-seeds before each non-tiled chunk, like the tiled branch does per tile
-    stdout = (log_dir / "mgld-part0.stdout.log").read_text().splitlines()
-    assert json.loads(stdout[-1])["seeds"] == [42, 42, 42]
+    assert _json_lines(log_dir / "mgld-part0.log")[-1]["seeds"] == [42, 42, 42]
     assert record["versions"]["environment"]["python"] == sys.version.split()[0]
     # the checkout is untouched
     assert (repo / TILE_SCRIPT).read_text() == STANDIN.read_text()
@@ -222,9 +230,7 @@ def test_several_gpus_split_the_clip_at_chunk_boundaries(fake_repo, tmp_path):
     assert one.key == two.key  # the GPU list is not part of the output's identity
     for a, b in zip(list(one.frames), list(two.frames), strict=True):
         np.testing.assert_array_equal(a, b)
-    seen = [
-        json.loads((log_dir / f"mgld-part{k}.stdout.log").read_text().splitlines()[0])["cuda_visible"] for k in (0, 1)
-    ]
+    seen = [_json_lines(log_dir / f"mgld-part{k}.log")[0]["cuda_visible"] for k in (0, 1)]
     assert seen == ["0", "1"]
     assert json.loads((log_dir / "mgld.json").read_text())["parts"] == [[0, 10], [10, 12]]
 
@@ -232,8 +238,10 @@ def test_several_gpus_split_the_clip_at_chunk_boundaries(fake_repo, tmp_path):
 def test_script_failure_is_one_clear_error(fake_repo, tmp_path):
     repo, ckpts = fake_repo
     (repo / TILE_SCRIPT).write_text("import sys\nsys.exit('CUDA out of memory')\n")
-    with pytest.raises(BenchError, match=r"(?s)failed on clip test/clip-a.*CUDA out of memory"):
+    with pytest.raises(BenchError, match=r"(?s)official script on clip test/clip-a.*status 1.*CUDA out of memory"):
         _run(MGLDOfficial(**_options(repo, ckpts)), _clip(_frames(2)), tmp_path)
+    kept = list((tmp_path / "tmp" / "mgld-bench-logs").iterdir())
+    assert len(kept) == 1 and "CUDA out of memory" in kept[0].read_text()
 
 
 def test_missing_output_is_one_clear_error(fake_repo, tmp_path):

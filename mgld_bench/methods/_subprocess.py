@@ -1,19 +1,18 @@
-"""Running external commands with a timeout, their output captured into log files.
+"""Several external processes at once, on top of :func:`mgld_bench.methods.external.run_command`.
 
-A small private runner for the ``mgld`` adapter (the generic external-command mechanism of
-``mgld_bench/methods/external.py`` was not on main when this was written).
+``run_command`` (the suite's shared mechanism: logs beside the cache entry, the whole process
+group killed on timeout, the log of a failed command kept where the message points) runs one
+command and waits; :func:`run_parallel` runs one per thread, e.g. one per GPU.
 """
 
 from __future__ import annotations
 
-import os
 import shlex
-import subprocess
-import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mgld_bench.errors import BenchError
+from mgld_bench.methods.external import CommandError, CommandResult, run_command
 
 
 @dataclass
@@ -32,60 +31,33 @@ class Command:
         return line + (env + " " if env else "") + shlex.join(self.argv)
 
 
-@dataclass
-class Finished:
-    """What a finished process left: exit code, seconds, and its log files."""
+def run_parallel(commands: list[Command], log_dir: Path, timeout: float | None, what: str) -> list[CommandResult]:
+    """Run every command at once (output to ``log_dir/<name>.log``) and wait for all of them.
 
-    command: Command
-    returncode: int
-    seconds: float
-    stdout: Path
-    stderr: Path
-
-    def tail(self, lines: int = 15) -> str:
-        text = self.stderr.read_text(errors="replace").strip() or self.stdout.read_text(errors="replace").strip()
-        return "\n".join(text.splitlines()[-lines:])
-
-
-def run_parallel(commands: list[Command], log_dir: Path, timeout: float | None = None) -> list[Finished]:
-    """Start every command at once, wait for all, return how each ended (in order).
-
-    stdout/stderr go to ``log_dir/<name>.stdout.log`` / ``.stderr.log``.  When ``timeout``
-    seconds pass, the processes still running are killed and a :class:`BenchError` is raised.
+    Raises the first :class:`~mgld_bench.methods.external.CommandError` (failure or timeout)
+    after every command has ended; the message names ``what`` and the part.
     """
     log_dir.mkdir(parents=True, exist_ok=True)
-    started: list[tuple[Command, subprocess.Popen[bytes], Path, Path, float]] = []
-    handles = []
-    try:
-        for cmd in commands:
-            out_path = log_dir / f"{cmd.name}.stdout.log"
-            err_path = log_dir / f"{cmd.name}.stderr.log"
-            out_f, err_f = open(out_path, "wb"), open(err_path, "wb")
-            handles += [out_f, err_f]
-            env = {**os.environ, **cmd.env}
+    with ThreadPoolExecutor(max_workers=max(len(commands), 1)) as pool:
+        futures = [
+            pool.submit(
+                run_command,
+                c.argv,
+                log_path=log_dir / f"{c.name}.log",
+                timeout=timeout,
+                what=f"{what} ({c.name})",
+                cwd=c.cwd,
+                env=c.env,
+            )
+            for c in commands
+        ]
+        results: list[CommandResult] = []
+        errors: list[CommandError] = []
+        for future in futures:
             try:
-                proc = subprocess.Popen(
-                    cmd.argv, cwd=str(cmd.cwd), env=env, stdout=out_f, stderr=err_f, stdin=subprocess.DEVNULL
-                )
-            except OSError as exc:
-                raise BenchError(f"cannot start {cmd.argv[0]}: {exc}") from exc
-            started.append((cmd, proc, out_path, err_path, time.monotonic()))
-        deadline = time.monotonic() + timeout if timeout else None
-        results: list[Finished] = []
-        for cmd, proc, out_path, err_path, t0 in started:
-            remaining = None if deadline is None else max(deadline - time.monotonic(), 0.0)
-            try:
-                code = proc.wait(timeout=remaining)
-            except subprocess.TimeoutExpired:
-                raise BenchError(
-                    f"{cmd.name} did not finish within {timeout:g} s and was stopped; logs in {log_dir}"
-                ) from None
-            results.append(Finished(cmd, code, time.monotonic() - t0, out_path, err_path))
-        return results
-    finally:
-        for _, proc, *_ in started:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-        for h in handles:
-            h.close()
+                results.append(future.result())
+            except CommandError as exc:
+                errors.append(exc)
+    if errors:
+        raise errors[0]
+    return results
