@@ -255,6 +255,9 @@ def test_availability_names_what_is_missing(fake_repo, tmp_path):
     ok, reason = MGLDOfficial().availability()
     assert not ok and "mgld.repo" in reason and "mgld.python" in reason and "mgldvsr_unet.ckpt" in reason
     repo, ckpts = fake_repo
+    assert MGLDOfficial(**_options(repo, ckpts, python="python3")).availability() == (True, "")  # on PATH
+    ok, reason = MGLDOfficial(**_options(repo, ckpts, python="no-such-python-xyz")).availability()
+    assert not ok and "no-such-python-xyz not found" in reason
     ok, reason = MGLDOfficial(**_options(repo, ckpts, ckpt=str(tmp_path / "none.ckpt"))).availability()
     assert not ok and "none.ckpt" in reason
     # checkpoints in the weights folder are found without options

@@ -155,6 +155,16 @@ class MGLDOfficial(Method):
         ident["options"] = {k: v for k, v in ident["options"].items() if k not in LOCAL_OPTIONS}
         return ident
 
+    def python_path(self) -> str | None:
+        """The environment's python: a path, or a command name found on PATH."""
+        import shutil
+
+        value = str(self.options["python"])
+        path = Path(value).expanduser()
+        if path.is_file():
+            return str(path)
+        return shutil.which(value) if value and "/" not in value else None
+
     @property
     def repo(self) -> Path:
         return Path(str(self.options["repo"])).expanduser()
@@ -191,7 +201,7 @@ class MGLDOfficial(Method):
             problems.append(
                 "set mgld.python to the python of the official environment (e.g. ~/miniconda3/envs/mgldvsr/bin/python)"
             )
-        elif not Path(str(self.options["python"])).expanduser().is_file():
+        elif self.python_path() is None:
             problems.append(f"python {self.options['python']} not found")
         for option, wf in REQUIRED.items():
             path = self.checkpoint(option)
@@ -256,7 +266,7 @@ class MGLDOfficial(Method):
             info: dict[str, Any] = {"adapter_python": sys.version.split()[0]}
             try:
                 res = subprocess.run(
-                    [str(Path(str(self.options["python"])).expanduser()), "-c", _PROBE],
+                    [self.python_path() or str(self.options["python"]), "-c", _PROBE],
                     capture_output=True,
                     text=True,
                     timeout=300,
@@ -320,7 +330,7 @@ class MGLDOfficial(Method):
     def _argv(self, script: Path, model_config: Path, seqs: Path, outdir: Path) -> list[str]:
         o = self.options
         return [
-            str(Path(str(o["python"])).expanduser()),
+            self.python_path() or str(o["python"]),
             str(script),
             "--config",
             str(model_config),
