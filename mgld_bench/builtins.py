@@ -24,6 +24,9 @@ DATASETS: dict[str, str] = {
 METHODS: dict[str, str] = {
     "precomputed": "mgld_bench.methods.precomputed:Precomputed",
     "external": "mgld_bench.methods.external:External",
+    "mgld": "mgld_bench.methods.mgld_official:MGLDOfficial",
+    "mgld-sd": "mgld_bench.methods.mgld_sd:MGLDGuidedSD",
+    "sd-x4": "mgld_bench.methods.mgld_sd:SDx4Upscaler",
 }
 
 METRICS: dict[str, str] = {
