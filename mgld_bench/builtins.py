@@ -8,11 +8,25 @@ from __future__ import annotations
 
 DATASETS: dict[str, str] = {
     "synthetic": "mgld_bench.datasets.synthetic:SyntheticDataset",
+    "reds4": "mgld_bench.datasets.reds4:REDS4",
+    "reds4-bicubic": "mgld_bench.datasets.reds4:REDS4Bicubic",
+    "videolq": "mgld_bench.datasets.videolq:VideoLQ",
+    "udm10": "mgld_bench.datasets.udm10:UDM10",
+    "udm10-bi": "mgld_bench.datasets.udm10:UDM10BI",
+    "udm10-bd": "mgld_bench.datasets.udm10:UDM10BD",
+    "spmcs": "mgld_bench.datasets.spmcs:SPMCS",
+    "spmcs-bi": "mgld_bench.datasets.spmcs:SPMCSBI",
+    "spmcs-bd": "mgld_bench.datasets.spmcs:SPMCSBD",
+    "folder": "mgld_bench.datasets.folder:FolderDataset",
+    "video": "mgld_bench.datasets.video:VideoDataset",
 }
 
 METHODS: dict[str, str] = {
     "precomputed": "mgld_bench.methods.precomputed:Precomputed",
     "external": "mgld_bench.methods.external:External",
+    "mgld": "mgld_bench.methods.mgld_official:MGLDOfficial",
+    "mgld-sd": "mgld_bench.methods.mgld_sd:MGLDGuidedSD",
+    "sd-x4": "mgld_bench.methods.mgld_sd:SDx4Upscaler",
 }
 
 METRICS: dict[str, str] = {

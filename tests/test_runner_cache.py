@@ -148,3 +148,12 @@ def test_a_fully_cached_run_does_not_import_torch(tmp_path: Path) -> None:
         "assert 'torch' not in sys.modules, 'a warm run imported torch'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_dataset_variants_are_filed_under_distinct_labels(tmp_path: Path) -> None:
+    assert _run(tmp_path, "--clips", "pan", "--metrics", "psnr") == 0
+    assert _run(tmp_path, "--clips", "pan", "--metrics", "psnr", "--set", "synthetic.seed=1") == 0
+    rows = _csv(tmp_path)
+    assert sorted(r["dataset"] for r in rows) == ["synthetic", "synthetic[seed=1]"]
+    values = {r["dataset"]: float(r["value"]) for r in rows}
+    assert values["synthetic"] != values["synthetic[seed=1]"]  # other noise, other LR, other score

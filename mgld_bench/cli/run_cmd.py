@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     with ResultStore(out / "results.sqlite") as store:
         datasets = {
-            ds.name: {"spec": spec, "options": ds.options, "root": args.data_root}
+            ds.label: {"spec": spec, "options": ds.options, "root": args.data_root}
             for spec, ds in zip(split_names(args.datasets), plan.datasets, strict=True)
         }
         methods = {m.label: m.identity() for m in plan.methods}

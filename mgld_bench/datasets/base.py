@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, ClassVar
 
 from mgld_bench.errors import BenchError, UnknownNameError
@@ -23,6 +24,24 @@ class Dataset(Configurable):
     #: The protocol this dataset is usually scored with (a name from mgld_bench.protocol).
     default_protocol: ClassVar[str] = "default"
 
+    #: Options that say where the data is, not what it is: they never enter the label.
+    location_options: ClassVar[tuple[str, ...]] = ("root", "path", "gt")
+
+    @property
+    def label(self) -> str:
+        """The name results are filed under: the dataset name, the folder of ``NAME:PATH``
+        datasets, and every option that differs from its default (``reds4[seed=1]``), so that
+        two variants of one dataset never overwrite each other's rows."""
+        base = self.name
+        if self.options.get("path"):
+            base = f"{self.name}:{Path(str(self.options['path'])).name}"
+        changed = [
+            f"{k}={v}"
+            for k, v in sorted(self.options.items())
+            if k not in self.location_options and v != self.defaults.get(k)
+        ]
+        return f"{base}[{','.join(changed)}]" if changed else base
+
     def clip_names(self) -> list[str]:
         raise NotImplementedError
 
@@ -33,9 +52,7 @@ class Dataset(Configurable):
         """The clip called ``name``; raise listing the valid clips when unknown."""
         names = self.clip_names()
         if name not in names:
-            raise UnknownNameError(
-                f"dataset {self.name!r} has no clip {name!r}; its clips are: {', '.join(names)}"
-            )
+            raise UnknownNameError(f"dataset {self.name!r} has no clip {name!r}; its clips are: {', '.join(names)}")
         clip = self.load_clip(name)
         clip.validate()
         return clip

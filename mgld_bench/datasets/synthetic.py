@@ -54,10 +54,15 @@ class Degradation:
 
 CLIPS: tuple[ClipSpec, ...] = (
     ClipSpec("pan", seed=11, pan=(1.5, 0.75), object_velocity=(-2.0, 1.5)),
-    ClipSpec("zoom", seed=23, pan=(0.4, -0.3), zoom=1.015, object_start=(0.6, 0.3),
-             object_velocity=(-1.75, 2.25)),
-    ClipSpec("pan-fast", seed=37, pan=(-3.25, 2.0), object_start=(0.35, 0.65),
-             object_velocity=(3.0, -1.0), object_radius=30.0),
+    ClipSpec("zoom", seed=23, pan=(0.4, -0.3), zoom=1.015, object_start=(0.6, 0.3), object_velocity=(-1.75, 2.25)),
+    ClipSpec(
+        "pan-fast",
+        seed=37,
+        pan=(-3.25, 2.0),
+        object_start=(0.35, 0.65),
+        object_velocity=(3.0, -1.0),
+        object_radius=30.0,
+    ),
 )
 
 

@@ -48,8 +48,10 @@ def run_info(store_path: Path) -> RunInfo:
         if isinstance(recorded, dict):
             for name, spec in recorded.items():
                 if isinstance(spec, dict):
+                    spec_text = str(spec.get("spec", name))
+                    registered = spec_text.partition(":")[0].strip().lower()
                     info.datasets.setdefault(
-                        name, (spec.get("spec", name), {name: spec.get("options", {})}, spec.get("root"))
+                        name, (spec_text, {registered: spec.get("options", {})}, spec.get("root"))
                     )
         for name, value in _datasets_from_argv(run["argv"]).items():
             info.datasets.setdefault(name, value)

@@ -48,11 +48,11 @@ def execute(
         metrics, skipped = plan.metrics_for(protocol, dataset.has_gt)
         for metric_name, reason in skipped:
             for method in methods:
-                store.mark_unavailable(run_id, dataset.name, method.label, metric_name, reason)
-                summary.unavailable.append((dataset.name, method.label, metric_name, reason))
+                store.mark_unavailable(run_id, dataset.label, method.label, metric_name, reason)
+                summary.unavailable.append((dataset.label, method.label, metric_name, reason))
         names = plan.clips or dataset.clip_names()
         jobs = [(c, m) for c in names for m in methods]
-        bar = tqdm(total=len(jobs), desc=f"{dataset.name}", unit="job", disable=not progress or None, file=sys.stderr)
+        bar = tqdm(total=len(jobs), desc=f"{dataset.label}", unit="job", disable=not progress or None, file=sys.stderr)
         for clip_name in names:
             clip = dataset.clip(clip_name)
             frame_ids = (clip.gt or clip.lr).ids
@@ -80,7 +80,7 @@ def execute(
                     store.write(
                         run_id,
                         ClipRecord(
-                            dataset=dataset.name, method=method.label, clip=clip.name,
+                            dataset=dataset.label, method=method.label, clip=clip.name,
                             metric=metric.name, protocol=protocol.name, value=res.value,
                             frames=res.frames,
                             frame_ids={i: frame_ids[i] for i in res.frames if i < len(frame_ids)},

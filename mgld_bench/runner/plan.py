@@ -99,6 +99,9 @@ def build_plan(
     if protocol is not None:
         get_protocol(protocol)
     ds = [create(DATASETS, d, options, root=data_root) for d in datasets]
+    ds_labels = [d.label for d in ds]
+    if len(set(ds_labels)) != len(ds_labels):
+        raise BenchError(f"a dataset is listed twice: {', '.join(ds_labels)}")
     ms = [create(METHODS, m, options) for m in methods]
     labels = [m.label for m in ms]
     dup = {x for x in labels if labels.count(x) > 1}

@@ -1,0 +1,114 @@
+"""Speed and memory of ``mgld-sd`` (motion-guided SD x4 upscaling) against ``sd-x4``.
+
+Runs both methods on the same synthetic clip with the tiny random upscaler of
+``mgld_bench.testing`` (or a real model folder with ``--model``), each in a fresh process, and
+prints seconds per frame, peak memory and the ratio mgld-sd / sd-x4 (the cost of the guidance:
+flow estimation, occlusion masks and one gradient step per denoising step).
+
+    python benchmarks/bench_mgld.py                      # tiny model, CPU
+    python benchmarks/bench_mgld.py --device cuda        # CUDA, fp16 weights
+    python benchmarks/bench_mgld.py --model stabilityai/stable-diffusion-x4-upscaler --device cuda --size 128
+
+Peak memory is the GPU's ``max_memory_allocated`` on CUDA; on CPU the process's peak resident
+set size (``ru_maxrss``) and its growth during the run (after the model is loaded).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _measure(method_name: str, args: dict, queue: mp.Queue) -> None:
+    import numpy as np
+    import torch
+
+    from mgld_bench.frames import ArrayFrames, Clip
+    from mgld_bench.methods.base import RunContext
+    from mgld_bench.methods.mgld_sd import MGLDGuidedSD, SDx4Upscaler
+
+    torch.set_num_threads(args["threads"])
+    rng = np.random.default_rng(0)
+    n, size = args["frames"], args["size"]
+    big = rng.integers(0, 255, size=(size, size + 2 * n, 3), dtype=np.uint8)
+    frames = [np.ascontiguousarray(big[:, 2 * (n - i) : 2 * (n - i) + size]) for i in range(n)]
+    clip = Clip("bench", "moving", ArrayFrames(frames, "bench LR"), scale=4)
+    cls = MGLDGuidedSD if method_name == "mgld-sd" else SDx4Upscaler
+    method = cls(model=args["model"], steps=args["steps"], tile=args["tile"], fp16=True)
+    device = args["device"]
+    method.pipeline(device)  # load outside the timing
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+    rss_before = _rss_mb()
+    t0 = time.perf_counter()
+    out = list(method.run(clip, RunContext(device=device, seed=0)))
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+    seconds = time.perf_counter() - t0
+    result = {"seconds_per_frame": seconds / len(out), "frames": len(out)}
+    if device.startswith("cuda"):
+        result["peak_mb"] = torch.cuda.max_memory_allocated() / 2**20
+        result["memory"] = "GPU max_memory_allocated"
+    else:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        result["peak_mb"] = peak
+        result["growth_mb"] = max(peak - rss_before, 0.0)
+        result["memory"] = "process peak RSS"
+    queue.put(result)
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", help="diffusers folder or hub id (default: the tiny random upscaler)")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--frames", type=int, default=10)
+    p.add_argument("--size", type=int, default=32, help="LR frame side (px)")
+    p.add_argument("--steps", type=int, default=20)
+    p.add_argument("--tile", type=int, default=0)
+    p.add_argument("--threads", type=int, default=1)
+    args = p.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    with tempfile.TemporaryDirectory() as tmp:
+        model = args.model
+        if model is None:
+            from mgld_bench.testing.tiny_upscaler import save_tiny_upscaler
+
+            model = str(save_tiny_upscaler(Path(tmp) / "tiny-x4"))
+        conf = {**vars(args), "model": model}
+        ctx = mp.get_context("spawn")
+        results = {}
+        for name in ("sd-x4", "mgld-sd"):
+            queue = ctx.Queue()
+            proc = ctx.Process(target=_measure, args=(name, conf, queue))
+            proc.start()
+            results[name] = queue.get()
+            proc.join()
+    label = "tiny random upscaler" if args.model is None else args.model
+    print(
+        f"{label}, {args.device}, {args.frames} frames of {args.size}x{args.size} LR, {args.steps} steps, "
+        f"{args.threads} thread(s)"
+    )
+    for name, r in results.items():
+        extra = f", growth during run {r['growth_mb']:.0f} MB" if "growth_mb" in r else ""
+        print(f"  {name:8s} {r['seconds_per_frame']:.3f} s/frame, peak {r['peak_mb']:.0f} MB ({r['memory']}){extra}")
+    ratio = results["mgld-sd"]["seconds_per_frame"] / results["sd-x4"]["seconds_per_frame"]
+    print(f"  ratio mgld-sd / sd-x4 (cost of the motion guidance): {ratio:.2f}x")
+    print(json.dumps({"results": results, "ratio": ratio}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""Warping latents by optical flow, and resizing flows to latent resolution.
+
+Conventions (used throughout :mod:`mgld_bench.guidance`):
+
+* a flow is a tensor ``(N, 2, H, W)`` holding ``(dx, dy)`` in pixels of the tensor it belongs to;
+* the flow ``F_{a->b}`` between frames ``a`` and ``b`` satisfies ``b(x + F(x)) = a(x)`` wherever
+  ``x`` is visible in both frames, so ``flow_warp(b, F_{a->b})`` is ``b`` aligned to ``a``.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+def flow_warp(x: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
+    """Sample ``x`` at ``p + flow(p)`` for every pixel ``p`` (the ``W(., F)`` of Eq. 2).
+
+    Bilinear interpolation with zero padding and ``align_corners=True`` on the pixel grid, as in
+    the official MGLD code (BasicSR's ``flow_warp``): pixel centres are the integer coordinates
+    ``0..W-1``, and a sample falling outside the frame contributes zeros.
+
+    Args:
+        x: ``(N, C, H, W)`` tensor to warp.
+        flow: ``(N, 2, H, W)`` displacement ``(dx, dy)`` in pixels.
+
+    Returns:
+        ``(N, C, H, W)`` tensor, differentiable in both ``x`` and ``flow``.
+    """
+    if x.dim() != 4 or flow.dim() != 4 or flow.shape[1] != 2:
+        raise ValueError(f"flow_warp expects x (N,C,H,W) and flow (N,2,H,W); got {tuple(x.shape)}, {tuple(flow.shape)}")
+    if x.shape[0] != flow.shape[0] or x.shape[-2:] != flow.shape[-2:]:
+        raise ValueError(f"flow_warp: x {tuple(x.shape)} and flow {tuple(flow.shape)} differ in batch or size")
+    h, w = x.shape[-2:]
+    ys, xs = torch.meshgrid(
+        torch.arange(h, dtype=flow.dtype, device=flow.device),
+        torch.arange(w, dtype=flow.dtype, device=flow.device),
+        indexing="ij",
+    )
+    px = xs.unsqueeze(0) + flow[:, 0]
+    py = ys.unsqueeze(0) + flow[:, 1]
+    gx = 2.0 * px / max(w - 1, 1) - 1.0
+    gy = 2.0 * py / max(h - 1, 1) - 1.0
+    grid = torch.stack((gx, gy), dim=-1).to(x.dtype)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=True)
+
+
+def resize_flow(flow: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Resize a flow field to ``size = (H', W')`` and rescale its values to the new pixel units.
+
+    The field is resized bilinearly (``align_corners=False``) and ``dx`` is multiplied by
+    ``W'/W``, ``dy`` by ``H'/H`` -- a displacement of 4 LR pixels is 2 latent pixels when the
+    latent has half the LR size (BasicSR's ``resize_flow`` with ``size_type='shape'``, as MGLD
+    uses it to bring RAFT flows to latent size).
+
+    Args:
+        flow: ``(N, 2, H, W)`` flow.
+        size: target ``(H', W')``.
+    """
+    if flow.dim() != 4 or flow.shape[1] != 2:
+        raise ValueError(f"resize_flow expects (N,2,H,W); got {tuple(flow.shape)}")
+    h, w = flow.shape[-2:]
+    out_h, out_w = int(size[0]), int(size[1])
+    if (out_h, out_w) == (h, w):
+        return flow.clone()
+    resized = F.interpolate(flow, size=(out_h, out_w), mode="bilinear", align_corners=False)
+    scale = torch.tensor([out_w / w, out_h / h], dtype=flow.dtype, device=flow.device).view(1, 2, 1, 1)
+    return resized * scale

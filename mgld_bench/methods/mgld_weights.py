@@ -1,0 +1,60 @@
+"""Weight files the official MGLD-VSR pipeline loads (declared once, looked up by the adapter)."""
+
+from __future__ import annotations
+
+from mgld_bench.weights import WeightFile, register_weight
+
+_MGLD_HF = "released on https://huggingface.co/ianyeung/MGLD-VSR (mirror: huggingface.co/Iceclear/MGLD-VSR)"
+
+MGLD_UNET = register_weight(
+    WeightFile(
+        "mgldvsr_unet.ckpt",
+        None,
+        used_by=("mgld",),
+        note=f"MGLD diffusion model + conditioning (Lightning checkpoint, about 6.7 GB); {_MGLD_HF}",
+    )
+)
+MGLD_VAE = register_weight(
+    WeightFile(
+        "video_vae_cfw.ckpt",
+        None,
+        used_by=("mgld",),
+        note=f"MGLD temporal VAE with CFW fusion (about 803 MB); {_MGLD_HF}",
+    )
+)
+SD21_BASE = register_weight(
+    WeightFile(
+        "v2-1_512-ema-pruned.ckpt",
+        "https://huggingface.co/stabilityai/stable-diffusion-2-1-base/resolve/main/v2-1_512-ema-pruned.ckpt",
+        used_by=("mgld",),
+        note="Stable Diffusion 2.1-base; ckpt_path in both MGLD configs",
+    )
+)
+RAFT_THINGS = register_weight(
+    WeightFile(
+        "raft-things.pth",
+        None,
+        used_by=("mgld",),
+        note=f"RAFT 'things' checkpoint (about 21 MB), the guidance flow network; {_MGLD_HF}",
+    )
+)
+OPENCLIP_H14 = register_weight(
+    WeightFile(
+        "open_clip_pytorch_model.bin",
+        "https://huggingface.co/laion/CLIP-ViT-H-14-laion2B-s32B-b79K/resolve/main/open_clip_pytorch_model.bin",
+        used_by=("mgld",),
+        note="OpenCLIP ViT-H-14 laion2b_s32b_b79k text encoder (empty prompt)",
+    )
+)
+SPYNET = register_weight(
+    WeightFile(
+        "spynet_sintel_final-3d2a1287.pth",
+        None,
+        used_by=("mgld",),
+        note="SpyNet (BasicSR release); loaded by the VAE config for its training loss only",
+    )
+)
+
+#: Adapter option -> declared weight file.
+REQUIRED = {"ckpt": MGLD_UNET, "vqgan_ckpt": MGLD_VAE}
+OPTIONAL = {"sd_ckpt": SD21_BASE, "raft_ckpt": RAFT_THINGS, "openclip_ckpt": OPENCLIP_H14, "spynet_ckpt": SPYNET}
