@@ -26,8 +26,10 @@ def test_run_all_metrics_offline(tmp_path, monkeypatch, capsys) -> None:
     scipy.io.savemat(NIQE_PARAMS.path(weights), {"mu_prisparam": rng.normal(size=(1, 36)),
                                                  "cov_prisparam": a @ a.T / 36 + np.eye(36)})
     out = tmp_path / "out"
-    argv = ["run", "--metrics", METRICS, "--out", str(out), "--no-progress", "--clips", "pan",
-            "--set", "synthetic.frames=3", "--set", "synthetic.size=128"]
+    monkeypatch.setenv("MGLD_BENCH_WEIGHTS", str(tmp_path / "elsewhere"))  # --weights-dir wins
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "elsewhere"))
+    argv = ["--weights-dir", str(weights), "run", "--metrics", METRICS, "--out", str(out), "--no-progress",
+            "--clips", "pan", "--set", "synthetic.frames=3", "--set", "synthetic.size=128"]
     assert main(argv) == 0
     con = sqlite3.connect(out / "results.sqlite")
     got = {m: v for m, v in con.execute("SELECT metric, value FROM clip_scores")}

@@ -171,11 +171,13 @@ def test_metric_flicker_monotone_and_gt_flows_shared(tmp_path) -> None:
     assert values[0] < 0.5 and values[0] < values[1] < values[2], values
 
 
-def test_evalcrafter_variant_sums_channels_at_half_size() -> None:
+def test_evalcrafter_variant_sums_channels_at_half_size(tmp_path) -> None:
     gt = _flicker(_synthetic_gt(), 0.05)
     clip = _clip(gt)
-    res = _score(WarpingErrorEvalCrafter(), clip, gt)
+    cache = Cache(tmp_path / "cache")
+    res = _score(WarpingErrorEvalCrafter(), clip, gt, cache)
     assert res.extras["flow_source"] == "sr"
+    assert not list(cache.root.rglob("*.npy"))  # flows of an output are used once and not kept
     res_lai_half = _score(WarpingError(flow_source="sr"), clip, gt)
     assert res.value > 0 and res_lai_half.value > 0
     with pytest.raises(Exception, match="warp_definition"):

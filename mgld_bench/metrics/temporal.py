@@ -3,8 +3,8 @@
 Each is fed the clip frame by frame and scores consecutive pairs (t, t+1) as they arrive, so
 only two frames of each video are held at a time.  Temporal metrics always use every pair of the
 clip (the protocol's frame subset applies to per-frame metrics only).  Flows go through the
-content-addressed cache (:mod:`mgld_bench.flow.cached`), so flows of the GT are computed once
-per clip and backend and shared by every method.
+content-addressed cache (:mod:`mgld_bench.flow.cached`), so flows of the GT (or LR) are computed
+once per clip and backend and shared by every method; flows of an output are not kept.
 """
 
 from __future__ import annotations
@@ -146,7 +146,10 @@ class _WarpAccumulator(Accumulator):
             p_index, p_sr, p_src, p_digest = self.prev
             if p_sr.shape != sr.shape:
                 raise BenchError(f"{self.ctx.clip.label}: frame {index} differs in size from frame {p_index}")
-            backend, dev, cache = self.o["flow_backend"], self.ctx.device, self.ctx.cache
+            backend, dev = self.o["flow_backend"], self.ctx.device
+            # flows of the GT or LR are shared by every method and worth keeping; flows of one
+            # output are used once (its score is cached), so they are not written to the cache
+            cache = self.ctx.cache if self.resolved != "sr" else None
             fwd = cached_flow(cache, p_src, src, backend, dev, (p_digest, digest))
             bwd = cached_flow(cache, src, p_src, backend, dev, (digest, p_digest))
             err, frac = warping.warp_error_pair(
@@ -188,7 +191,7 @@ class TOF(Metric):
     def _pair(self, ctx: ScoreContext, prev: tuple[np.ndarray, np.ndarray, tuple[str, str]],
               cur: tuple[np.ndarray, np.ndarray, tuple[str, str]]) -> float:
         backend = self.options["flow_backend"]
-        f_sr = cached_flow(ctx.cache, prev[0], cur[0], backend, ctx.device, (prev[2][0], cur[2][0]))
+        f_sr = cached_flow(None, prev[0], cur[0], backend, ctx.device)  # used once: not cached
         f_gt = cached_flow(ctx.cache, prev[1], cur[1], backend, ctx.device, (prev[2][1], cur[2][1]))
         return warping.flow_difference(f_sr, f_gt)
 
