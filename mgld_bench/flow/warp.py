@@ -7,6 +7,8 @@ Conventions (shared by every flow backend): a flow ``F`` from frame ``a`` to fra
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 #: Thresholds of the forward-backward consistency check (Ruder et al. 2016, used by Lai et al.):
@@ -25,13 +27,40 @@ def _check_flow(flow: np.ndarray, what: str) -> np.ndarray:
     return flow.astype(np.float32, copy=False)
 
 
+@lru_cache(maxsize=8)
+def _grid(h: int, w: int) -> np.ndarray:
+    grid = np.empty((h, w, 2), dtype=np.float32)
+    grid[..., 0] = np.arange(w, dtype=np.float32)[None, :]
+    grid[..., 1] = np.arange(h, dtype=np.float32)[:, None]
+    grid.setflags(write=False)
+    return grid
+
+
+def sample_map(flow: np.ndarray) -> np.ndarray:
+    """The absolute sampling positions x + F(x) as one (H, W, 2) float32 map (x, y)."""
+    flow = _check_flow(flow, "flow")
+    return flow + _grid(*flow.shape[:2])
+
+
 def sample_coordinates(flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The absolute sampling positions x + F(x) as two float32 (H, W) maps (x, y)."""
-    flow = _check_flow(flow, "flow")
-    h, w = flow.shape[:2]
-    gx = np.arange(w, dtype=np.float32)[None, :]
-    gy = np.arange(h, dtype=np.float32)[:, None]
-    return gx + flow[..., 0], gy + flow[..., 1]
+    m = sample_map(flow)
+    return m[..., 0], m[..., 1]
+
+
+def remap(image: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """Bilinear samples of ``image`` at ``positions`` (a :func:`sample_map`), border clamped."""
+    import cv2
+
+    src = np.ascontiguousarray(image, dtype=np.float32)
+    if src.shape[:2] != positions.shape[:2]:
+        raise ValueError(f"image is {src.shape[:2]} but the flow is {positions.shape[:2]}")
+    if src.ndim == 3 and src.shape[2] > 4:
+        planes = [cv2.remap(np.ascontiguousarray(src[..., c]), positions, None, cv2.INTER_LINEAR,
+                            borderMode=cv2.BORDER_REPLICATE) for c in range(src.shape[2])]
+        return np.stack(planes, axis=-1)
+    out = cv2.remap(src, positions, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return out.reshape(src.shape)
 
 
 def backward_warp(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
@@ -42,26 +71,14 @@ def backward_warp(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
     use :func:`inside_mask` to find them.  The work is done by ``cv2.remap`` on float32 data
     with float32 maps, which interpolates in floating point (no fixed-point weight tables).
     """
-    import cv2
-
-    flow = _check_flow(flow, "flow")
-    img = np.asarray(image)
-    if img.shape[:2] != flow.shape[:2]:
-        raise ValueError(f"image is {img.shape[:2]} but flow is {flow.shape[:2]}")
-    src = np.ascontiguousarray(img, dtype=np.float32)
-    mx, my = sample_coordinates(flow)
-    if src.ndim == 3 and src.shape[2] > 4:
-        planes = [cv2.remap(src[..., c], mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-                  for c in range(src.shape[2])]
-        return np.stack(planes, axis=-1)
-    out = cv2.remap(src, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    return out.reshape(src.shape)
+    return remap(image, sample_map(flow))
 
 
-def inside_mask(flow: np.ndarray) -> np.ndarray:
+def inside_mask(flow: np.ndarray, positions: np.ndarray | None = None) -> np.ndarray:
     """True where x + flow(x) lies inside the frame (bool H x W)."""
-    mx, my = sample_coordinates(flow)
-    h, w = mx.shape
+    m = sample_map(flow) if positions is None else positions
+    h, w = m.shape[:2]
+    mx, my = m[..., 0], m[..., 1]
     return (mx >= 0) & (mx <= w - 1) & (my >= 0) & (my <= h - 1)
 
 
@@ -76,16 +93,22 @@ def motion_boundary(flow: np.ndarray) -> np.ndarray:
     and row.
     """
     flow = _check_flow(flow, "flow")
+    rhs = _sq_norm(flow)
+    rhs *= MB_ALPHA
+    rhs += MB_BETA
     grad2 = np.zeros(flow.shape[:2], dtype=np.float32)
-    dx = flow[:, :-1] - flow[:, 1:]
-    grad2[:, :-1] += _sq_norm(dx)
-    dy = flow[:-1, :] - flow[1:, :]
-    grad2[:-1, :] += _sq_norm(dy)
-    return grad2 > MB_ALPHA * _sq_norm(flow) + MB_BETA
+    for c in range(2):
+        comp = flow[..., c]
+        d = comp[:, :-1] - comp[:, 1:]
+        grad2[:, :-1] += d * d
+        d = comp[:-1, :] - comp[1:, :]
+        grad2[:-1, :] += d * d
+    return grad2 > rhs
 
 
 def occlusion_mask(
-    fwd: np.ndarray, bwd: np.ndarray, motion_boundaries: bool = True, exclude_outside: bool = False
+    fwd: np.ndarray, bwd: np.ndarray, motion_boundaries: bool = True, exclude_outside: bool = False,
+    positions: np.ndarray | None = None,
 ) -> np.ndarray:
     """Non-occluded pixels of frame t (bool H x W, True = keep), after Lai et al. 2018.
 
@@ -93,18 +116,20 @@ def occlusion_mask(
     forward-backward check fails, |F + B(x+F)|² > 0.01 (|F|² + |B(x+F)|²) + 0.5, or (with
     ``motion_boundaries``) it lies on a motion boundary of F.  ``exclude_outside`` also drops
     pixels whose target x + F(x) leaves the frame (Lai's code keeps them, comparing against the
-    clamped border).  Arithmetic is float32, as in the CUDA/PyTorch reference code.
+    clamped border).  ``positions`` may pass a precomputed :func:`sample_map` of ``fwd``.
+    Arithmetic is float32, as in the CUDA/PyTorch reference code.
     """
     fwd = _check_flow(fwd, "forward flow")
     bwd = _check_flow(bwd, "backward flow")
     if fwd.shape != bwd.shape:
         raise ValueError(f"forward flow is {fwd.shape} but backward flow is {bwd.shape}")
-    bwd_w = backward_warp(bwd, fwd)
+    pos = sample_map(fwd) if positions is None else positions
+    bwd_w = remap(bwd, pos)
     lhs = _sq_norm(fwd + bwd_w)
     rhs = FB_ALPHA * (_sq_norm(fwd) + _sq_norm(bwd_w)) + FB_BETA
     occluded = lhs > rhs
     if motion_boundaries:
         occluded |= motion_boundary(fwd)
     if exclude_outside:
-        occluded |= ~inside_mask(fwd)
+        occluded |= ~inside_mask(fwd, pos)
     return ~occluded

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mgld_bench.flow.warp import backward_warp, occlusion_mask
+from mgld_bench.flow.warp import occlusion_mask, remap, sample_map
 
 #: Reductions of the squared warping residual over channels.
 REDUCTIONS = ("mean", "sum")
@@ -32,7 +32,8 @@ def half_resolution(frame: np.ndarray) -> np.ndarray:
 
 
 def masked_warp_error(
-    frame_t: np.ndarray, frame_t1: np.ndarray, fwd: np.ndarray, mask: np.ndarray, reduction: str = "mean"
+    frame_t: np.ndarray, frame_t1: np.ndarray, fwd: np.ndarray, mask: np.ndarray, reduction: str = "mean",
+    positions: np.ndarray | None = None,
 ) -> float:
     """Squared residual between ``frame_t`` and ``frame_t1`` warped back with ``fwd``, over ``mask``.
 
@@ -55,7 +56,7 @@ def masked_warp_error(
     m = np.ascontiguousarray(mask, dtype=bool)
     if not m.any():  # Lai: the numerator is 0 and the denominator C*H*W
         return 0.0
-    diff = backward_warp(v_t1, fwd)
+    diff = remap(v_t1, sample_map(fwd) if positions is None else positions)
     diff -= v_t
     np.multiply(diff, diff, out=diff)
     # per-channel means over the kept pixels, accumulated in double precision by OpenCV
@@ -73,8 +74,9 @@ def warp_error_pair(
     ``fwd``/``bwd`` are the flows t -> t+1 and t+1 -> t of the flow-source video (which may be
     a different video than the frames scored, e.g. the GT).
     """
-    mask = occlusion_mask(fwd, bwd, motion_boundaries=motion_boundaries, exclude_outside=exclude_outside)
-    return masked_warp_error(frame_t, frame_t1, fwd, mask, reduction), float(mask.mean())
+    pos = sample_map(fwd)
+    mask = occlusion_mask(fwd, bwd, motion_boundaries, exclude_outside, positions=pos)
+    return masked_warp_error(frame_t, frame_t1, fwd, mask, reduction, positions=pos), float(mask.mean())
 
 
 def flow_difference(flow_sr: np.ndarray, flow_gt: np.ndarray) -> float:
