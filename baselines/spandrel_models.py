@@ -18,11 +18,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from baselines.weight_files import REALESRGAN_X4PLUS, resolve_weight
+from baselines.weight_files import REALESRGAN_X4PLUS, UsesCheckpoint, resolve_weight
 from mgld_bench.errors import BenchError, WeightsMissingError
 from mgld_bench.frames import Clip
 from mgld_bench.methods.base import Method, RunContext
-from mgld_bench.weights import WeightFile
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +164,7 @@ class SpandrelModel(SpandrelImageModel):
         return True, ""
 
 
-class RealESRGAN(SpandrelImageModel):
+class RealESRGAN(UsesCheckpoint, SpandrelImageModel):
     """Real-ESRGAN (Wang et al., 2021) x4plus through spandrel, frame by frame."""
 
     name = "realesrgan"
@@ -185,17 +184,3 @@ class RealESRGAN(SpandrelImageModel):
             return BenchError(f"{self.name}: checkpoint {self.weight_path} (realesrgan.weights) does not exist")
         return WeightsMissingError(wf.name, wf.url, str(self.weight_path), self.name)
 
-    def weight_files(self) -> list[WeightFile]:
-        return [self.weight_file] if self.weight_file is not None else []
-
-    def extra_key(self, clip: Clip) -> str | None:
-        if self.weight_file is None and self.weight_path.is_file():
-            from mgld_bench.store.filehash import file_sha256
-
-            return file_sha256(self.weight_path)
-        return None
-
-    def availability(self) -> tuple[bool, str]:
-        if self.weight_file is None and not self.weight_path.is_file():
-            return False, f"checkpoint {self.weight_path} (realesrgan.weights) does not exist"
-        return super().availability()

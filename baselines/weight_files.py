@@ -83,3 +83,31 @@ def resolve_weight(value: str, default: WeightFile, used_by: str) -> tuple[Weigh
         return None, Path(value).expanduser()
     wf = known_weights().get(value) or register_weight(WeightFile(name=value, url=None, used_by=(used_by,)))
     return wf, wf.path()
+
+
+class UsesCheckpoint:
+    """Mixin for methods whose ``weights`` option names a declared file or a path of the user's.
+
+    A declared file enters the cache key through ``weight_files()``; a user's path through
+    ``extra_key()`` (its content hash).  The subclass sets ``weight_file`` and ``weight_path``
+    with :func:`resolve_weight`.
+    """
+
+    name: str
+    weight_file: WeightFile | None
+    weight_path: Path
+
+    def weight_files(self) -> list[WeightFile]:
+        return [self.weight_file] if self.weight_file is not None else []
+
+    def extra_key(self, clip: object) -> str | None:
+        if self.weight_file is None and self.weight_path.is_file():
+            from mgld_bench.store.filehash import file_sha256
+
+            return file_sha256(self.weight_path)
+        return None
+
+    def availability(self) -> tuple[bool, str]:
+        if self.weight_file is None and not self.weight_path.is_file():
+            return False, f"checkpoint {self.weight_path} ({self.name}.weights) does not exist"
+        return super().availability()  # type: ignore[misc]

@@ -11,11 +11,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from baselines.weight_files import REALBASICVSR_X4, resolve_weight
+from baselines.weight_files import REALBASICVSR_X4, UsesCheckpoint, resolve_weight
 from mgld_bench.errors import BenchError, FrameError, WeightsMissingError
 from mgld_bench.frames import Clip
 from mgld_bench.methods.base import Method, RunContext
-from mgld_bench.weights import WeightFile
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +22,7 @@ MIN_SIDE = 64  # = arch.MIN_SIDE (kept here so this module stays torch-free)
 SCALE = 4
 
 
-class RealBasicVSR(Method):
+class RealBasicVSR(UsesCheckpoint, Method):
     """RealBasicVSR x4 (Chan et al., CVPR 2022), own PyTorch port loading the official weights."""
 
     name = "realbasicvsr"
@@ -71,20 +70,6 @@ class RealBasicVSR(Method):
         ident["options"].pop("allow_pickle", None)  # changes only whether a file may be read
         return ident
 
-    def weight_files(self) -> list[WeightFile]:
-        return [self.weight_file] if self.weight_file is not None else []
-
-    def extra_key(self, clip: Clip) -> str | None:
-        if self.weight_file is None and self.weight_path.is_file():
-            from mgld_bench.store.filehash import file_sha256
-
-            return file_sha256(self.weight_path)
-        return None
-
-    def availability(self) -> tuple[bool, str]:
-        if self.weight_file is None and not self.weight_path.is_file():
-            return False, f"weight file {self.weight_path} (realbasicvsr.weights) does not exist"
-        return super().availability()
 
     def _require_weights(self) -> None:
         if self.weight_path.is_file():

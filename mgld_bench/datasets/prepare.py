@@ -53,11 +53,9 @@ def pixel_digest(frame: Any) -> str:
 
 
 def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 20):
-            h.update(block)
-    return h.hexdigest()
+    from mgld_bench.store.filehash import file_sha256
+
+    return file_sha256(path, memo=True)
 
 
 def _write_json(path: Path, obj: Any) -> None:

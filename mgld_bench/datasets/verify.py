@@ -8,7 +8,6 @@ official data are recorded next to the data (``ROOT/.mgld-bench/checksums/``) by
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -35,11 +34,9 @@ class VerifyReport:
 
 
 def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 20):
-            h.update(block)
-    return h.hexdigest()
+    from mgld_bench.store.filehash import file_sha256
+
+    return file_sha256(path, memo=False)
 
 
 def _scan_clip(
