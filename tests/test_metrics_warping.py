@@ -190,3 +190,16 @@ def test_tof_zero_for_identical_and_positive_for_jitter() -> None:
     assert _score(TOF(), clip, gt).value == pytest.approx(0.0)
     jitter = [np.roll(f, (i % 2) * 2, axis=1) for i, f in enumerate(gt)]
     assert _score(TOF(), clip, jitter).value > 0.5
+
+
+def test_exclude_outside_auto_follows_the_definition() -> None:
+    gt = _synthetic_gt(4)
+    clip = _clip(gt)
+    auto = _score(WarpingError(), clip, gt).value  # lai: pixels leaving the frame are dropped
+    kept = _score(WarpingError(exclude_outside="false"), clip, gt).value
+    assert _score(WarpingError(exclude_outside="true"), clip, gt).value == auto
+    assert kept > auto  # the panning camera moves border pixels out of the frame
+    ec = WarpingErrorEvalCrafter()
+    assert _score(ec, clip, gt).value == _score(WarpingErrorEvalCrafter(exclude_outside="false"), clip, gt).value
+    with pytest.raises(Exception, match="exclude_outside"):
+        WarpingError(exclude_outside="maybe")

@@ -87,7 +87,8 @@ class WarpingError(Metric):
         "flow_backend": "dis-medium",
         "flow_source": "auto",
         "motion_boundaries": True,
-        "exclude_outside": True,
+        #: "auto": on for "lai" (see docs/metrics.md), off for "evalcrafter" (as its code); or true/false
+        "exclude_outside": "auto",
         "scale": 1000.0,
     }
 
@@ -100,6 +101,8 @@ class WarpingError(Metric):
         if o["flow_source"] not in FLOW_SOURCES:
             raise BenchError(f"{self.name}: flow_source must be one of {', '.join(FLOW_SOURCES)}, "
                              f"got {o['flow_source']!r}")
+        if str(o["exclude_outside"]).lower() not in ("auto", "true", "false"):
+            raise BenchError(f"{self.name}: exclude_outside must be auto, true or false, got {o['exclude_outside']!r}")
         if o["flow_backend"] not in FLOW_BACKENDS:
             raise BenchError(f"{self.name}: flow_backend must be one of {', '.join(FLOW_BACKENDS)}, "
                              f"got {o['flow_backend']!r}")
@@ -130,6 +133,8 @@ class _WarpAccumulator(Accumulator):
         self.evalcrafter = self.o["warp_definition"] == "evalcrafter"
         if self.evalcrafter and self.o["flow_source"] == "auto":
             self.source.source = "sr"
+        outside = str(self.o["exclude_outside"]).lower()
+        self.exclude_outside = (not self.evalcrafter) if outside == "auto" else outside == "true"
         self.prev: tuple[int, np.ndarray, np.ndarray, str] | None = None
         self.values: dict[int, float] = {}
         self.valid: dict[int, float] = {}
@@ -154,7 +159,7 @@ class _WarpAccumulator(Accumulator):
             bwd = cached_flow(cache, src, p_src, backend, dev, (digest, p_digest))
             err, frac = warping.warp_error_pair(
                 p_sr, sr, fwd, bwd, "sum" if self.evalcrafter else "mean",
-                motion_boundaries=bool(self.o["motion_boundaries"]), exclude_outside=bool(self.o["exclude_outside"]),
+                motion_boundaries=bool(self.o["motion_boundaries"]), exclude_outside=self.exclude_outside,
             )
             self.values[p_index] = err * float(self.o["scale"])
             self.valid[p_index] = frac
