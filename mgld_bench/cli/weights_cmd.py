@@ -24,9 +24,20 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _declared():
+    """Every declared weight file: the suite's own, and those of every registered method/metric."""
     import mgld_bench.flow.raft  # noqa: F401 - declarations live with their users
-    from mgld_bench.weights import known_weights
+    from mgld_bench.errors import BenchError
+    from mgld_bench.registry import METHODS, METRICS
+    from mgld_bench.weights import known_weights, register_weight
 
+    for registry in (METHODS, METRICS):
+        for entry in registry.entries():
+            try:
+                obj = entry.load()()  # importing declares module-level files; defaults give the rest
+                for wf in obj.weight_files():
+                    register_weight(wf)
+            except (BenchError, TypeError, ValueError, AttributeError):
+                continue  # needs options (e.g. a path): its files are listed once it is configured
     return known_weights()
 
 
