@@ -134,7 +134,9 @@ class NIQE(LearnedMetric):
     model_file = NIQE_PARAMS
     files = (NIQE_PARAMS,)
     protocol_fields: ClassVar[tuple[str, ...]] = ("color_space", "crop_border")
-    defaults: ClassVar[dict[str, Any]] = {**LearnedMetric.defaults, "color_space": "y", "crop_border": 0}
+    #: batch 1: pyiqa's NIQE loops over images anyway; bigger float64 batches were slower on CPU
+    defaults: ClassVar[dict[str, Any]] = {**LearnedMetric.defaults, "batch_size": 1, "color_space": "y",
+                                          "crop_border": 0}
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
@@ -169,6 +171,8 @@ class BRISQUE(LearnedMetric):
     pyiqa_name = "brisque"
     model_file = BRISQUE_SVM
     files = (BRISQUE_SVM,)
+    #: batch 1: batches of 4 ran at half the speed on CPU (benchmarks/bench_metrics.py)
+    defaults: ClassVar[dict[str, Any]] = {**LearnedMetric.defaults, "batch_size": 1}
 
 
 class MUSIQ(LearnedMetric):
