@@ -172,7 +172,8 @@ def score_key(metric: Metric, protocol: Protocol, sr_digest: str, gt_digest: str
             if metric.kind == "temporal"
             else {},
             "sr": sr_digest,
-            "gt": gt_digest if metric.needs_gt else None,
+            # temporal metrics may take their flow from the GT even when they do not need it
+            "gt": gt_digest if (metric.needs_gt or metric.kind == "temporal") else None,
         }
     )
 
