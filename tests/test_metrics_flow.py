@@ -20,14 +20,16 @@ def test_backward_warp_hand_values() -> None:
     np.testing.assert_allclose(backward_warp(img, flow)[0], [0.0, 0.0, 10.0, 20.0], atol=1e-6)
 
 
-def test_backward_warp_matches_scipy_bilinear() -> None:
+@pytest.mark.parametrize("channels", [1, 2, 3, 5])
+def test_backward_warp_matches_scipy_bilinear(channels: int) -> None:
     rng = np.random.default_rng(0)
-    img = rng.random((23, 31, 3)).astype(np.float32)
+    img = rng.random((23, 31, channels)).astype(np.float32)
     flow = (rng.random((23, 31, 2)) * 8 - 4).astype(np.float32)
     yy, xx = np.mgrid[0:23, 0:31].astype(np.float64)
     cx = np.clip(xx + flow[..., 0], 0, 30)
     cy = np.clip(yy + flow[..., 1], 0, 22)
-    ref = np.stack([ndimage.map_coordinates(img[..., c].astype(np.float64), [cy, cx], order=1) for c in range(3)], -1)
+    ref = np.stack([ndimage.map_coordinates(img[..., c].astype(np.float64), [cy, cx], order=1)
+                    for c in range(channels)], -1)
     np.testing.assert_allclose(backward_warp(img, flow), ref, atol=1e-5)
 
 

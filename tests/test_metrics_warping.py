@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from mgld_bench.datasets.synthetic import SyntheticDataset
-from mgld_bench.flow import inside_mask, occlusion_mask
+from mgld_bench.flow import inside_mask, motion_boundary, occlusion_mask
 from mgld_bench.frames import ArrayFrames, Clip
 from mgld_bench.metrics.base import ScoreContext
 from mgld_bench.metrics.functional.warping import (
@@ -203,3 +203,49 @@ def test_exclude_outside_auto_follows_the_definition() -> None:
     assert _score(ec, clip, gt).value == _score(WarpingErrorEvalCrafter(exclude_outside="false"), clip, gt).value
     with pytest.raises(Exception, match="exclude_outside"):
         WarpingError(exclude_outside="maybe")
+
+
+def _torch_lai_reference(v0, v1, fwd, bwd) -> float:
+    """Lai's evaluation written independently with torch grid_sample (clamped bilinear, like Resample2d)."""
+    import torch
+    import torch.nn.functional as F
+
+    h, w = fwd.shape[:2]
+
+    def warp(img, flow):
+        ys, xs = torch.meshgrid(torch.arange(h, dtype=torch.float64), torch.arange(w, dtype=torch.float64),
+                                indexing="ij")
+        gx = (xs + flow[..., 0]) / (w - 1) * 2 - 1
+        gy = (ys + flow[..., 1]) / (h - 1) * 2 - 1
+        grid = torch.stack([gx, gy], -1)[None]
+        out = F.grid_sample(img.permute(2, 0, 1)[None], grid, align_corners=True, padding_mode="border")
+        return out[0].permute(1, 2, 0)
+
+    f = torch.from_numpy(fwd).double()
+    b = torch.from_numpy(bwd).double()
+    bw = warp(b, f)
+    fb = ((f + bw) ** 2).sum(-1) > 0.01 * ((f**2).sum(-1) + (bw**2).sum(-1)) + 0.5
+    gx = torch.zeros(h, w, dtype=torch.float64)
+    gy = torch.zeros(h, w, dtype=torch.float64)
+    gx[:, :-1] = ((f[:, :-1] - f[:, 1:]) ** 2).sum(-1)
+    gy[:-1, :] = ((f[:-1, :] - f[1:, :]) ** 2).sum(-1)
+    mb = gx + gy > 0.01 * (f**2).sum(-1) + 0.002
+    keep = (~(fb | mb)).double()[..., None].expand(h, w, 3)
+    a = torch.from_numpy(v0).double() / 255
+    c = torch.from_numpy(v1).double() / 255
+    err = ((warp(c, f) - a) ** 2 * keep).sum() / keep.sum()
+    return float(err)
+
+
+def test_lai_matches_an_independent_torch_implementation() -> None:
+    import cv2
+
+    rng = np.random.default_rng(7)
+    v0, v1 = (rng.integers(0, 256, (40, 56, 3), dtype=np.uint8) for _ in range(2))
+    smooth = [cv2.GaussianBlur(rng.normal(0, 1, (40, 56, 2)).astype(np.float32), (0, 0), 6) * 12 for _ in range(2)]
+    fwd = smooth[0] + np.array([2.5, -1.5], np.float32)
+    fwd[:, 30:, 0] += 1.5  # a motion discontinuity
+    bwd = -fwd + smooth[1] * 1.2  # partly consistent: some pixels fail the forward-backward check
+    ours, frac = warp_error_pair(v0, v1, fwd, bwd, exclude_outside=False)
+    assert 0.2 < frac < 0.98 and motion_boundary(fwd).any()  # both occlusion rules are exercised
+    assert ours == pytest.approx(_torch_lai_reference(v0, v1, fwd, bwd), rel=1e-5)
