@@ -25,3 +25,14 @@ def test_protocol_fields_reach_metrics(tmp_path, monkeypatch) -> None:
     assert user.options["flow_backend"] == "dis-fast" and user.availability()[0]
     assert build_metric("niqe", default, {}).options["color_space"] == "y"
     assert videolq.frame_indices(100) == [0, 50, 99]
+
+
+def test_metric_and_flow_modules_import_without_torch_or_opencv() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, mgld_bench.flow, mgld_bench.flow.cached, mgld_bench.metrics.temporal, "
+            "mgld_bench.metrics.learned, mgld_bench.cli.weights_cmd, mgld_bench.weights_fetch; "
+            "print(sorted(m for m in ('torch', 'cv2', 'pyiqa', 'lpips') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
