@@ -190,3 +190,13 @@ def test_brisque_and_musiq_equal_pyiqa(wdir) -> None:
         direct = pyiqa.create_metric(cls.name, device="cpu", pretrained_model_path=str(wf.path(wdir)))
         np.testing.assert_allclose(ours, direct(x).reshape(-1).tolist(), rtol=1e-5, atol=1e-6)
         assert len(set(ours)) == 2  # two different frames, two different values
+
+
+def test_niqe_on_a_flat_frame_is_a_clear_error(wdir) -> None:
+    from mgld_bench.errors import BenchError
+
+    _write_niqe(wdir)
+    with pytest.raises(BenchError, match="niqe failed"):
+        _score(NIQE(), [np.full((128, 128, 3), 128, np.uint8)])
+    with pytest.raises(BenchError, match="at least 96x96"):
+        _score(NIQE(), [np.zeros((64, 64, 3), np.uint8)])

@@ -70,6 +70,7 @@ class LearnedMetric(FrameMetric):
     # -- scoring ---------------------------------------------------------------------------
     def start(self, ctx: ScoreContext) -> Accumulator:
         self.device = ctx.device
+        self._label = ctx.clip.label if ctx.clip is not None else ""
         return super().start(ctx)
 
     def prepare(self, frame: np.ndarray) -> np.ndarray:
@@ -79,7 +80,14 @@ class LearnedMetric(FrameMetric):
         model = load_model(self.spec(), self.options["backend"], self.device)
         dist = [self.prepare(f) for f in srs]
         ref = [self.prepare(f) for f in gts] if (self.mode == "FR" and gts is not None) else None
-        return model.score(dist, ref)
+        try:
+            return model.score(dist, ref)
+        except (RuntimeError, ValueError, AssertionError) as exc:  # e.g. NIQE's SVD on a flat frame
+            where = f" on clip {self._label}" if getattr(self, "_label", "") else ""
+            raise BenchError(
+                f"{self.name} failed{where} ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
+                "flat or tiny frames are a known cause for NIQE/BRISQUE -- leave this metric out for such clips"
+            ) from exc
 
 
 class LPIPS(LearnedMetric):
