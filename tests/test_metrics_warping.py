@@ -249,3 +249,31 @@ def test_lai_matches_an_independent_torch_implementation() -> None:
     ours, frac = warp_error_pair(v0, v1, fwd, bwd, exclude_outside=False)
     assert 0.2 < frac < 0.98 and motion_boundary(fwd).any()  # both occlusion rules are exercised
     assert ours == pytest.approx(_torch_lai_reference(v0, v1, fwd, bwd), rel=1e-5)
+
+
+# -- the synthetic dataset with its true flow -------------------------------------------------
+def test_synthetic_gt_with_true_flow_scores_near_zero_away_from_occlusions() -> None:
+    ds = SyntheticDataset(frames=3, size=128)
+    for name in ds.clip_names():
+        clip = ds.load_clip(name)
+        for t in range(2):
+            flow, occ = clip.extras["true_flow"](t), clip.extras["occluded"](t)
+            away = masked_warp_error(clip.gt[t], clip.gt[t + 1], flow, ~occ) * 1e3
+            everywhere = masked_warp_error(clip.gt[t], clip.gt[t + 1], flow, np.ones_like(occ)) * 1e3
+            assert away < 0.3, (name, t, away)  # only bilinear interpolation error of the texture remains
+            assert everywhere > 2 * away
+
+
+def test_disoccluded_pixels_of_the_synthetic_clips_are_excluded() -> None:
+    from mgld_bench.flow import estimate_flow
+
+    ds = SyntheticDataset(frames=2, size=128)
+    for name in ds.clip_names():
+        clip = ds.load_clip(name)
+        true_fwd, occ = clip.extras["true_flow"](0), clip.extras["occluded"](0)
+        bwd = estimate_flow(clip.gt[1], clip.gt[0], "dis-medium")
+        keep = occlusion_mask(true_fwd, bwd, exclude_outside=True)
+        assert not keep[occ].any()  # every pixel hidden in frame 1 is excluded
+        assert keep[~occ].mean() > 0.8  # ... and most visible pixels are kept
+        fwd = estimate_flow(clip.gt[0], clip.gt[1], "dis-medium")
+        assert (~occlusion_mask(fwd, bwd, exclude_outside=True))[occ].mean() > 0.75  # estimated flows too
