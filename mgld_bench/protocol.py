@@ -26,6 +26,9 @@ class Protocol:
     crop_border: int = 0
     #: "all", or the frame indices scored by per-frame metrics, e.g. "0,50,99".
     frames: str = "all"
+    #: What an index past a short clip's end means: "error", or "last" (the clip's last frame;
+    #: indices that then coincide are scored once).
+    frames_past_end: str = "error"
     #: Warping-error definition: "lai" (Lai et al. 2018) or "evalcrafter" (STAR/DOVE variant).
     warp_definition: str = "lai"
     #: Optical-flow backend used by temporal metrics.
@@ -45,6 +48,8 @@ class Protocol:
         if self.frames == "all":
             return list(range(count))
         wanted = [int(t) for t in self.frames.split(",") if t.strip()]
+        if self.frames_past_end == "last":
+            return sorted({min(i, count - 1) for i in wanted if i >= 0})
         bad = [i for i in wanted if not 0 <= i < count]
         if bad:
             raise BenchError(
@@ -90,13 +95,17 @@ VIDEOLQ = register_protocol(
     Protocol(
         name="videolq",
         description=(
-            "RealBasicVSR/VideoLQ practice: no-reference metrics on frames 0, 50 and 99 of each clip, "
+            "RealBasicVSR/VideoLQ practice: no-reference metrics on frames 0, 50 and 99 of each clip (the last "
+            "frame instead of an index past the end of a shorter clip), "
             "BT.601 Y, no crop; warping error after Lai et al. with RAFT-large flow on the output itself "
             "(VideoLQ has no GT)."
         ),
         color_space="y",
         crop_border=0,
         frames="0,50,99",
+        # VideoLQ's Vid4-derived clips have 34-49 frames; how the authors scored them is unknown.
+        # We score their first frame, frame 50 if it exists, and their last frame.
+        frames_past_end="last",
         warp_definition="lai",
         flow_backend="raft-large",
         flow_source="sr",

@@ -157,3 +157,15 @@ def test_dataset_variants_are_filed_under_distinct_labels(tmp_path: Path) -> Non
     assert sorted(r["dataset"] for r in rows) == ["synthetic", "synthetic[seed=1]"]
     values = {r["dataset"]: float(r["value"]) for r in rows}
     assert values["synthetic"] != values["synthetic[seed=1]"]  # other noise, other LR, other score
+
+
+def test_videolq_protocol_scores_frames_0_50_99_and_the_last_frame_of_short_clips() -> None:
+    from mgld_bench.protocol import get_protocol
+
+    proto = get_protocol("videolq")
+    assert proto.frame_indices(100) == [0, 50, 99]
+    assert proto.frame_indices(120) == [0, 50, 99]
+    assert proto.frame_indices(41) == [0, 40]  # Vid4's calendar: frame 50 and 99 fall on the last frame
+    assert proto.frame_indices(60) == [0, 50, 59]
+    with pytest.raises(Exception, match="only 41 frames"):
+        get_protocol("default").__class__(name="x", description="", frames="0,50").frame_indices(41)

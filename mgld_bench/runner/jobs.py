@@ -159,21 +159,26 @@ def run_infer(method: Method, clip: Clip, cache: Cache, ctx: RunContext) -> Infe
 
 
 # -- scoring ----------------------------------------------------------------------------------
-def score_key(metric: Metric, protocol: Protocol, sr_digest: str, gt_digest: str | None) -> str:
-    """Covers the metric, its resolved options and backend, the protocol, the SR and GT content."""
+def score_key(
+    metric: Metric, protocol: Protocol, sr_digest: str, gt_digest: str | None, lr_digest: str | None = None
+) -> str:
+    """Covers the metric, its resolved options and backend, the protocol fields it reads, and the
+    content it reads: SR, GT (full-reference metrics, and temporal ones whose flow may come from
+    the GT) and LR (temporal metrics whose flow may come from the upsampled input)."""
+    temporal = metric.kind == "temporal"
     return make_key(
         {
             "kind": "score",
             "format": SCORE_FORMAT,
             "metric": metric.identity(),
             "backend": metric.backend(),
-            "frames": protocol.frames,
+            "frames": [protocol.frames, protocol.frames_past_end],
             "protocol": {f: getattr(protocol, f) for f in ("warp_definition", "flow_backend", "flow_source")}
-            if metric.kind == "temporal"
+            if temporal
             else {},
             "sr": sr_digest,
-            # temporal metrics may take their flow from the GT even when they do not need it
-            "gt": gt_digest if (metric.needs_gt or metric.kind == "temporal") else None,
+            "gt": gt_digest if (metric.needs_gt or temporal) else None,
+            "lr": lr_digest if temporal else None,
         }
     )
 
@@ -209,7 +214,13 @@ def run_scores(
     for metric in metrics:
         if metric.needs_gt and gt is None:
             raise BenchError(f"metric {metric.name} needs ground truth, but clip {clip.label} has none")
-        key = score_key(metric, ctx.protocol, sr.digest(), gt.digest() if gt is not None else None)
+        key = score_key(
+            metric,
+            ctx.protocol,
+            sr.digest(),
+            gt.digest() if gt is not None else None,
+            clip.lr.digest() if metric.kind == "temporal" else None,
+        )
         cached = _result_from_json(cache.get_json("score", key))
         if cached is not None:
             out[metric.name] = (cached, key, True)
