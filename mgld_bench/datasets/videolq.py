@@ -13,4 +13,6 @@ class VideoLQ(ManifestDataset):
     name = "videolq"
     summary = "VideoLQ (50 real-world videos, LR only; no-reference metrics)"
     manifest_name = "videolq"
+    #: Scored as its authors did (frames 0/50/99, Y); `--protocol default` scores every frame.
+    default_protocol = "videolq"
     defaults: ClassVar[dict[str, Any]] = {"root": "", "lr": "official"}
