@@ -169,3 +169,13 @@ def test_videolq_protocol_scores_frames_0_50_99_and_the_last_frame_of_short_clip
     assert proto.frame_indices(60) == [0, 50, 59]
     with pytest.raises(Exception, match="only 41 frames"):
         get_protocol("default").__class__(name="x", description="", frames="0,50").frame_indices(41)
+
+
+def test_reports_are_rewritten_only_when_results_change(tmp_path: Path) -> None:
+    assert _run(tmp_path, "--clips", "pan", "--metrics", "psnr") == 0
+    table = tmp_path / "out" / "table.md"
+    first = table.stat().st_mtime_ns
+    assert _run(tmp_path, "--clips", "pan", "--metrics", "psnr") == 0
+    assert table.stat().st_mtime_ns == first  # same results: reports kept as they are
+    assert _run(tmp_path, "--clips", "pan", "--metrics", "psnr,ssim") == 0
+    assert "SSIM" in table.read_text()  # new results: reports rewritten

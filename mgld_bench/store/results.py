@@ -41,8 +41,21 @@ CREATE TABLE IF NOT EXISTS unavailable (
 """
 
 CLIP_COLUMNS = [
-    "dataset", "method", "clip", "metric", "value", "protocol", "n_frames", "higher_is_better",
-    "kind", "unit", "params", "protocol_fields", "method_identity", "infer_key", "score_key",
+    "dataset",
+    "method",
+    "clip",
+    "metric",
+    "value",
+    "protocol",
+    "n_frames",
+    "higher_is_better",
+    "kind",
+    "unit",
+    "params",
+    "protocol_fields",
+    "method_identity",
+    "infer_key",
+    "score_key",
     "run_id",
 ]
 
@@ -125,33 +138,37 @@ class ResultStore:
         key = (rec.dataset, rec.method, rec.clip, rec.metric, rec.protocol)
         with self._tx() as db:
             db.execute(
-                "DELETE FROM frame_scores WHERE dataset=? AND method=? AND clip=? AND metric=? "
-                "AND protocol=?",
+                "DELETE FROM frame_scores WHERE dataset=? AND method=? AND clip=? AND metric=? AND protocol=?",
                 key,
             )
             db.execute(
-                "INSERT OR REPLACE INTO clip_scores VALUES "
-                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO clip_scores VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    run_id, *key, _real(rec.value), len(rec.frames), int(rec.higher_is_better),
-                    rec.kind, rec.unit, json.dumps(rec.params, sort_keys=True),
+                    run_id,
+                    *key,
+                    _real(rec.value),
+                    len(rec.frames),
+                    int(rec.higher_is_better),
+                    rec.kind,
+                    rec.unit,
+                    json.dumps(rec.params, sort_keys=True),
                     json.dumps(rec.protocol_fields, sort_keys=True),
-                    json.dumps(rec.method_identity, sort_keys=True), rec.infer_key, rec.score_key,
+                    json.dumps(rec.method_identity, sort_keys=True),
+                    rec.infer_key,
+                    rec.score_key,
                 ),
             )
             db.executemany(
                 "INSERT INTO frame_scores VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (*key, int(i), rec.frame_ids.get(i, str(i)), _real(v))
-                    for i, v in sorted(rec.frames.items())
-                ],
+                [(*key, int(i), rec.frame_ids.get(i, str(i)), _real(v)) for i, v in sorted(rec.frames.items())],
             )
 
     def mark_unavailable(self, run_id: str, dataset: str, method: str, metric: str, reason: str) -> None:
-        with self._tx() as db:
+        with self._tx() as db:  # one row per (dataset, method, metric): the latest reason
             db.execute(
-                "INSERT INTO unavailable VALUES (?, ?, ?, ?, ?)", (run_id, dataset, method, metric, reason)
+                "DELETE FROM unavailable WHERE dataset = ? AND method = ? AND metric = ?", (dataset, method, metric)
             )
+            db.execute("INSERT INTO unavailable VALUES (?, ?, ?, ?, ?)", (run_id, dataset, method, metric, reason))
 
     # -- reading -----------------------------------------------------------------------------
     def clip_rows(self) -> list[dict[str, Any]]:
@@ -171,7 +188,10 @@ class ResultStore:
         return pd.DataFrame(self.clip_rows(), columns=CLIP_COLUMNS)
 
     def frame_rows(
-        self, dataset: str | None = None, method: str | None = None, clip: str | None = None,
+        self,
+        dataset: str | None = None,
+        method: str | None = None,
+        clip: str | None = None,
         metric: str | None = None,
     ) -> list[dict[str, Any]]:
         """Per-frame rows, optionally filtered."""
