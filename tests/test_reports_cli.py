@@ -91,7 +91,7 @@ def test_table_mgld_layouts_in_latex(tmp_path, capsys):
 def test_table_notes_unavailable_metrics(tmp_path, capsys):
     src = make_store(tmp_path / "run", VALUES, unavailable=("dists", "weights missing: dists.pth"))
     assert main(["table", str(src)]) == 0
-    assert "* n/a: dists for mgld on syn: weights missing: dists.pth" in capsys.readouterr().out
+    assert "* n/a: dists on syn (mgld): weights missing: dists.pth" in capsys.readouterr().out
     assert main(["table", str(src), "--layout", "mgld-table1", "--methods", "bicubic"]) == 0
     assert "n/a" not in capsys.readouterr().out  # not about a method in this table
 

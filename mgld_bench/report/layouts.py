@@ -156,7 +156,9 @@ def unavailable_notes(
     """ "n/a" notes for the unavailable metrics this table would show."""
     if rows is None or len(rows) == 0:
         return []
-    notes = []
+    import re
+
+    grouped: dict[tuple[str, str, str], list[str]] = {}
     for r in rows.to_dict("records"):
         kind = KNOWN_KINDS.get(r["metric"], "")
         if spec.kinds and kind and kind not in spec.kinds:
@@ -165,5 +167,12 @@ def unavailable_notes(
             continue
         if datasets and r["dataset"] not in datasets:
             continue
-        notes.append(f"n/a: {r['metric']} for {r['method']} on {r['dataset']}: {r['reason']}")
-    return sorted(set(notes))
+        files = re.findall(r"weight file (\S+) missing", str(r["reason"]))
+        reason = (
+            f"weight file(s) {', '.join(files)} missing; see `mgld-bench weights list`" if files else str(r["reason"])
+        )
+        grouped.setdefault((r["metric"], r["dataset"], reason), []).append(r["method"])
+    return sorted(
+        f"n/a: {metric} on {dataset} ({', '.join(sorted(set(methods)))}): {reason}"
+        for (metric, dataset, reason), methods in grouped.items()
+    )
