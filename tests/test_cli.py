@@ -167,3 +167,20 @@ def test_missing_precomputed_clip_folder(tmp_path: Path, capsys: pytest.CaptureF
     )
     assert rc == 1
     assert "synthetic/zoom not found" in _error(capsys)
+
+
+def test_score_reads_video_files(tmp_path: Path, rng: np.random.Generator, capsys: pytest.CaptureFixture) -> None:
+    import cv2
+
+    frames = [np.full((48, 64, 3), 40 * i + 20, np.uint8) for i in range(4)]
+    writer = cv2.VideoWriter(str(tmp_path / "v.avi"), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (64, 48))
+    for f in frames:
+        writer.write(cv2.cvtColor(f, cv2.COLOR_RGB2BGR))
+    writer.release()
+    write_frames(tmp_path / "gt", frames)
+    assert (
+        main(["score", str(tmp_path / "v.avi"), str(tmp_path / "gt"), "--json", "--metrics", "psnr", "--no-cache"]) == 0
+    )
+    out = json.loads(capsys.readouterr().out)
+    values = out["metrics"]["psnr"]["frames"]
+    assert len(values) == 4 and all(isinstance(v, str) or v > 30 for v in values)  # flat frames survive MJPG

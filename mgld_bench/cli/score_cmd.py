@@ -15,12 +15,12 @@ from mgld_bench.cli.common import add_cache_args, add_device_arg
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "score",
-        help="score a folder of SR frames (against a GT folder)",
-        description="Score the frames in SR (a folder of images) against GT. Frames are matched "
+        help="score a folder (or video) of SR frames, against GT frames",
+        description="Score the frames in SR (a folder of images or a video) against GT. Frames are matched "
         "in natural filename order; both folders must hold the same number of equally sized frames.",
     )
-    p.add_argument("sr", type=Path, help="folder of output frames")
-    p.add_argument("gt", type=Path, nargs="?", help="folder of ground-truth frames (for full-reference metrics)")
+    p.add_argument("sr", type=Path, help="folder of output frames, or a video file")
+    p.add_argument("gt", type=Path, nargs="?", help="GT frames: a folder or a video file")
     p.add_argument("--metrics", default="psnr,ssim", help="comma-separated (default psnr,ssim)")
     p.add_argument("--protocol", default="default", help="protocol giving the defaults below (default: default)")
     p.add_argument("--crop-border", type=int, help="pixels removed from each border (default: the protocol's)")
@@ -42,11 +42,22 @@ def _json_number(v: float) -> Any:
     return "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")
 
 
+def _open_frames(path: Path) -> Any:
+    """A folder of images, or a video file (decoded lazily)."""
+    from mgld_bench.frames import FolderFrames
+
+    if path.is_file():
+        from mgld_bench.datasets.videofile import VideoFrames
+
+        return VideoFrames(path)
+    return FolderFrames.from_folder(path)
+
+
 def run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from mgld_bench.errors import FrameError
-    from mgld_bench.frames import Clip, FolderFrames
+    from mgld_bench.frames import Clip
     from mgld_bench.metrics.base import ScoreContext
     from mgld_bench.options import parse_assignments
     from mgld_bench.protocol import get_protocol
@@ -66,8 +77,8 @@ def run(args: argparse.Namespace) -> int:
     options = parse_assignments(args.set)
     metrics = [build_metric(m, protocol, options) for m in split_names(args.metrics)]
 
-    sr = FolderFrames.from_folder(args.sr)
-    gt = FolderFrames.from_folder(args.gt) if args.gt else None
+    sr = _open_frames(args.sr)
+    gt = _open_frames(args.gt) if args.gt else None
     if gt is not None and len(gt) != len(sr):
         raise FrameError(f"{args.sr} holds {len(sr)} frames but {args.gt} holds {len(gt)}; they must match")
     for m in metrics:
