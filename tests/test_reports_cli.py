@@ -237,27 +237,18 @@ def test_run_reports_skip_a_figure_whose_frames_are_gone(demo_run, tmp_path, cap
     assert "temporal profile of synthetic/pan not written" in capsys.readouterr().err
 
 
-def test_dataset_spec_is_read_back_from_the_recorded_command_line():
-    from mgld_bench.report.frame_sources import _datasets_from_argv
+def test_dataset_spec_is_read_back_from_the_run_provenance(tmp_path):
+    from mgld_bench.report.frame_sources import open_dataset, run_info
 
-    argv = [
-        "mgld-bench",
-        "--weights-dir",
-        "w",
-        "run",
-        "--datasets",
-        "synthetic,folder:/data/x",
-        "--set",
-        "synthetic.frames=5",
-        "--data-root",
-        "/d",
-        "--out",
-        "x",
-    ]
-    got = _datasets_from_argv(argv)
-    assert got["folder"] == ("folder:/data/x", {"synthetic": {"frames": "5"}}, "/d")
-    assert got["synthetic"][0] == "synthetic"
-    assert _datasets_from_argv(["pytest", "-q"]) == {}
+    out = tmp_path / "run"
+    args = ["run", "--out", str(out), "--no-progress", "--clips", "pan", "--set", "synthetic.frames=5"]
+    assert main([*args, "--cache-dir", str(tmp_path / "c")]) == 0
+    info = run_info(out / "results.sqlite")
+    spec, options, root = info.datasets["synthetic[frames=5]"]
+    assert spec == "synthetic" and options["synthetic"]["frames"] == 5 and root is None
+    assert len(open_dataset("synthetic[frames=5]", info).clip("pan").gt) == 5
+    assert str(tmp_path / "c") in info.cache_dirs
+
 
 
 def test_table_combines_runs_and_refuses_duplicates(tmp_path, capsys):

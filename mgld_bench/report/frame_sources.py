@@ -3,8 +3,8 @@
 The result store records, for each (dataset, method, clip), the inference cache key
 (``infer_key``) and, in the run provenance, the cache folder (``cache_dir``) and the command line
 (``argv``).  The dataset is rebuilt the way the run built it: its spec (``folder:/data/x``),
-``--set`` options and ``--data-root`` are read back from the run's argv (or from
-``provenance["datasets"]`` when the runner records it), and can be overridden by the caller.
+options and data root are read back from ``provenance["datasets"]``, which ``run`` records,
+and can be overridden by the caller.
 SR frames are read from the cache, never recomputed: a report never runs a method.
 """
 
@@ -53,34 +53,12 @@ def run_info(store_path: Path) -> RunInfo:
                     info.datasets.setdefault(
                         name, (spec_text, {registered: spec.get("options", {})}, spec.get("root"))
                     )
-        for name, value in _datasets_from_argv(run["argv"]).items():
-            info.datasets.setdefault(name, value)
     from mgld_bench.store.cache import default_cache_dir
 
     fallback = str(default_cache_dir())
     if fallback not in info.cache_dirs:
         info.cache_dirs.append(fallback)
     return info
-
-
-def _datasets_from_argv(argv: list[str]) -> dict[str, tuple[str, dict[str, dict[str, Any]], str | None]]:
-    """Dataset specs, options and data root of a recorded ``mgld-bench run`` command line."""
-    if "run" not in argv:
-        return {}
-    import argparse
-
-    from mgld_bench.cli import run_cmd
-    from mgld_bench.options import parse_assignments
-    from mgld_bench.runner.plan import parse_spec, split_names
-
-    parser = argparse.ArgumentParser(add_help=False, exit_on_error=False)
-    run_cmd.register(parser.add_subparsers(dest="command"))
-    try:
-        args, _ = parser.parse_known_args(argv[argv.index("run") :])
-        options = parse_assignments(args.set)
-    except (SystemExit, Exception):  # best effort: a foreign argv just means "use the defaults"
-        return {}
-    return {parse_spec(spec)[0]: (spec, options, args.data_root) for spec in split_names(args.datasets)}
 
 
 def open_dataset(
@@ -94,8 +72,9 @@ def open_dataset(
     merged = {k: dict(v) for k, v in run_options.items()}
     for key, opts in (options or {}).items():
         merged.setdefault(key, {}).update(opts)
-    if name not in DATASETS:
-        raise BenchError(f"dataset {name!r} of the results is not registered here; install its plugin")
+    registered = spec.partition(":")[0].strip().lower()
+    if registered not in DATASETS:
+        raise BenchError(f"dataset {registered!r} of the results is not registered here; install its plugin")
     return create(DATASETS, spec, merged, root=data_root or run_root)
 
 
