@@ -24,12 +24,6 @@ def rng() -> np.random.Generator:
 
 def write_frames(folder: Path, frames: list[np.ndarray], fmt: str = "png") -> list[Path]:
     """Write uint8 RGB frames as 00000000.png, 00000001.png, ... and return their paths."""
-    from mgld_bench.frames import write_image
+    from mgld_bench.methods.external import write_input_frames
 
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for i, f in enumerate(frames):
-        p = folder / f"{i:08d}.{fmt}"
-        write_image(p, f)
-        paths.append(p)
-    return paths
+    return write_input_frames(frames, folder, fmt)  # type: ignore[arg-type]
