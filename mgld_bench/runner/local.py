@@ -34,14 +34,16 @@ def execute(
     from tqdm import tqdm
 
     summary = RunSummary()
+    methods = []
     for method in plan.methods:
         ok, reason = method.availability()
-        if not ok:
-            msg = f"method {method.label} cannot run: {reason}"
-            if not keep_going:
-                raise BenchError(msg)
-            summary.failures.append(msg)
-    methods = [m for m in plan.methods if m.availability()[0]]
+        if ok:
+            methods.append(method)
+            continue
+        msg = f"method {method.label} cannot run: {reason}"
+        if not keep_going:
+            raise BenchError(msg)
+        summary.failures.append(msg)
 
     for dataset in plan.datasets:
         protocol = plan.protocol_for(dataset)
