@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     with ResultStore(out / "results.sqlite") as store:
-        extra = {"seed": args.seed, "device_requested": args.device, **plan.provenance()}
+        extra = {"seed": args.seed, "device_requested": args.device, **plan.provenance}
         run_id = store.start_run(sys.argv, provenance.collect(args.device, cache.root, extra))
         summary = execute(
             plan, cache, store, run_id, device=args.device, seed=args.seed,
