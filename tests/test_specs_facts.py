@@ -258,3 +258,15 @@ def test_a_plugin_metric_declares_its_facts_on_its_class() -> None:
     for i, g in enumerate(gt):
         acc.update(i, g, g)
     assert acc.result().value == 0.0
+
+
+def test_an_old_store_spelling_reads_as_todays_metric() -> None:
+    from mgld_bench.report.layouts import layout_table
+    from mgld_bench.report.table import render
+
+    df = _we_rows(5.0)
+    assert list(df["metric"]) == ["warping-error"]
+    md = render(layout_table(df, "generic", metrics=["warping_error"]), "md")
+    assert "E*warp" in md and "5.00" in md
+    table2 = render(layout_table(df, "mgld-table2"), "md")
+    assert "E*warp" in table2
