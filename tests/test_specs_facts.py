@@ -270,3 +270,15 @@ def test_an_old_store_spelling_reads_as_todays_metric() -> None:
     assert "E*warp" in md and "5.00" in md
     table2 = render(layout_table(df, "mgld-table2"), "md")
     assert "E*warp" in table2
+
+
+def test_an_unavailable_temporal_metric_stays_out_of_table_1() -> None:
+    from mgld_bench.report.aggregate import normalise_clip_frame
+    from mgld_bench.report.layouts import layout_table
+
+    df = normalise_clip_frame(pd.DataFrame([{"dataset": "d", "method": "m", "clip": "c", "metric": "psnr",
+                                             "protocol": "default", "value": 30.0, "kind": "full-reference"}]))
+    na = pd.DataFrame([{"dataset": "d", "method": "m", "metric": "tlp", "reason": "weight file x missing"},
+                       {"dataset": "d", "method": "m", "metric": "lpips", "reason": "weight file y missing"}])
+    notes = " ".join(layout_table(df, "mgld-table1", unavailable=na).notes)
+    assert "lpips" in notes and "tlp" not in notes
