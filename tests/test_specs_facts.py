@@ -282,3 +282,12 @@ def test_an_unavailable_temporal_metric_stays_out_of_table_1() -> None:
                        {"dataset": "d", "method": "m", "metric": "lpips", "reason": "weight file y missing"}])
     notes = " ".join(layout_table(df, "mgld-table1", unavailable=na).notes)
     assert "lpips" in notes and "tlp" not in notes
+
+
+def test_data_commands_build_the_registered_variant(tmp_path: Path) -> None:
+    import argparse
+
+    from mgld_bench.cli.data_cmd import _dataset
+
+    ds = _dataset(argparse.Namespace(name="udm10-bd", root=str(tmp_path)))
+    assert ds.options["lr"] == "bd" and ds.label == "udm10-bd"
