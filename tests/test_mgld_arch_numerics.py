@@ -116,3 +116,23 @@ def test_text_tower_empty_prompt_matches(ref: dict) -> None:
         ctx = text.encode_empty()
     assert ctx.shape == (1, 77, 32)
     _close(ctx, ref["text_empty"], RTOL["text"])
+
+
+def test_clips_stacked_in_one_batch_stay_independent(ref: dict, inp: dict) -> None:
+    """Two 5-frame clips in one call give each clip's own result (temporal layers stay in a clip)."""
+    unet, encoder, video = _port("unet", ref), _port("encoder", ref), _port("video_vae", ref)
+    x, lr, ctx, t = inp["unet_x"], inp["unet_lr"], inp["unet_context"], inp["unet_t_one"]
+    x2, lr2 = torch.cat([x, x.flip(0)]), torch.cat([lr, lr.flip(0)])
+    with torch.no_grad():
+        both = unet(x2, t, ctx, encoder(lr2, t), num_frames=fx.FRAMES)
+        second = unet(x.flip(0), t, ctx, encoder(lr.flip(0), t), num_frames=fx.FRAMES)
+        img, z = inp["vae_lr"], inp["vae_z"]
+        dec2 = video.decode(torch.cat([z, z.flip(0)]), video.encode_features(torch.cat([img, img.flip(0)])),
+                            1.0, fx.FRAMES)
+        dec_second = video.decode(z.flip(0), video.encode_features(img.flip(0)), 1.0, fx.FRAMES)
+    _close(both[: fx.FRAMES], ref["unet_one"], RTOL["unet"])
+    _close(both[fx.FRAMES:], second.numpy(), RTOL["unet"])
+    _close(dec2[: fx.FRAMES], ref["video_decode_1.0"], RTOL["video"])
+    _close(dec2[fx.FRAMES:], dec_second.numpy(), RTOL["video"])
+    with pytest.raises(ValueError, match="whole number"):
+        unet(x[:4], t, ctx, encoder(lr[:4], t), num_frames=fx.FRAMES)
