@@ -18,6 +18,14 @@ import numpy as np
 SEED = 20261128
 FRAMES = 5
 
+#: a second reduced denoiser + LR encoder with the released structure (four levels, two
+#: residual blocks per level, attention at factors 1, 2, 4 and not 8), only narrower
+DEEP_UNET = {"model_channels": 32, "channel_mult": (1, 2, 2, 2), "num_res_blocks": 2,
+             "attention_resolutions": (4, 2, 1), "num_head_channels": 16, "context_dim": 32,
+             "semb_channels": 32}
+DEEP_ENCODER = {"model_channels": 32, "out_channels": 32, "channel_mult": (1, 1, 2, 2),
+                "num_res_blocks": 2, "attention_resolutions": (4, 2, 1), "num_heads": 4}
+
 
 def seeded_state(shapes: Mapping[str, tuple[int, ...]]) -> dict[str, np.ndarray]:
     """float64 values for every key: weights N(0, 1/fan_in), norms 1 + 0.1 N, biases 0.1 N."""

@@ -8,6 +8,7 @@ largest absolute difference at most ``RTOL`` times the largest absolute referenc
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -19,7 +20,7 @@ torch = pytest.importorskip("torch")
 import _mgld_arch_fixture as fx  # noqa: E402
 
 from mgld_bench.methods.mgld import layout  # noqa: E402
-from mgld_bench.methods.mgld.config import MGLDConfig  # noqa: E402
+from mgld_bench.methods.mgld.config import EncoderConfig, MGLDConfig, UNetConfig  # noqa: E402
 from mgld_bench.methods.mgld.text import MGLDTextEncoder  # noqa: E402
 
 FIXTURE = Path(__file__).parent / "reference" / "mgld" / "numerics.npz"
@@ -50,10 +51,10 @@ def inp() -> dict:
             for k, v in fx.inputs().items()}
 
 
-def _port(component: str, ref: dict) -> torch.nn.Module:
-    module = layout.build(component, MGLDConfig.tiny(), device="cpu")
+def _port(component: str, ref: dict, cfg: MGLDConfig | None = None, digest: str | None = None) -> torch.nn.Module:
+    module = layout.build(component, cfg or MGLDConfig.tiny(), device="cpu")
     shapes = {k: tuple(v.shape) for k, v in module.state_dict().items()}
-    assert fx.layout_digest(shapes) == json.loads(str(ref["digests"]))[component], \
+    assert fx.layout_digest(shapes) == json.loads(str(ref["digests"]))[digest or component], \
         "the reduced port's layout differs from the official one"
     dtypes = {k: v.dtype for k, v in module.state_dict().items()}
     state = {k: torch.from_numpy(v).to(dtypes[k]) for k, v in fx.seeded_state(shapes).items()}
@@ -81,6 +82,20 @@ def test_unet_and_lr_encoder_match_the_official_classes(ref: dict, inp: dict, ca
                 _close(f[..., ::2, ::2], ref[key], RTOL["encoder"])
         eps = unet(inp["unet_x"], t, inp["unet_context"], feats, num_frames=fx.FRAMES)
     _close(eps, ref[f"unet_{case}"], RTOL["unet"])
+
+
+def test_full_structure_unet_and_encoder_match(ref: dict, inp: dict) -> None:
+    """Four levels, two residual blocks per level, no attention at the deepest level, 2x narrower."""
+    cfg = dataclasses.replace(MGLDConfig.tiny(), unet=UNetConfig(**fx.DEEP_UNET),
+                              encoder=EncoderConfig(**fx.DEEP_ENCODER))
+    unet = _port("unet", ref, cfg, "deep_unet")
+    encoder = _port("encoder", ref, cfg, "deep_encoder")
+    t = inp["unet_t_each"]
+    with torch.no_grad():
+        feats = encoder(inp["unet_lr"], t)
+        assert sorted(feats) == [2, 4, 8, 16]
+        eps = unet(inp["unet_x"], t, inp["unet_context"], feats, num_frames=fx.FRAMES)
+    _close(eps, ref["deep_unet_each"], RTOL["unet"])
 
 
 def test_sd_vae_posterior_matches(ref: dict, inp: dict) -> None:

@@ -45,6 +45,10 @@ TEXT = {"embed_dim": 16,
         "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 32, "heads": 4, "layers": 3}}
 
 
+def _lists(overrides: dict) -> dict:
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in overrides.items()}
+
+
 def _load(module, torch) -> str:
     shapes = {k: tuple(v.shape) for k, v in module.state_dict().items()}
     state = {k: torch.from_numpy(v).to(module.state_dict()[k].dtype)
@@ -83,6 +87,14 @@ def main() -> None:
                     out[f"encoder_{case}_{width}"] = f[..., ::2, ::2].numpy()
             eps = unet(f32["unet_x"], t, context=f32["unet_context"], struct_cond=feats)
             out[f"unet_{case}"] = eps.numpy()
+
+        deep_unet = InflatedUNetModelDualcondV2(**{**UNET, **_lists(fx.DEEP_UNET)})
+        deep_encoder = InflatedEncoderUNetModelWT(**{**ENCODER, **_lists(fx.DEEP_ENCODER)})
+        digests["deep_unet"] = _load(deep_unet, torch)
+        digests["deep_encoder"] = _load(deep_encoder, torch)
+        t = f32["unet_t_each"]
+        feats = deep_encoder(f32["unet_lr"], t)
+        out["deep_unet_each"] = deep_unet(f32["unet_x"], t, context=f32["unet_context"], struct_cond=feats).numpy()
 
         identity = {"target": "torch.nn.Identity"}
         sd_vae = AutoencoderKL(ddconfig={k: v for k, v in DDCONFIG.items() if k != "num_frames"},
