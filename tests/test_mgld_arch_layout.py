@@ -106,11 +106,16 @@ def test_load_component_assigns_into_a_meta_skeleton() -> None:
     assert all(not t.is_meta for t in skeleton.state_dict().values())
 
 
-def test_raft_refuses_frames_below_128_px() -> None:
+def test_raft_refuses_exactly_the_sizes_where_the_official_one_gives_nan() -> None:
+    """Official RAFT_SR (checked once by hand): NaN at 64x64 and 120x200, finite at 121x200 (padded to 128)."""
     raft = layout.build("raft", MGLDConfig.tiny(), device="cpu")
-    img = torch.rand(1, 3, 64, 160)
-    with pytest.raises(ValueError, match="at least 128x128"):
-        raft(img, img)
+    for h, w in ((64, 64), (120, 200), (200, 120)):
+        img = torch.rand(1, 3, h, w)
+        with pytest.raises(ValueError, match="at least 128x128"):
+            raft(img, img)
+    img = torch.rand(1, 3, 121, 136)
+    with torch.no_grad():
+        assert torch.isfinite(raft(img, img.roll(1, -1), iters=1)).all()
 
 
 def test_importing_config_and_layout_does_not_import_torch() -> None:
