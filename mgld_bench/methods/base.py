@@ -63,6 +63,13 @@ class Method(Configurable):
         missing = missing_weights(self.weight_files())
         if missing:
             return False, "; ".join(missing)
+        from mgld_bench.errors import BenchError
+        from mgld_bench.weight_trust import check_all
+
+        try:
+            check_all(self.weight_files())  # published or first-use sha256
+        except BenchError as exc:
+            return False, str(exc)
         return True, ""
 
     def run(self, clip: Clip, ctx: RunContext) -> Iterable[np.ndarray]:
