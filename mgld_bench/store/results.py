@@ -99,6 +99,12 @@ class ResultStore:
         except sqlite3.DatabaseError as exc:
             raise BenchError(f"{self.path} is not a readable mgld-bench result store: {exc}") from exc
 
+    def claim_dataset_labels(self, datasets: list[Any]) -> None:
+        """Relabel path datasets whose short label another source already uses here (see store.labels)."""
+        from mgld_bench.store.labels import claim_dataset_labels
+
+        claim_dataset_labels(self._db, datasets)
+
     def close(self) -> None:
         self._db.close()
 
