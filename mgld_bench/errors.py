@@ -15,6 +15,8 @@ job); 2 unknown name or bad command line; 3 missing or untrusted weight file; 4 
 from __future__ import annotations
 
 import errno
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 
 class BenchError(Exception):
@@ -64,6 +66,17 @@ DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 def is_disk_full(exc: BaseException) -> bool:
     return isinstance(exc, OSError) and exc.errno in DISK_FULL
+
+
+@contextmanager
+def writing(folder: object, what: str = "") -> Iterator[None]:
+    """Turn a disk-full ``OSError`` raised inside into :class:`DiskFullError` naming ``folder``."""
+    try:
+        yield
+    except OSError as exc:
+        if is_disk_full(exc):
+            raise DiskFullError(folder, what) from exc
+        raise
 
 
 class WeightsMissingError(BenchError):

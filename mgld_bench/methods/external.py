@@ -305,7 +305,7 @@ class External(Method):
         own_tmp = None
         workdir = ctx.workdir
         if workdir is None:
-            own_tmp = tempfile.TemporaryDirectory(prefix="mgld-bench-external-")
+            own_tmp = tempfile.TemporaryDirectory(prefix=f"mgld-bench-external-{os.getpid()}-")
             workdir = Path(own_tmp.name)
         try:
             yield from self._run(clip, ctx, Path(workdir))

@@ -31,11 +31,16 @@ def _job_failed(exc: Exception, what: str, label: str, keep_going: bool, summary
     if is_disk_full(exc):
         bar.close()  # type: ignore[attr-defined]
         raise DiskFullError(getattr(exc, "filename", None) or "the cache or output folder") from exc
+    message, code = describe(exc)
+    message = message if label in message else f"{what}: {message}"
     if not keep_going or isinstance(exc, DiskFullError):
         bar.close()  # type: ignore[attr-defined]
-        raise exc
-    message, _ = describe(exc)
-    summary.failures.append(message if label in message else f"{what}: {message}")
+        if isinstance(exc, BenchError) and label in str(exc):
+            raise exc
+        named = BenchError(message)  # the same message, now naming the clip, with the same exit code
+        named.exit_code = code
+        raise named from exc
+    summary.failures.append(message)
     bar.update(1)  # type: ignore[attr-defined]
 
 

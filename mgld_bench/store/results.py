@@ -116,8 +116,15 @@ class ResultStore:
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._db:
-            yield self._db
+        try:
+            with self._db:
+                yield self._db
+        except sqlite3.OperationalError as exc:
+            if "disk is full" in str(exc):
+                from mgld_bench.errors import DiskFullError
+
+                raise DiskFullError(self.path.parent, f"writing {self.path.name}") from exc
+            raise
 
     # -- writing -----------------------------------------------------------------------------
     def start_run(self, argv: list[str], provenance: dict[str, Any]) -> str:
