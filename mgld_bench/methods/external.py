@@ -164,6 +164,7 @@ def run_command(
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
+                preexec_fn=_die_with_parent(),
             )
         except OSError as exc:
             raise CommandError(f"{what}: cannot start {shown!r}: {exc}") from None
@@ -186,6 +187,28 @@ def run_command(
         kept = keep_failed_log(log_path, what)
         raise CommandError(f"{what}: the command exited with status {code}; log {kept}:\n{log_tail(log_path)}")
     return CommandResult(code, seconds, log_path)
+
+
+def _die_with_parent() -> Any:
+    """A ``preexec_fn`` asking Linux to SIGKILL the child when this process dies (even by SIGKILL);
+    None elsewhere.  SIGTERM and Ctrl-C are handled by killing the whole process group instead."""
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:
+        import ctypes
+
+        try:
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        except OSError:
+            return
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
+
+    return preexec
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
