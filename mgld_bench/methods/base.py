@@ -34,11 +34,13 @@ LABEL_OPTIONS_MAX = 48
 
 
 def option_label(name: str, options: dict[str, Any], defaults: Any) -> str:
-    """``name[k=v,...]`` for the options that differ from ``defaults`` (paths shown by file name)."""
+    """``name[k=v,...]`` for the options that differ from ``defaults`` (paths by file name and digest)."""
     import hashlib
 
-    def show(v: Any) -> str:
-        return Path(v).name if isinstance(v, str) and ("/" in v or "\\" in v) else str(v)
+    def show(v: Any) -> str:  # a path by its file name and a digest of the whole path
+        if isinstance(v, str) and ("/" in v or "\\" in v):
+            return f"{Path(v).name}#{hashlib.sha256(v.encode()).hexdigest()[:4]}"
+        return str(v)
 
     changed = [f"{k}={show(v)}" for k, v in sorted(options.items()) if k in defaults and v != defaults[k]]
     if not changed:
