@@ -56,12 +56,12 @@ class SpandrelImageModel(Method):
                 raise self._missing()
             from spandrel import ImageModelDescriptor, ModelLoader
 
-            from mgld_bench.safeload import routed_torch_load
+            from mgld_bench.safeload import UnsafeWeightsError, routed_torch_load
 
             try:
                 with routed_torch_load():  # spandrel's torch.load goes through safeload
                     desc = ModelLoader(device="cpu").load_from_file(path)
-            except BenchError:
+            except UnsafeWeightsError:
                 raise
             except Exception as exc:
                 text = " ".join(str(exc).split())

@@ -147,7 +147,8 @@ def test_compare_refuses_duplicated_keys() -> None:
            "higher_is_better": True}
     ok = pd.DataFrame([row])
     dup = pd.DataFrame([row, {**row, "value": 20.0}])
-    with pytest.raises(BenchError, match=r"reference holds 2 rows for 1 duplicated key.*d/m/c/psnr/default.*30\.0, 20\.0"):
+    expected = r"reference holds 2 rows for 1 duplicated key.*d/m/c/psnr/default.*30\.0, 20\.0"
+    with pytest.raises(BenchError, match=expected):
         compare(ok, dup)
 
 

@@ -71,7 +71,7 @@ def test_allow_pickle_is_the_users_explicit_trust(tmp_path: Path) -> None:
 
     path = tmp_path / "ns.pth"
     torch.save({"ns": argparse.Namespace(a=1)}, path)
-    with pytest.raises(UnsafeWeightsError, match="argparse.Namespace"):
+    with pytest.raises(UnsafeWeightsError, match=r"argparse\.Namespace"):
         load_weights(path)
     trust_pickle([path])
     assert load_weights(path)["ns"].a == 1

@@ -36,7 +36,7 @@ def _declared():
                 obj = entry.load()()  # importing declares module-level files; defaults give the rest
                 for wf in obj.weight_files():
                     register_weight(wf)
-            except (BenchError, TypeError, ValueError, AttributeError):
+            except (BenchError, TypeError, ValueError, AttributeError, ImportError):
                 continue  # needs options (e.g. a path): its files are listed once it is configured
     return known_weights()
 
