@@ -67,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     with ResultStore(out / "results.sqlite") as store:
+        store.claim_dataset_labels([d.dataset for d in plan.datasets])  # folder:x from two places never share a label
         extra = {"seed": args.seed, "device_requested": args.device, **plan.provenance}
         run_id = store.start_run(sys.argv, provenance.collect(args.device, cache.root, extra))
         summary = execute(

@@ -43,7 +43,7 @@ STAMP_FILE = ".reports-stamp"
 
 CSV_COLUMNS = [
     "dataset", "method", "clip", "metric", "value", "protocol", "n_frames", "higher_is_better", "unit",
-    "params", "protocol_fields",
+    "params", "protocol_fields", "method_identity",
 ]
 
 
@@ -164,7 +164,7 @@ def results_csv(rows: list[dict[str, Any]]) -> str:
         out = dict(row)
         out["value"] = repr(float(row["value"]))
         out["higher_is_better"] = int(bool(row["higher_is_better"]))
-        for key in ("params", "protocol_fields"):
+        for key in ("params", "protocol_fields", "method_identity"):
             if not isinstance(out.get(key), str):
                 out[key] = json.dumps(out.get(key), sort_keys=True)
         writer.writerow(out)
