@@ -85,7 +85,8 @@
     selA.addEventListener("change", function () { self.a = +selA.value; self.show(); });
     selB.addEventListener("change", function () { self.b = +selB.value; self.show(); });
     this.slider.addEventListener("input", function () { self.setFrame(+self.slider.value); });
-    section.addEventListener("pointerenter", function () { active = self; });
+    section.addEventListener("pointerover", function () { active = self; });
+    section.addEventListener("pointerdown", function () { active = self; });
     section.addEventListener("focusin", function () { active = self; });
     var dragging = false;
     function move(e) {
@@ -94,6 +95,7 @@
     }
     this.viewer.addEventListener("pointerdown", function (e) {
       if (e.target.classList.contains("region")) return;
+      e.preventDefault();  // no focus on the divider: the arrow keys keep changing frames
       dragging = true;
       if (self.viewer.setPointerCapture) self.viewer.setPointerCapture(e.pointerId);
       move(e);
