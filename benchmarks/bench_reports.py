@@ -2,6 +2,10 @@
 
 Run: .venv/bin/python benchmarks/bench_reports.py
 Figures printed:
+0. OUT/report.html (mgld_bench.report.html.write_html_report) on the demo of `make demo` and on a
+   REDS4-sized fake run (4 clips x 100 frames x 3 methods at 1280x720, frames generated and put
+   straight into a store and cache): time and size (targets: under 60 s and 50 MB with the
+   default options), and the ratio to decoding every frame the page draws from once (the floor).
 1. write_run_reports on the synthetic demo (target: under ~3 s), and its ratio to the
    (fully cached) demo run itself, measured in the same process.
 2. table (4 formats/layouts) + compare on a paper-sized store (4 datasets x 10 methods x 50
@@ -11,6 +15,7 @@ Figures printed:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -26,18 +31,127 @@ def demo_figures(root: Path) -> tuple[float, float, int]:
 
     os.environ["MGLD_BENCH_CACHE"] = str(root / "cache")
     os.environ["TQDM_DISABLE"] = "1"
-    main(["run", "--out", str(root / "warm"), "--no-progress"])  # fill the cache
+    main(["run", "--out", str(root / "warm"), "--no-progress", "--no-html"])  # fill the cache
     import mgld_bench.report.run_reports as rr
 
     saved = rr.write_run_reports
     rr.write_run_reports = lambda out, store: []  # time the cached run without its reports
     t0 = time.perf_counter()
-    main(["run", "--out", str(root / "demo"), "--no-progress"])
+    main(["run", "--out", str(root / "demo"), "--no-progress", "--no-html"])
     t_run = time.perf_counter() - t0
     rr.write_run_reports = saved
     t0 = time.perf_counter()
     written = write_run_reports(root / "demo", root / "demo" / "results.sqlite")
     return time.perf_counter() - t0, t_run, len(written)
+
+
+DEMO_ARGS = ["--methods", "bicubic,nearest", "--metrics", "psnr,ssim,warping_error,tof"]
+REDS_SIZE = (720, 1280)
+
+
+def folder_size(*paths: Path) -> int:
+    total = 0
+    for path in paths:
+        files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+        total += sum(p.stat().st_size for p in files)
+    return total
+
+
+def decode_floor(store: Path) -> float:
+    """Seconds to read every frame of every source once (what any page of these frames must do)."""
+    from mgld_bench.report.frame_sources import clip_sources
+    from mgld_bench.report.store_read import query
+
+    pairs = query(store, "SELECT DISTINCT dataset, clip FROM clip_scores")
+    t0 = time.perf_counter()
+    for dataset, clip in zip(pairs["dataset"], pairs["clip"], strict=True):
+        for _, frames in clip_sources(store, dataset, clip):
+            for i in range(len(frames)):
+                frames[i]
+    return time.perf_counter() - t0
+
+
+def html_report(out: Path) -> tuple[float, int, float]:
+    from mgld_bench.report.html import write_html_report
+
+    t0 = time.perf_counter()
+    page = write_html_report(out, out / "results.sqlite")
+    elapsed = time.perf_counter() - t0
+    return elapsed, folder_size(page, out / "report_files"), decode_floor(out / "results.sqlite")
+
+
+def html_demo(root: Path) -> tuple[float, int, float]:
+    from mgld_bench.cli import main
+
+    os.environ["MGLD_BENCH_CACHE"] = str(root / "cache")
+    os.environ["TQDM_DISABLE"] = "1"
+    main(["run", *DEMO_ARGS, "--out", str(root / "html-demo"), "--no-progress", "--no-html"])
+    return html_report(root / "html-demo")
+
+
+def fake_frame(texture: np.ndarray, t: int) -> np.ndarray:
+    h, w = REDS_SIZE
+    return texture[t // 2 : t // 2 + h, 2 * t : 2 * t + w]  # pans right and down
+
+
+def fake_reds4(root: Path, clips: int = 4, frames: int = 100) -> Path:
+    """A REDS4-sized store: GT/LR folders, three methods' 720p outputs in the cache, per-frame values."""
+    import cv2
+
+    from mgld_bench.frames import encode_png, write_image
+    from mgld_bench.registry import DATASETS
+    from mgld_bench.runner.plan import create
+    from mgld_bench.store.cache import Cache
+    from mgld_bench.store.results import ClipRecord, ResultStore
+
+    rng = np.random.default_rng(0)
+    cache = Cache(root / "cache")
+    h, w = REDS_SIZE
+    methods = {
+        "blurry": lambda f: cv2.GaussianBlur(f, (0, 0), 1.2),
+        "noisy": lambda f: np.clip(f + rng.normal(0, 4, f.shape), 0, 255).astype(np.uint8),
+        "blocky": lambda f: cv2.resize(cv2.resize(f, (w // 4, h // 4), interpolation=cv2.INTER_AREA), (w, h),
+                                       interpolation=cv2.INTER_NEAREST),
+    }
+    out = root / "reds"
+    store = ResultStore(out / "results.sqlite")
+    records = []
+    for c in range(clips):
+        name = f"{c:03d}"
+        coarse = rng.uniform(0, 255, ((h + frames) // 16 + 2, (w + 2 * frames) // 16 + 2, 3)).astype(np.float32)
+        texture = cv2.resize(coarse, (coarse.shape[1] * 16, coarse.shape[0] * 16), interpolation=cv2.INTER_CUBIC)
+        texture += rng.normal(0, 6, texture.shape).astype(np.float32)  # fine detail, as in real footage
+        texture = np.clip(texture, 0, 255).astype(np.uint8)
+        outputs: dict[str, list[str]] = {m: [] for m in methods}
+        for t in range(frames):
+            gt = np.ascontiguousarray(fake_frame(texture, t))
+            write_image(root / "gt" / name / f"{t:08d}.png", gt)
+            lr = cv2.resize(gt, (w // 4, h // 4), interpolation=cv2.INTER_AREA)
+            write_image(root / "lr" / name / f"{t:08d}.png", lr)
+            for m, degrade in methods.items():
+                outputs[m].append(cache.put_blob(encode_png(degrade(gt))))
+        for m, shas in outputs.items():
+            key = f"fake-{m}-{name}"
+            digest = hashlib.sha256("".join(shas).encode()).hexdigest()
+            cache.put_json("infer", key, {"format": 1, "frames": shas, "digest": digest, "size": [h, w]})
+            for metric, hib in (("psnr", True), ("ssim", True), ("warping_error", False)):
+                values = {t: float(rng.uniform(20, 30)) for t in range(frames)}
+                mean = float(np.mean(list(values.values())))
+                records.append(
+                    ClipRecord("x", m, name, metric, "default", mean, values, higher_is_better=hib, infer_key=key)
+                )
+    spec = f"folder:{root / 'lr'}"
+    label = create(DATASETS, spec, {"folder": {"gt": str(root / "gt")}}).label
+    records = [ClipRecord(**{**r.__dict__, "dataset": label}) for r in records]
+    run_id = store.start_run(["mgld-bench", "run", "(fake)"], {
+        "cache_dir": str(cache.root),
+        "datasets": {label: {"spec": spec, "options": {"gt": str(root / "gt")}, "root": None}},
+    })
+    for rec in records:
+        store.write(run_id, rec)
+    store.finish_run(run_id)
+    store.close()
+    return out
 
 
 def big_store(path: Path) -> None:
@@ -96,6 +210,20 @@ def main() -> None:
         print(
             f"write_run_reports on the demo: {t_rep:.2f} s for {n} files "
             f"(cached demo run without reports: {t_run:.2f} s; ratio {t_rep / t_run:.2f}x)"
+        )
+        t_html, size, t_floor = html_demo(root)
+        print(
+            f"report.html on the demo ({' '.join(DEMO_ARGS)}): {t_html:.2f} s, {size / 1e6:.2f} MB "
+            f"(decoding every frame once: {t_floor:.2f} s; ratio {t_html / t_floor:.1f}x)"
+        )
+        t0 = time.perf_counter()
+        reds = fake_reds4(root / "fake")
+        print(f"(made the REDS4-sized fake run in {time.perf_counter() - t0:.1f} s)")
+        t_html, size, t_floor = html_report(reds)
+        print(
+            f"report.html on a REDS4-sized run (4 clips x 100 frames x 3 methods, 1280x720): {t_html:.1f} s "
+            f"(target < 60 s), {size / 1e6:.1f} MB (target < 50 MB) "
+            f"(decoding every frame once: {t_floor:.1f} s; ratio {t_html / t_floor:.1f}x)"
         )
         big_store(root / "big.csv")
         t_tab, t_read = table_compare(root / "big.csv")

@@ -63,8 +63,8 @@ def write_html_report(
 ) -> Path:
     """Write ``out_dir/report.html`` (and ``out_dir/report_files/``) from the store; return the page's path."""
     from mgld_bench.report.aggregate import load_clip_scores, load_unavailable
-    from mgld_bench.report.files import write_text_atomic
     from mgld_bench.report.html import page
+    from mgld_bench.report.html.assets import write_file
     from mgld_bench.report.layouts import fill_kinds, layout_table
     from mgld_bench.report.store_read import frame_scores, runs
 
@@ -138,7 +138,7 @@ def write_html_report(
         toc=toc,
         data={"files": FILES_DIR, "clips": clip_data},
     )
-    path = write_text_atomic(out_dir / PAGE_NAME, text)
+    path = write_file(out_dir / PAGE_NAME, text.encode("utf-8"))
     _remove_stale(files_root, referenced)
     return path
 
@@ -320,8 +320,9 @@ def _clip_section(
             )
             stretch = max(1, min(8, -(-w // (4 * max(assets.n_frames, 1)))))
             profiles = "".join(
-                f'<figure><figcaption>{esc(s.label)}</figcaption><img alt="" src="{esc(s.profiles[0])}" '
-                f'style="aspect-ratio:{w}/{assets.n_frames * stretch};max-width:{max(w, 640)}px"></figure>'
+                f'<figure><figcaption>{esc(s.label)}</figcaption><div class="pbox" '
+                f'style="aspect-ratio:{w}/{assets.n_frames * stretch};max-width:{max(w, 640)}px">'
+                f'<img alt="" src="{esc(s.profiles[0])}"></div></figure>'
                 for s in sources
             )
             parts.append(

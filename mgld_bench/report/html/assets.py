@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,6 @@ import numpy as np
 
 from mgld_bench.errors import BenchError
 from mgld_bench.report.figures import safe_name
-from mgld_bench.report.files import write_bytes_atomic
 
 Box = tuple[int, int, int, int]  # x, y, width, height
 
@@ -99,6 +99,23 @@ def pick_regions(frames: Sequence[np.ndarray], reference: np.ndarray | None, k: 
     return boxes
 
 
+def write_file(path: Path, data: bytes) -> Path:
+    """Write via a temporary name and a rename (readers see the old file or the new one).
+
+    No fsync: these files are derived and rewritten by the next report, and a report of a REDS4
+    run writes over a thousand of them.  Permissions follow the umask (a page may be served).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
 def encode(image: np.ndarray, fmt: str, quality: int = 80) -> bytes:
     """Encode a uint8 RGB array with Pillow (``webp``, ``jpeg`` or lossless ``png``)."""
     from PIL import Image
@@ -110,7 +127,7 @@ def encode(image: np.ndarray, fmt: str, quality: int = 80) -> bytes:
     elif fmt == "jpeg":
         img.save(buf, format="JPEG", quality=quality, optimize=True)
     elif fmt == "png":
-        img.save(buf, format="PNG", compress_level=6)
+        img.save(buf, format="PNG", compress_level=4)
     else:
         raise BenchError(f"unknown image format {fmt!r} for the HTML report; use webp, jpeg or png")
     return buf.getvalue()
@@ -166,18 +183,18 @@ def write_clip_assets(
                 continue
             name = f"{folder}/f{t:05d}.{ext}"
             preview = resize_to_width(frame, options.preview_width)
-            write_bytes_atomic(root / name, encode(preview, options.preview_format, options.quality))
+            write_file(root / name, encode(preview, options.preview_format, options.quality))
             assets.previews.append(name)
             crops = []
             for r, (x, y, bw, bh) in enumerate(regions):
                 cname = f"{folder}/f{t:05d}_r{r}.png"
-                write_bytes_atomic(root / cname, encode(frame[y : y + bh, x : x + bw], "png"))
+                write_file(root / cname, encode(frame[y : y + bh, x : x + bw], "png"))
                 crops.append(cname)
             assets.crops.append(crops)
         for row, line in zip(rows, lines, strict=True):
             prof = np.stack(line)  # (T, W, 3): native width, every frame
             name = f"{folder}/profile_row{row:05d}.{ext}"
-            write_bytes_atomic(root / name, encode(prof, options.preview_format, options.profile_quality))
+            write_file(root / name, encode(prof, options.preview_format, options.profile_quality))
             assets.profiles.append(name)
         out.append(assets)
     return ClipAssets((int(size[0]), int(size[1])), n, frames, regions, rows, out)
