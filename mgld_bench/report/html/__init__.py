@@ -41,6 +41,8 @@ class HtmlOptions:
     profile_rows: int = 3
     #: clips that get a frame viewer (first ones in dataset/clip order); 0 = every clip
     max_clips: int = 0
+    #: threads reading and encoding a clip's sources (0 = one per CPU core, at most 4)
+    workers: int = 0
     #: where to look for the SR frames and the dataset (default: what the run recorded)
     cache_dir: str | None = None
     data_root: str | None = None
@@ -50,7 +52,7 @@ class HtmlOptions:
             raise BenchError(
                 f"HTML report: preview format {self.preview_format!r} is not one of {', '.join(PREVIEW_FORMATS)}"
             )
-        for name in ("frames", "preview_width", "zoom_regions", "zoom_size", "profile_rows", "max_clips"):
+        for name in ("frames", "preview_width", "zoom_regions", "zoom_size", "profile_rows", "max_clips", "workers"):
             if int(getattr(self, name)) < 0:
                 raise BenchError(f"HTML report: {name} must be >= 0, got {getattr(self, name)}")
         if not 1 <= self.quality <= 100 or not 1 <= self.profile_quality <= 100:

@@ -22,6 +22,8 @@ from mgld_bench.errors import BenchError
 from mgld_bench.report.figures import safe_name
 
 Box = tuple[int, int, int, int]  # x, y, width, height
+#: Threads reading and encoding a clip's sources (one source each).
+MAX_WORKERS = 4
 
 
 @dataclass
@@ -169,9 +171,10 @@ def write_clip_assets(
     regions = pick_regions(compared, reference, options.zoom_regions, options.zoom_size)
     rows = profile_rows(size[0], options.profile_rows)
     ext = "jpg" if options.preview_format == "jpeg" else options.preview_format
-    out: list[SourceAssets] = []
     wanted = set(frames)
-    for (label, seq), kind in zip(sources, kinds, strict=True):
+
+    def one_source(item: tuple[tuple[str, Sequence[np.ndarray]], str]) -> SourceAssets:
+        (label, seq), kind = item
         folder = f"{rel}/{kind}-{file_key(label)}"
         assets = SourceAssets(label, kind)
         lines: list[list[np.ndarray]] = [[] for _ in rows]
@@ -196,5 +199,17 @@ def write_clip_assets(
             name = f"{folder}/profile_row{row:05d}.{ext}"
             write_file(root / name, encode(prof, options.preview_format, options.profile_quality))
             assets.profiles.append(name)
-        out.append(assets)
+        return assets
+
+    # One thread per source: PNG decoding and WebP/PNG encoding release the GIL, and each source
+    # writes only its own files, so the result does not depend on the order threads finish in.
+    workers = max(1, min(options.workers or os.cpu_count() or 1, MAX_WORKERS, len(sources)))
+    items = list(zip(sources, kinds, strict=True))
+    if workers == 1:
+        out = [one_source(item) for item in items]
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(workers) as pool:
+            out = list(pool.map(one_source, items))
     return ClipAssets((int(size[0]), int(size[1])), n, frames, regions, rows, out)
