@@ -253,3 +253,17 @@ def test_page_in_chromium(small_run, tmp_path):
             b.close()
     assert problems == [], problems
     assert (tmp_path / "report-1280x800.png").stat().st_size > 0
+
+
+def test_nearest_baseline_replicates_pixels(rng):
+    from PIL import Image
+
+    from baselines.bicubic import Nearest
+    from mgld_bench.frames import ArrayFrames, Clip
+    from mgld_bench.methods.base import RunContext
+
+    lr = rng.integers(0, 256, (3, 5, 7, 3), dtype=np.uint8)
+    clip = Clip(dataset="d", name="c", lr=ArrayFrames(list(lr), "lr"), scale=4)
+    out = list(Nearest().run(clip, RunContext()))
+    for frame, sr in zip(lr, out, strict=True):  # Pillow's nearest resize is the independent reference
+        assert np.array_equal(sr, np.asarray(Image.fromarray(frame).resize((28, 20), Image.Resampling.NEAREST)))
