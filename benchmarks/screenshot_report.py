@@ -34,10 +34,11 @@ def screenshot(page_path: Path) -> bytes:
             page.wait_for_load_state("load")
             section = page.locator("section.clip").first
             section.evaluate("(s) => window.scrollTo(0, s.getBoundingClientRect().top + window.scrollY - 8)")
-            viewer = section.locator(".viewer")
-            box = viewer.bounding_box()
-            y = box["y"] + box["height"] - 4
-            page.mouse.move(box["x"] + box["width"] / 2, y)
+            section.locator(".sel-a").select_option(label="nearest")
+            box = section.locator(".viewer").bounding_box()
+            handle = section.locator(".divider").bounding_box()
+            y = handle["y"] + handle["height"] / 2
+            page.mouse.move(handle["x"] + handle["width"] / 2, y)
             page.mouse.down()
             page.mouse.move(box["x"] + box["width"] * 0.42, y, steps=3)
             page.mouse.up()
@@ -48,7 +49,7 @@ def screenshot(page_path: Path) -> bytes:
             browser.close()
 
 
-def shrink(png: bytes, width: int = 900, colours: int = 96) -> bytes:
+def shrink(png: bytes, width: int = 900, colours: int = 256) -> bytes:
     from PIL import Image
 
     img = Image.open(io.BytesIO(png)).convert("RGB")

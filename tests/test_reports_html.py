@@ -215,11 +215,12 @@ def test_page_in_chromium(small_run, tmp_path):
             # a clip with frames: drag the divider, change the frame
             section = page.locator("section.clip", has=page.locator(".viewer")).first
             section.scroll_into_view_if_needed()
-            viewer = section.locator(".viewer")
-            box = viewer.bounding_box()
-            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] - 3)
+            box = section.locator(".viewer").bounding_box()
+            handle = section.locator(".divider").bounding_box()  # grab the divider itself
+            y = handle["y"] + handle["height"] / 2
+            page.mouse.move(handle["x"] + handle["width"] / 2, y)
             page.mouse.down()
-            page.mouse.move(box["x"] + box["width"] * 0.2, box["y"] + box["height"] - 3, steps=4)
+            page.mouse.move(box["x"] + box["width"] * 0.2, y, steps=4)
             page.mouse.up()
             left = float(section.locator(".divider").evaluate("(d) => parseFloat(d.style.left)"))
             assert 15 < left < 25, left

@@ -289,11 +289,11 @@ def _clip_section(
             f'<div class="viewer" style="aspect-ratio:{w}/{h};max-width:{max(w, 640)}px">'
             f'<img class="img-a" alt="left" src="{esc(sources[a].previews[0])}">'
             f'<img class="img-b" alt="right" src="{esc(sources[b].previews[0])}" style="clip-path:inset(0 0 0 50%)">'
+            f"{boxes}"
             '<div class="divider" style="left:50%" role="slider" aria-label="divider" aria-valuemin="0" '
             'aria-valuemax="100" aria-valuenow="50" tabindex="0"></div>'
             f'<span class="tag tag-a">{esc(sources[a].label)}</span>'
-            f'<span class="tag tag-b">{esc(sources[b].label)}</span>'
-            f"{boxes}</div>"
+            f'<span class="tag tag-b">{esc(sources[b].label)}</span></div>'
             f'<div class="side"><h4>This frame</h4><table class="frame-metrics"><tbody></tbody></table>'
             f'<p class="dims">{w}×{h} px output frames</p></div>'
             "</div>"
