@@ -268,3 +268,30 @@ def test_nearest_baseline_replicates_pixels(rng):
     out = list(Nearest().run(clip, RunContext()))
     for frame, sr in zip(lr, out, strict=True):  # Pillow's nearest resize is the independent reference
         assert np.array_equal(sr, np.asarray(Image.fromarray(frame).resize((28, 20), Image.Resampling.NEAREST)))
+
+
+def test_unavailable_metrics_and_failed_jobs_come_with_their_fix(small_run, tmp_path):
+    out = tmp_path / "problems"
+    out.mkdir()
+    shutil.copy(small_run / "out" / "results.sqlite", out / "results.sqlite")
+    db = sqlite3.connect(out / "results.sqlite")
+    with db:
+        db.execute(
+            "INSERT INTO unavailable VALUES ('r', 'synthetic', 'bicubic', 'lpips', ?)",
+            ("weight file a.pth missing at /w/a.pth: run `mgld-bench weights fetch a.pth` from https://x",),
+        )
+        (prov,) = db.execute("SELECT provenance FROM runs").fetchone()
+        failures = ["method realbasicvsr cannot run: <weights> missing"]
+        argv = ["/venv/bin/mgld-bench", "run", "--methods", "bicubic,nearest", "--out", "o u t"]
+        db.execute(
+            "UPDATE runs SET provenance = ?, argv = ?",
+            (json.dumps({**json.loads(prov), "failures": failures}), json.dumps(argv)),
+        )
+    db.close()
+    text = write_html_report(out, options=HtmlOptions(max_clips=1)).read_text()
+    problems = text[text.index('id="problems"') : text.index('id="provenance"')]
+    assert "lpips on synthetic (bicubic)" in problems
+    assert "<code>mgld-bench weights fetch a.pth</code>" in problems
+    assert "method realbasicvsr cannot run: &lt;weights&gt; missing" in problems
+    assert "<code>mgld-bench run --methods bicubic,nearest --out &#x27;o u t&#x27;</code>" in problems  # rerun
+    assert text.count('class="viewer"') == 1  # max_clips
