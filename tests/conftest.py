@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -28,10 +26,3 @@ def _random_weights_under_real_names(request: pytest.FixtureRequest, monkeypatch
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(1234)
-
-
-def write_frames(folder: Path, frames: list[np.ndarray], fmt: str = "png") -> list[Path]:
-    """Write uint8 RGB frames as 00000000.png, 00000001.png, ... and return their paths."""
-    from mgld_bench.methods.external import write_input_frames
-
-    return write_input_frames(frames, folder, fmt)  # type: ignore[arg-type]

@@ -12,7 +12,7 @@ import pytest
 from baselines.bicubic import Bicubic
 from mgld_bench.cli import main
 from mgld_bench.metrics.fidelity import PSNR, SSIM
-from tests.conftest import write_frames
+from tests.fakes import write_frames
 
 
 class Counter:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from mgld_bench.cli import main
 from mgld_bench.errors import BenchError
 from mgld_bench.methods.external import External, build_command, quoted_placeholders
-from tests.conftest import write_frames
+from tests.fakes import write_frames
 
 UPSCALE = """
 import sys

@@ -20,7 +20,7 @@ import pytest
 
 from mgld_bench.cli import main
 from mgld_bench.errors import DiskFullError, FrameError, describe
-from tests.conftest import write_frames
+from tests.fakes import write_frames
 
 TINY = ["--set", "synthetic.frames=2", "--set", "synthetic.size=32", "--metrics", "psnr", "--no-progress"]
 

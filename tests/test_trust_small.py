@@ -15,7 +15,7 @@ import pytest
 from mgld_bench.cli import main
 from mgld_bench.datasets.manifest import Archive
 from mgld_bench.errors import BenchError
-from tests.conftest import write_frames
+from tests.fakes import write_frames
 
 
 # -- labels ----------------------------------------------------------------------------------------

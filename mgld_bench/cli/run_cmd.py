@@ -39,6 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--reference", metavar="METHOD", help="a baseline method listed first in tables and figures (e.g. bicubic)"
     )
+    p.add_argument("--no-html", action="store_true", help="do not write OUT/report.html (see `mgld-bench report`)")
     add_cache_args(p)
     add_device_arg(p)
     p.set_defaults(func=run)
@@ -75,10 +76,14 @@ def run(args: argparse.Namespace) -> int:
             keep_going=args.keep_going, progress=not args.no_progress,
         )
         finished: dict[str, object] = {"elapsed_s": round(time.perf_counter() - started, 3)}
+        if summary.failures:
+            finished["failures"] = list(summary.failures)  # the HTML report lists them with the fix
         if summary.inferred or summary.scored:  # the device was resolved by a job that computed
             finished.update(provenance.device_info(resolve_device(args.device)))
         store.finish_run(run_id, finished)
-    reports = write_run_reports(out, out / "results.sqlite", reference=args.reference)
+    reports = write_run_reports(
+        out, out / "results.sqlite", reference=args.reference, html=not args.no_html, html_force=bool(summary.failures)
+    )
     print(reports.table)
     elapsed = time.perf_counter() - started
     figures = ", figures unchanged" if reports.figures_reused else ""
@@ -90,6 +95,8 @@ def run(args: argparse.Namespace) -> int:
     )
     for failure in summary.failures:
         print(f"mgld-bench: error: {failure}", file=sys.stderr)
+    if reports.html is not None:
+        print(f"report page: {reports.html.resolve()}", file=sys.stderr)
     if reports.has_nan:
         print("mgld-bench: note: some values are n/a (NaN); see results.csv", file=sys.stderr)
     return 1 if summary.failures else 0
