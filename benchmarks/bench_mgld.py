@@ -37,7 +37,7 @@ def _measure(method_name: str, args: dict, queue: mp.Queue) -> None:
 
     from mgld_bench.frames import ArrayFrames, Clip
     from mgld_bench.methods.base import RunContext
-    from mgld_bench.methods.mgld_sd import MGLDGuidedSD, SDx4Upscaler
+    from mgld_bench.methods.mgld.sd import MGLDGuidedSD, SDx4Upscaler
 
     torch.set_num_threads(args["threads"])
     rng = np.random.default_rng(0)

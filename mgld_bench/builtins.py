@@ -24,9 +24,10 @@ DATASETS: dict[str, str] = {
 METHODS: dict[str, str] = {
     "precomputed": "mgld_bench.methods.precomputed:Precomputed",
     "external": "mgld_bench.methods.external:External",
-    "mgld": "mgld_bench.methods.mgld_official:MGLDOfficial",
-    "mgld-sd": "mgld_bench.methods.mgld_sd:MGLDGuidedSD",
-    "sd-x4": "mgld_bench.methods.mgld_sd:SDx4Upscaler",
+    "mgld": "mgld_bench.methods.mgld.method:MGLD",
+    "mgld-official": "mgld_bench.methods.mgld.official:MGLDOfficial",
+    "mgld-sd": "mgld_bench.methods.mgld.sd:MGLDGuidedSD",
+    "sd-x4": "mgld_bench.methods.mgld.sd:SDx4Upscaler",
 }
 
 METRICS: dict[str, str] = {
