@@ -12,8 +12,8 @@ from PIL import Image
 
 from mgld_bench.errors import BenchError
 from mgld_bench.frames import ArrayFrames, Clip
-from mgld_bench.methods.mgld.guidance.motion import MotionField
 from mgld_bench.methods.base import RunContext
+from mgld_bench.methods.mgld.guidance.motion import MotionField
 from mgld_bench.methods.mgld.sd import GuidanceSettings, MGLDGuidedSD, SDx4Upscaler, upscale_chunk
 from mgld_bench.methods.tiling import blend_weights, tile_starts
 from mgld_bench.registry import METHODS

@@ -47,7 +47,9 @@ def flow_warp(x: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
     gy = 2.0 * py / max(h - 1, 1) - 1.0
     grid = torch.stack((gx, gy), dim=-1)
     sample_dtype = torch.promote_types(x.dtype, torch.float32)
-    out = F.grid_sample(x.to(sample_dtype), grid.to(sample_dtype), mode="bilinear", padding_mode="zeros", align_corners=True)
+    out = F.grid_sample(
+        x.to(sample_dtype), grid.to(sample_dtype), mode="bilinear", padding_mode="zeros", align_corners=True
+    )
     return out.to(x.dtype)
 
 

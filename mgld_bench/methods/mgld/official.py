@@ -29,9 +29,9 @@ import numpy as np
 
 from mgld_bench.errors import BenchError, FrameError, OutputMismatchError
 from mgld_bench.frames import Clip, read_image
-from mgld_bench.methods.mgld import staging
 from mgld_bench.methods._subprocess import Command, run_parallel
 from mgld_bench.methods.base import Method, RunContext
+from mgld_bench.methods.mgld import staging
 from mgld_bench.methods.mgld.weights import OPTIONAL, REQUIRED
 from mgld_bench.options import coerce_like
 from mgld_bench.weights import WeightFile
@@ -138,7 +138,8 @@ class MGLDOfficial(Method):
         unknown = sorted(set(data) - set(self.defaults) - {"config"})
         if unknown:
             raise BenchError(
-                f"mgld-official: unknown option(s) {', '.join(unknown)} in {path}; valid: {', '.join(sorted(self.defaults))}"
+                f"mgld-official: unknown option(s) {', '.join(unknown)} in {path}; "
+                f"valid: {', '.join(sorted(self.defaults))}"
             )
         for key, value in data.items():
             if key in explicit or key == "config":
@@ -146,7 +147,8 @@ class MGLDOfficial(Method):
             value = "" if value is None else value
             if isinstance(value, list | tuple):  # e.g. gpus: [0, 1]
                 value = ",".join(str(v) for v in value)
-            value = coerce_like(self.defaults[key], str(value) if not isinstance(value, str) else value, f"mgld-official.{key}")
+            text = str(value) if not isinstance(value, str) else value
+            value = coerce_like(self.defaults[key], text, f"mgld-official.{key}")
             self.options[key] = value
         # paths in the file are relative to the file
         for key in ("repo", "python", *REQUIRED, *OPTIONAL):
@@ -204,14 +206,17 @@ class MGLDOfficial(Method):
             problems.append(f"{self._repo_path('script')} not found: is {self.repo} an MGLD-VSR checkout?")
         if not self.options["python"]:
             problems.append(
-                "set mgld-official.python to the python of the official environment (e.g. ~/miniconda3/envs/mgldvsr/bin/python)"
+                "set mgld-official.python to the python of the official environment "
+                "(e.g. ~/miniconda3/envs/mgldvsr/bin/python)"
             )
         elif self.python_path() is None:
             problems.append(f"python {self.options['python']} not found")
         for option, wf in REQUIRED.items():
             path = self.checkpoint(option)
             if path is None or not path.is_file():
-                problems.append(f"{wf.name} missing at {path} ({wf.note}; set mgld-official.{option}=PATH or put it there)")
+                problems.append(
+                    f"{wf.name} missing at {path} ({wf.note}; set mgld-official.{option}=PATH or put it there)"
+                )
         for option in OPTIONAL:
             path = self.checkpoint(option)
             if self.options[option] and (path is None or not path.is_file()):
@@ -376,7 +381,10 @@ class MGLDOfficial(Method):
     def run(self, clip: Clip, ctx: RunContext) -> Iterator[np.ndarray]:
         self._require()
         if abs(float(self.options["upscale"]) - clip.scale) > 1e-9:
-            raise BenchError(f"mgld-official: clip {clip.label} is x{clip.scale} but mgld-official.upscale is {self.options['upscale']}")
+            raise BenchError(
+                f"mgld-official: clip {clip.label} is x{clip.scale} "
+                f"but mgld-official.upscale is {self.options['upscale']}"
+            )
         if ctx.workdir is None or ctx.log_dir is None:
             raise BenchError("mgld-official: the runner must provide a work folder and a log folder")
         workdir, log_dir = Path(ctx.workdir), Path(ctx.log_dir)
@@ -404,7 +412,8 @@ class MGLDOfficial(Method):
         (log_dir / "command.sh").write_text("\n".join(record["commands"]) + "\n")
         timeout = float(self.options["timeout"]) or None
         try:
-            finished = run_parallel(commands, log_dir, timeout, f"mgld-official: the official script on clip {clip.label}")
+            what = f"mgld-official: the official script on clip {clip.label}"
+            finished = run_parallel(commands, log_dir, timeout, what)
         finally:
             (log_dir / "mgld.json").write_text(json.dumps(record, indent=1, default=str))
         record["seconds"] = [round(f.seconds, 3) for f in finished]
@@ -446,5 +455,6 @@ class MGLDOfficial(Method):
             (log_dir / "mgld.json").write_text(json.dumps(record, indent=1, default=str))
             return np.ascontiguousarray(img[: expected[0], : expected[1]])
         raise OutputMismatchError(
-            f"mgld-official: frame {index} of clip {clip.label} is {w}x{h}, expected {expected[1]}x{expected[0]} ({path})"
+            f"mgld-official: frame {index} of clip {clip.label} is {w}x{h}, "
+            f"expected {expected[1]}x{expected[0]} ({path})"
         )

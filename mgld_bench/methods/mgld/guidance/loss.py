@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from mgld_bench.methods.mgld.guidance import LOSS_FORMS
 from mgld_bench.flow.torch_warp import flow_warp
+from mgld_bench.methods.mgld.guidance import LOSS_FORMS
 
 __all__ = ["LOSS_FORMS", "warp_error"]
 
