@@ -113,7 +113,7 @@ def run_infer(method: Method, clip: Clip, cache: Cache, ctx: RunContext) -> Infe
     staging.mkdir(parents=True)
     log_dir = cache.log_dir(key)
     workdir = Path(tempfile.mkdtemp(prefix="mgld-bench-job-"))
-    ctx = RunContext(resolve_device(ctx.device), ctx.seed, workdir, log_dir, dict(ctx.extras))
+    ctx = RunContext(resolve_device(ctx.device), ctx.seed, workdir, log_dir, dict(ctx.extras), cache=cache)
     try:
         staged: list[tuple[str, Path]] = []
         for i, frame in enumerate(method.run(clip, ctx)):
