@@ -27,48 +27,16 @@ and loaded only when the empty-prompt context is not cached yet (:func:`empty_co
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from mgld_bench.errors import BenchError
 
-#: ``mgldvsr_unet.ckpt``: module name -> state_dict prefix.
-UNET_FILE_PREFIXES = {
-    "unet": "model.diffusion_model.",
-    "encoder": "structcond_stage_model.",
-    "sd_vae": "first_stage_model.",
-    "text": "cond_stage_model.model.",
-    "raft": "flownet_model.",
-}
-#: The 1000-step schedule buffers LatentDiffusion registers at the top level.
-SCHEDULE_KEYS = (
-    "betas",
-    "alphas_cumprod",
-    "alphas_cumprod_prev",
-    "sqrt_alphas_cumprod",
-    "sqrt_one_minus_alphas_cumprod",
-    "log_one_minus_alphas_cumprod",
-    "sqrt_recip_alphas_cumprod",
-    "sqrt_recipm1_alphas_cumprod",
-    "posterior_variance",
-    "posterior_log_variance_clipped",
-    "posterior_mean_coef1",
-    "posterior_mean_coef2",
-)
-#: Other top-level state_dict entries of ``mgldvsr_unet.ckpt`` that inference does not read.
-UNET_FILE_IGNORE = ("logvar", "model_ema.")
-#: ``video_vae_cfw.ckpt``: module part -> prefix (all four form the video VAE).
-VAE_FILE_PREFIXES = {
-    "encoder": "encoder.",
-    "decoder": "decoder.",
-    "quant_conv": "quant_conv.",
-    "post_quant_conv": "post_quant_conv.",
-}
-#: Training-only entries of ``video_vae_cfw.ckpt`` (the decoder's loss: LPIPS, discriminator,
-#: SpyNet for the temporal loss).
-VAE_FILE_IGNORE = ("loss.",)
+#: Other top-level state_dict entries of ``mgldvsr_unet.ckpt`` that inference does not read,
+#: besides the schedule buffers of :data:`~.layout.UNET_CKPT_IGNORED` (checked, not loaded).
+UNET_FILE_IGNORE: tuple[str, ...] = ()
 
 
 def read_state_dict(path: Path, what: str) -> dict[str, Any]:
@@ -86,61 +54,22 @@ def read_state_dict(path: Path, what: str) -> dict[str, Any]:
     return dict(sd)
 
 
-def _matches(key: str, patterns: Iterable[str]) -> bool:
-    return any(key == p or (p.endswith(".") and key.startswith(p)) for p in patterns)
-
-
-def split_state_dict(
-    sd: Mapping[str, Any], prefixes: Mapping[str, str], keep: Iterable[str] = (), ignore: Iterable[str] = ()
-) -> tuple[dict[str, dict[str, Any]], list[str]]:
-    """``{name: {key without prefix: tensor}}`` per prefix, and the keys nothing claims.
-
-    Keys in ``keep`` go to the group ``""`` unchanged; keys matching ``ignore`` (an exact key, or
-    a prefix ending in ".") are dropped.
-    """
-    groups: dict[str, dict[str, Any]] = {name: {} for name in prefixes}
-    groups[""] = {}
-    keep = set(keep)
-    stray = []
-    for key, value in sd.items():
-        for name, prefix in prefixes.items():
-            if key.startswith(prefix):
-                groups[name][key[len(prefix) :]] = value
-                break
-        else:
-            if key in keep:
-                groups[""][key] = value
-            elif not _matches(key, ignore):
-                stray.append(key)
-    return groups, stray
-
-
-def check_keys(module: Any, sd: Mapping[str, Any], where: str) -> None:
-    """Raise a :class:`BenchError` naming the first missing, unexpected and misshapen key."""
-    expected = {k: tuple(v.shape) for k, v in module.state_dict().items()}
-    missing = [k for k in expected if k not in sd]
-    unexpected = [k for k in sd if k not in expected]
-    wrong = [
-        f"{k} {tuple(sd[k].shape)} (expected {expected[k]})"
-        for k in expected
-        if k in sd and tuple(sd[k].shape) != expected[k]
+def stray_keys(sd: Mapping[str, Any], prefixes: Iterable[str], ignore: Iterable[str]) -> list[str]:
+    """Keys under none of ``prefixes`` and not matched by ``ignore`` (a key, or a prefix ending in ".")."""
+    prefixes, ignore = tuple(prefixes), tuple(ignore)
+    return [
+        k for k in sd
+        if not k.startswith(prefixes) and not any(k == p or (p.endswith(".") and k.startswith(p)) for p in ignore)
     ]
-    if missing or unexpected or wrong:
-        parts = []
-        for label, items in (("missing", missing), ("unexpected", unexpected), ("wrong shape", wrong)):
-            if items:
-                parts.append(f"{len(items)} {label} (first: {items[0]})")
-        raise BenchError(f"{where} does not match the MGLD architecture: {'; '.join(parts)}")
 
 
-def load_module(factory: Callable[[], Any], sd: Mapping[str, Any], where: str) -> Any:
-    """Build ``factory()`` on the meta device and load ``sd`` into it strictly (tensors assigned)."""
-    import torch
+def load_module(component: str, config: Any, sd: Mapping[str, Any], prefix: str, where: str) -> Any:
+    """mgld-arch's module for ``component``, built on the meta device, loaded strictly from the
+    keys under ``prefix`` (tensors assigned, no copy); errors name the first bad keys."""
+    from mgld_bench.methods.mgld.layout import build, load_component
 
-    with torch.device("meta"):
-        module = factory()
-    check_keys(module, sd, where)
-    module.load_state_dict(dict(sd), strict=True, assign=True)
+    module = build(component, config, "meta")
+    load_component(module, sd, prefix, f"{where} [{prefix or 'state_dict'}]", assign=True)
     return module.eval().requires_grad_(False)
 
 
@@ -181,56 +110,56 @@ def load_checkpoints(unet_path: Path, vae_path: Path, config: Any, need_text: bo
     """Build and load every module the pipeline needs from the two files.
 
     ``config`` is an ``MGLDConfig`` (full, or tiny for tests).  With ``need_text`` False the
-    text tower's tensors are not even kept.
+    text tower's tensors are not kept.
     """
-    from mgld_bench.methods.mgld.encoder import MGLDEncoder
-    from mgld_bench.methods.mgld.raft import RAFTSR
-    from mgld_bench.methods.mgld.unet import MGLDUNet
-    from mgld_bench.methods.mgld.vae import SDAutoencoder, VideoAutoencoder
+    from mgld_bench.methods.mgld.layout import (
+        UNET_CKPT_IGNORED,
+        UNET_CKPT_PREFIXES,
+        VIDEO_VAE_IGNORED_PREFIXES,
+        VIDEO_VAE_MODULES,
+        VIDEO_VAE_PREFIX,
+    )
 
     unet_path, vae_path = Path(unet_path), Path(vae_path)
     sd = read_state_dict(unet_path, "the MGLD diffusion checkpoint mgldvsr_unet.ckpt")
-    groups, stray = split_state_dict(sd, UNET_FILE_PREFIXES, SCHEDULE_KEYS, UNET_FILE_IGNORE)
+    stray = stray_keys(sd, UNET_CKPT_PREFIXES.values(), (*UNET_CKPT_IGNORED, *UNET_FILE_IGNORE))
     if stray:
         raise BenchError(
             f"{unet_path} is not mgldvsr_unet.ckpt: {len(stray)} unexpected key(s) outside the known prefixes "
             f"(first: {stray[0]})"
         )
-    for name, prefix in UNET_FILE_PREFIXES.items():
-        if not groups[name]:
+    for prefix in UNET_CKPT_PREFIXES.values():
+        if not any(k.startswith(prefix) for k in sd):
             raise BenchError(f"{unet_path} is not mgldvsr_unet.ckpt: no keys under {prefix}")
-    check_schedule(groups[""], unet_path)
-    where = f"{unet_path}"
-    unet = load_module(lambda: MGLDUNet(config.unet), groups["unet"], f"{where} [{UNET_FILE_PREFIXES['unet']}]")
-    encoder = load_module(
-        lambda: MGLDEncoder(config.encoder), groups["encoder"], f"{where} [{UNET_FILE_PREFIXES['encoder']}]"
-    )
-    sd_vae = load_module(lambda: SDAutoencoder(config.vae), groups["sd_vae"], f"{where} [first_stage_model.]")
-    raft = load_module(lambda: RAFTSR(config.raft), groups["raft"], f"{where} [flownet_model.]")
-    text_sd = groups["text"] if need_text else None
-    del sd, groups
+    check_schedule(sd, unet_path)
+    where = str(unet_path)
+    parts = {
+        name: load_module(name, config, sd, UNET_CKPT_PREFIXES[name], where)
+        for name in ("unet", "encoder", "vae", "raft")
+    }
+    prefix = UNET_CKPT_PREFIXES["text"]
+    text_sd = {k: v for k, v in sd.items() if k.startswith(prefix)} if need_text else None
+    del sd
 
     vsd = read_state_dict(vae_path, "the MGLD video VAE checkpoint video_vae_cfw.ckpt")
-    vgroups, vstray = split_state_dict(vsd, VAE_FILE_PREFIXES, (), VAE_FILE_IGNORE)
+    vstray = stray_keys(vsd, VIDEO_VAE_MODULES, VIDEO_VAE_IGNORED_PREFIXES)
     if vstray:
-        raise BenchError(
-            f"{vae_path} is not video_vae_cfw.ckpt: {len(vstray)} unexpected key(s) (first: {vstray[0]})"
-        )
-    if not vgroups["decoder"]:
-        raise BenchError(f"{vae_path} is not video_vae_cfw.ckpt: no keys under decoder.")
-    flat = {VAE_FILE_PREFIXES[n] + k: v for n in VAE_FILE_PREFIXES for k, v in vgroups[n].items()}
-    video_vae = load_module(lambda: VideoAutoencoder(config.video_vae), flat, f"{vae_path}")
-    return MGLDModules(unet, encoder, sd_vae, video_vae, raft, text_sd)
+        raise BenchError(f"{vae_path} is not video_vae_cfw.ckpt: {len(vstray)} unexpected key(s) (first: {vstray[0]})")
+    kept = {k: v for k, v in vsd.items() if k.startswith(VIDEO_VAE_MODULES)}
+    video_vae = load_module("video_vae", config, kept, VIDEO_VAE_PREFIX, str(vae_path))
+    return MGLDModules(parts["unet"], parts["encoder"], parts["vae"], video_vae, parts["raft"], text_sd)
 
 
 def compute_empty_context(text_sd: Mapping[str, Any], config: Any, where: str) -> Any:
-    """The text tower's penultimate-layer output for the empty prompt, ``(1, 77, width)`` float32."""
+    """The text tower's penultimate-layer output for the empty prompt, ``(1, 77, width)`` float32.
+
+    The tower exists only inside this call."""
     import torch
 
-    from mgld_bench.methods.mgld.text import OpenCLIPText
+    from mgld_bench.methods.mgld.layout import UNET_CKPT_PREFIXES
 
-    tower = load_module(lambda: OpenCLIPText(config.text), text_sd, f"{where} [cond_stage_model.model.]")
+    tower = load_module("text", config, text_sd, UNET_CKPT_PREFIXES["text"], where)
     with torch.no_grad():
-        ctx = tower.encode_empty().float().cpu()
+        ctx = tower.encode_empty().float().cpu().clone()
     del tower
     return ctx
