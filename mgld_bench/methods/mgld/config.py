@@ -83,7 +83,7 @@ class VAEConfig:
     @classmethod
     def tiny(cls) -> VAEConfig:
         # four levels so that both CFW fusion layers (levels 1 and 2) exist
-        return cls(ch=32, ch_mult=(1, 1, 2, 2), num_res_blocks=1, fuse_blocks=1, fuse_grow=8)
+        return cls(ch=32, ch_mult=(1, 1, 2, 2), num_res_blocks=1, fuse_blocks=1)
 
 
 @dataclass(frozen=True)
