@@ -7,7 +7,8 @@ as the official ``LatentDiffusionVSRTextWT.sample_canvas`` / ``p_sample_canvas``
 * at each of the respaced steps k = K-1 .. 0 (original timestep t_k), the ε-prediction is made
   tile by tile (latent tiles of 64 with overlap 32; each tile of all frames together, the LR
   encoder run on the same tile of the LR latent) and stitched with Gaussian weights;
-* x̂_0 = √(1/ᾱ'_k)·x - √(1/ᾱ'_k - 1)·ε, clamped to [-1, 1] (``clip_denoised``);
+* x̂_0 = √(1/ᾱ'_k)·x - √(1/ᾱ'_k - 1)·ε, *not* clamped (``LatentDiffusionVSRTextWT`` sets
+  ``clip_denoised = False``);
   z = coef1·x̂_0 + coef2·x + [k > 0]·exp(½ log σ̃²_k)·ε_k;
 * then the guidance on the whole chunk: z ← z - s · log σ̃²_k · ∇E(z) with s = -10 and E the
   official warp error (:func:`~mgld_bench.methods.mgld.guidance.loss.warp_error`, form
@@ -113,12 +114,14 @@ def sample_chunk(
     autocast: Callable[[], contextlib.AbstractContextManager[Any]] = contextlib.nullcontext,
     log: list[dict[str, float]] | None = None,
     x_t: torch.Tensor | None = None,
+    intermediates: list[torch.Tensor] | None = None,
 ) -> torch.Tensor:
     """SR latents ``(T, C, h, w)`` (float32) of one chunk from its LR latents.
 
     ``guide(z)`` returns the scalar warp error of latents ``z`` (None: no guidance, the
     ablation).  ``autocast`` wraps the network calls only; the schedule arithmetic and the
-    guidance gradient run in float32.  ``x_t`` replaces the initial latent (for fixtures).
+    guidance gradient run in float32.  ``x_t`` replaces the initial latent and
+    ``intermediates`` receives the latent after every (guided) step (for fixtures).
     """
     from mgld_bench.methods.mgld.guidance.step import guidance_step
 
@@ -133,7 +136,6 @@ def sample_chunk(
         with autocast():
             eps = predict_eps_canvas(denoise, x, lr_latent, t, tile, overlap)
         x0 = float(schedule.sqrt_recip_alphas_cumprod[k]) * x - float(schedule.sqrt_recipm1_alphas_cumprod[k]) * eps
-        x0 = x0.clamp(-1.0, 1.0)
         mean = float(schedule.posterior_mean_coef1[k]) * x0 + float(schedule.posterior_mean_coef2[k]) * x
         log_var = float(schedule.posterior_log_variance_clipped[k])
         eps_k = noise(tuple(x.shape)).to(dev)  # drawn at every step, as the official sampler does
@@ -145,6 +147,8 @@ def sample_chunk(
             entry.update(step_size=step, loss=loss)
         if log is not None:
             log.append(entry)
+        if intermediates is not None:
+            intermediates.append(x.detach().clone())
     return x
 
 
