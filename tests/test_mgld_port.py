@@ -99,6 +99,7 @@ def _shift_error(z: torch.Tensor, shift: int) -> float:
     return float(np.mean(errs) / np.abs(a).mean())
 
 
+@pytest.mark.slow
 def test_guidance_lowers_the_latent_warp_error_with_the_tiny_networks(tiny_ckpts):
     """Same seed, same noise, the real tiny UNet + LR encoder: guided final latents are more
     consistent with the motion than unguided ones (measured by integer shifts, not by the loss).
@@ -131,8 +132,9 @@ def test_the_autocast_path_runs_on_the_cpu(tiny_ckpts):
     assert all(p.device.type == "cpu" for p in loaded["modules"].unet.parameters())
     nets = method.networks(loaded, 5)
     z_lr = _translating_latents(5, 16, 1, seed=1)
-    sched = respaced_schedule(3)
+    sched = respaced_schedule(2)
     ref = sample_chunk(nets.denoise, z_lr, sched, seeded_noise(0), None, tile=16)
     low = sample_chunk(nets.denoise, z_lr, sched, seeded_noise(0), None, tile=16, autocast=ctx)
     assert low.dtype == torch.float32
-    assert (low - ref).abs().max() < 0.1 and (low - ref).abs().max() > 0  # bf16 ran, and stayed close
+    rel = float((low - ref).abs().max() / ref.abs().max())
+    assert 0 < rel < 0.1, rel  # bf16 ran (results differ) and stayed close (bf16 keeps ~3 digits)

@@ -29,7 +29,7 @@ from mgld_bench.errors import BenchError
 from mgld_bench.frames import Clip
 from mgld_bench.methods.base import Method, RunContext
 from mgld_bench.methods.mgld.weights import MGLD_UNET, MGLD_VAE
-from mgld_bench.weights import WeightFile, missing_weights
+from mgld_bench.weights import WeightFile
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +126,11 @@ class MGLD(Method):
         return [wf for opt, wf in (("unet_ckpt", MGLD_UNET), ("vae_ckpt", MGLD_VAE)) if not self.options[opt]]
 
     def availability(self) -> tuple[bool, str]:
-        problems = missing_weights(self.weight_files())
+        problems = [
+            f"{wf.name} missing at {wf.path()}: download it and put it there, or set mgld.{opt}=PATH"
+            for opt, wf in (("unet_ckpt", MGLD_UNET), ("vae_ckpt", MGLD_VAE))
+            if not self.options[opt] and not wf.path().is_file()
+        ]
         for option in LOCAL_OPTIONS:
             if self.options[option] and not self.checkpoint_path(option).is_file():
                 problems.append(f"mgld.{option}: {self.checkpoint_path(option)} not found")
