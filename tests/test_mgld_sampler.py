@@ -147,11 +147,15 @@ def test_prepare_frames_follows_the_script():
     frames = np.random.default_rng(0).integers(0, 256, (2, 30, 50, 3), dtype=np.uint8)
     x, s, size = prepare_frames(frames)
     assert s == pytest.approx(512 / 30) and size == (512, int(50 * 512 / 30)) and size[1] == 853
-    assert x.shape == (2, 3, 512, 864)  # 853 reflect-padded to a multiple of 32
+    # 853 reflect-padded to 864; 512, already a multiple of 32, gains 32 rows (the script's rule)
+    assert x.shape == (2, 3, 544, 864)
     ref = F.interpolate(torch.from_numpy(frames).permute(0, 3, 1, 2).float() / 127.5 - 1, size=(512, 853),
                         mode="bicubic").clamp(-1, 1)
-    torch.testing.assert_close(x[..., :853], ref)
-    torch.testing.assert_close(x[..., 853:], ref.flip(-1)[..., 1:12])
+    torch.testing.assert_close(x[..., :512, :853], ref)
+    torch.testing.assert_close(x[..., :512, 853:], ref.flip(-1)[..., 1:12])
+    torch.testing.assert_close(x[..., 512:, :853], ref.flip(-2)[..., 1:33, :])
+    square, _, _ = prepare_frames(frames[:, :, :30])  # 512 x 512: no padding at all
+    assert square.shape == (2, 3, 512, 512)
 
 
 def test_upscale_chunk_shapes_tiles_and_uint8_truncation():

@@ -3,7 +3,9 @@
 For one chunk of ``T`` LR frames (uint8), :func:`upscale_chunk`:
 
 1. scales each frame by ``s = max(512 / short side, 4)`` with torch bicubic (sizes truncated
-   with ``int``) in [-1, 1], and reflect-pads bottom/right to a multiple of 32;
+   with ``int``) in [-1, 1], and, unless both sides are multiples of 32, reflect-pads
+   bottom/right to the next multiple of 32 on *both* sides (the script's rule: a side that is
+   already a multiple gains 32);
 2. measures flows with RAFT_SR on the padded frames brought back to LR size (bicubic / 4) in
    [0, 1]: ``F_{i->i+1} = RAFT(f_i, f_{i+1})`` and ``F_{i+1->i} = RAFT(f_{i+1}, f_i)``, resizes
    them to the latent (H/8, W/8) with their values scaled, and finds occlusions by the
@@ -113,8 +115,11 @@ def prepare_frames(frames: np.ndarray, min_side: int = MIN_SIDE) -> tuple[torch.
     s = upsample_factor(h, w, min_side)
     size = (int(h * s), int(w * s))
     x = F.interpolate(x, size=size, mode="bicubic").clamp(-1.0, 1.0)
-    ph, pw = (-size[0]) % PAD_MULTIPLE, (-size[1]) % PAD_MULTIPLE
-    if ph or pw:
+    if size[0] % PAD_MULTIPLE or size[1] % PAD_MULTIPLE:
+        # the script's rule: both sides go to the *next* multiple of 32, so a side that already
+        # is one gains 32 reflected rows/columns as well (cropped again at the end)
+        ph = (size[0] // PAD_MULTIPLE + 1) * PAD_MULTIPLE - size[0]
+        pw = (size[1] // PAD_MULTIPLE + 1) * PAD_MULTIPLE - size[1]
         x = F.pad(x, (0, pw, 0, ph), mode="reflect")
     return x, s, size
 
