@@ -56,8 +56,10 @@ VIDEO_VAE_PREFIX = ""
 #: the networks of video_vae_cfw.ckpt: any other top-level module is not loaded
 VIDEO_VAE_MODULES: tuple[str, ...] = ("encoder.", "decoder.", "quant_conv.", "post_quant_conv.")
 
-#: top-level entries of video_vae_cfw.ckpt's state_dict ignored by name (its training loss:
-#: ``loss.perceptual_loss`` LPIPS, ``loss.discriminator``, ``loss.flownet`` SpyNet, ``loss.logvar``)
+#: top-level entries of video_vae_cfw.ckpt's state_dict ignored by name: the training loss
+#: ``LPIPSWithDiscriminator`` of the video-VAE config (``loss.perceptual_loss`` LPIPS,
+#: ``loss.discriminator``, ``loss.flownet`` SpyNet, ``loss.logvar``).  Read from the official
+#: config and class, not from the released file (not available here).
 VIDEO_VAE_IGNORED_PREFIXES: tuple[str, ...] = ("loss.",)
 
 #: top-level keys of a Lightning checkpoint file that are not weights
