@@ -93,5 +93,5 @@ def test_guided_steps_and_cfw_decode_match_the_official_pipeline(case):
     with torch.no_grad():
         feats = mods["video_vae"].encode_features(inp["image"])
         decoded = mods["video_vae"].decode(out / SCALE_FACTOR, feats, 1.0, frames)
-        fixed = adain(decoded, inp["image"]).numpy()[:, :, ::2, ::2]
+        fixed = adain(decoded, inp["image"]).numpy()[:, :, ::4, ::4]
     np.testing.assert_allclose(fixed, ref["decoded"].astype(np.float32), atol=2e-3, rtol=0)
