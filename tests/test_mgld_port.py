@@ -28,13 +28,14 @@ def _method(tiny_ckpts, **options) -> MGLD:
     return MGLD(config="tiny", unet_ckpt=str(unet), vae_ckpt=str(vae), **options)
 
 
-def test_registered_names_and_weight_files():
+def test_registered_names_and_weight_files(tmp_path, monkeypatch):
     from mgld_bench.methods.mgld.official import MGLDOfficial
 
     assert METHODS.load("mgld") is MGLD and METHODS.load("mgld-official") is MGLDOfficial
     assert sorted(w.name for w in MGLD().weight_files()) == ["mgldvsr_unet.ckpt", "video_vae_cfw.ckpt"]
-    ok, reason = MGLD().availability() if not MGLD().weight_files()[0].path().is_file() else (False, "x.ckpt")
-    assert not ok and ".ckpt" in reason
+    monkeypatch.setenv("MGLD_BENCH_WEIGHTS", str(tmp_path))
+    ok, reason = MGLD().availability()
+    assert not ok and "mgldvsr_unet.ckpt missing" in reason and "mgld.vae_ckpt=PATH" in reason
     assert MGLD(unet_ckpt="/a").identity() == MGLD(unet_ckpt="/b").identity()  # paths are not identity
     assert MGLD(guidance=False).identity() != MGLD().identity()
     with pytest.raises(BenchError, match="colorfix"):
