@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 
 from mgld_bench import __version__
-from mgld_bench.errors import BenchError
 
 #: Sub-command modules, in the order ``--help`` lists them.
 COMMANDS = [
@@ -39,32 +37,39 @@ def build_parser() -> argparse.ArgumentParser:
         help="folder holding weight files (TORCH_HOME layout); default $MGLD_BENCH_WEIGHTS, "
         "else $TORCH_HOME, else ~/.cache/torch",
     )
+    parser.add_argument(
+        "--max-pixels", type=int, default=None, metavar="N",
+        help="refuse images with more pixels than N, checked from the file header before decoding "
+        "(default $MGLD_BENCH_MAX_PIXELS, else 2**26 = 67 Mpx)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for module_name in COMMANDS:
         importlib.import_module(module_name).register(sub)
+    from mgld_bench.cli.boundary import add_allow_pickle
+
+    add_allow_pickle(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``mgld-bench`` console script."""
+    from mgld_bench.cli.boundary import apply_global_options, report, terminate_as_exception
+
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.weights_dir:
-        from mgld_bench.weights import set_weights_dir
-
-        set_weights_dir(args.weights_dir)
     try:
-        return int(args.func(args) or 0)
-    except BenchError as exc:
-        print(f"mgld-bench: error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("mgld-bench: interrupted; completed jobs are cached, rerun to resume", file=sys.stderr)
-        return 130
+        with terminate_as_exception():
+            apply_global_options(args)
+            return int(args.func(args) or 0)
+    except BaseException as exc:  # the one boundary: every error becomes one line and an exit code
+        if isinstance(exc, SystemExit | GeneratorExit):
+            raise
+        return report(exc)
     finally:
-        sys.stdout.flush()
-        if os.environ.get("MGLD_BENCH_DEBUG"):
+        try:
+            sys.stdout.flush()
+        except OSError:
             pass
 
 

@@ -67,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     with ResultStore(out / "results.sqlite") as store:
+        store.claim_dataset_labels(plan.datasets)  # folder:x from two places never share a label
         datasets = {
             ds.label: {"spec": spec, "options": ds.options, "root": args.data_root}
             for spec, ds in zip(split_names(args.datasets), plan.datasets, strict=True)

@@ -10,6 +10,7 @@ run in Ray workers across GPUs and machines.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import tempfile
 import uuid
@@ -19,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from mgld_bench.errors import BenchError, OutputMismatchError
+from mgld_bench.errors import BenchError, OutputMismatchError, writing
 from mgld_bench.frames import Clip, FrameSequence, check_frame, encode_png
 from mgld_bench.methods.base import Method, RunContext
 from mgld_bench.metrics.base import Metric, MetricResult, ScoreContext
@@ -87,12 +88,15 @@ class InferResult:
 def load_infer(cache: Cache, key: str, label: str = "") -> InferResult | None:
     """The cached output of an inference key, or None (also when a blob has gone missing)."""
     manifest = cache.get_json("infer", key)
-    if not manifest or manifest.get("format") != INFER_FORMAT:
+    if not isinstance(manifest, dict) or manifest.get("format") != INFER_FORMAT:
         return None
-    shas = manifest["frames"]
+    shas, digest = manifest.get("frames"), manifest.get("digest")
+    if not (isinstance(shas, list) and all(isinstance(s, str) and len(s) == 64 for s in shas)
+            and digest == hashlib.sha256("".join(shas).encode()).hexdigest()):
+        return None  # a hand-edited or foreign entry counts as absent: recomputed and replaced
     if not all(cache.has_blob(s) for s in shas):
         return None
-    return InferResult(key, CachedFrames(cache, shas, manifest["digest"], label or key), True, manifest)
+    return InferResult(key, CachedFrames(cache, shas, digest, label or key), True, manifest)
 
 
 def run_infer(method: Method, clip: Clip, cache: Cache, ctx: RunContext) -> InferResult:
@@ -109,10 +113,10 @@ def run_infer(method: Method, clip: Clip, cache: Cache, ctx: RunContext) -> Infe
         return hit
 
     expected = clip.expected_sr_size()
-    staging = cache.root / "tmp" / f"{key}-{uuid.uuid4().hex[:8]}"
+    staging = cache.root / "tmp" / f"{key}-{os.getpid()}-{uuid.uuid4().hex[:8]}"  # pid: see store.sweep
     staging.mkdir(parents=True)
     log_dir = cache.log_dir(key)
-    workdir = Path(tempfile.mkdtemp(prefix="mgld-bench-job-"))
+    workdir = Path(tempfile.mkdtemp(prefix=f"mgld-bench-job-{os.getpid()}-"))
     ctx = RunContext(resolve_device(ctx.device), ctx.seed, workdir, log_dir, dict(ctx.extras), cache=cache)
     try:
         staged: list[tuple[str, Path]] = []
@@ -128,7 +132,8 @@ def run_infer(method: Method, clip: Clip, cache: Cache, ctx: RunContext) -> Infe
             data = encode_png(frame)
             sha = hashlib.sha256(data).hexdigest()
             path = staging / sha
-            path.write_bytes(data)
+            with writing(cache.root, f"staging {label}"):
+                path.write_bytes(data)
             staged.append((sha, path))
         if len(staged) != len(clip.lr):
             raise OutputMismatchError(
@@ -193,11 +198,14 @@ def _result_to_json(res: MetricResult) -> dict[str, Any]:
 
 
 def _result_from_json(obj: dict[str, Any]) -> MetricResult | None:
-    if not obj or obj.get("format") != SCORE_FORMAT:
+    if not isinstance(obj, dict) or obj.get("format") != SCORE_FORMAT:
         return None
-    return MetricResult(
-        float(obj["value"]), {int(k): float(v) for k, v in obj["frames"].items()}, obj.get("extras", {})
-    )
+    try:
+        return MetricResult(
+            float(obj["value"]), {int(k): float(v) for k, v in obj["frames"].items()}, dict(obj.get("extras") or {})
+        )
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None  # a hand-edited entry counts as absent: recomputed and replaced
 
 
 def run_scores(

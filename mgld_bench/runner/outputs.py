@@ -12,7 +12,7 @@ from mgld_bench.store.cache import atomic_write_bytes
 
 CSV_COLUMNS = [
     "dataset", "method", "clip", "metric", "value", "protocol", "n_frames", "higher_is_better", "unit",
-    "params", "protocol_fields",
+    "params", "protocol_fields", "method_identity",
 ]
 
 
@@ -29,7 +29,7 @@ def write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
         out = dict(row)
         out["value"] = repr(float(row["value"]))
         out["higher_is_better"] = int(bool(row["higher_is_better"]))
-        for key in ("params", "protocol_fields"):
+        for key in ("params", "protocol_fields", "method_identity"):
             if not isinstance(out.get(key), str):
                 out[key] = json.dumps(out.get(key), sort_keys=True)
         writer.writerow(out)

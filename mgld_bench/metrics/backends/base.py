@@ -8,7 +8,10 @@ Contract of every backend model (enforced here, not in each metric):
 * the output is one float per frame, whatever shape the library returns ((N,), (N, 1),
   (N, 1, 1, 1), or a 0-d tensor for N = 1);
 * weights are checked *before* the library is touched: a missing file raises
-  :class:`~mgld_bench.errors.WeightsMissingError` instead of letting the library download.
+  :class:`~mgld_bench.errors.WeightsMissingError` instead of letting the library download, a
+  file whose sha256 differs from its published or recorded digest is refused, and while the
+  library builds its model every ``torch.load`` it makes goes through
+  :func:`mgld_bench.safeload.load_weights` (no pickle code runs).
 """
 
 from __future__ import annotations
@@ -120,11 +123,14 @@ def load_model(spec: ModelSpec, backend: str, device: str) -> IQAModel:
 
     if backend not in _LOADERS:
         raise BenchError(f"{spec.metric}: unknown backend {backend!r}; valid: {', '.join(sorted(_LOADERS))}")
-    require_weights(list(spec.files), spec.metric)
+    from mgld_bench.safeload import routed_torch_load
+
+    require_weights(list(spec.files), spec.metric)  # also checks each file's sha256 (weight_trust)
     key = (spec.metric, repr(sorted(spec.options.items())), backend, f"{device}|{weights_dir()}")
     if key not in _MODELS:
         prepare_torch_home()
-        _MODELS[key] = _LOADERS[backend](spec, device)
+        with routed_torch_load():  # the library's own torch.load calls go through safeload
+            _MODELS[key] = _LOADERS[backend](spec, device)
     return _MODELS[key]
 
 
