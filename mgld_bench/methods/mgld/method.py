@@ -136,6 +136,12 @@ class MGLD(Method):
                 problems.append(f"mgld.{option}: {self.checkpoint_path(option)} not found")
         if problems:
             return False, "; ".join(problems) + " (released on https://huggingface.co/ianyeung/MGLD-VSR)"
+        from mgld_bench.weight_trust import check_all
+
+        try:
+            check_all(self.weight_files())  # sha256 recorded on first use, checked afterwards
+        except BenchError as exc:
+            return False, str(exc)
         return True, ""
 
     def extra_key(self, clip: Clip) -> str | None:
