@@ -37,6 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--keep-going", action="store_true", help="continue with other jobs after an error (exit 1 at the end)"
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument("--no-html", action="store_true", help="do not write OUT/report.html (see `mgld-bench report`)")
     add_cache_args(p)
     add_device_arg(p)
     p.set_defaults(func=run)
@@ -86,6 +87,8 @@ def run(args: argparse.Namespace) -> int:
             progress=not args.no_progress,
         )
         finished: dict[str, object] = {"elapsed_s": round(time.perf_counter() - started, 3)}
+        if summary.failures:
+            finished["failures"] = list(summary.failures)  # the HTML report lists them with the fix
         if summary.inferred or summary.scored:
             from mgld_bench.runner.device import resolve_device
 
@@ -99,11 +102,13 @@ def run(args: argparse.Namespace) -> int:
         # Same results as the reports already in OUT: reuse them (a warm rerun stays fast).
         table = table_file.read_text()
         extra = ", reports unchanged"
+        reused = True
     else:
         table = run_summary(out / "results.sqlite")
         write_text(table_file, table)
         write_csv(out / "results.csv", rows)
         extra = _write_reports(out)
+        reused = False
         write_text(stamp_file, stamp)
     print(table)
     elapsed = time.perf_counter() - started
@@ -115,6 +120,11 @@ def run(args: argparse.Namespace) -> int:
     )
     for failure in summary.failures:
         print(f"mgld-bench: error: {failure}", file=sys.stderr)
+    page = out / "report.html"
+    if not args.no_html and (not reused or summary.failures or not page.is_file()):
+        page = _write_html(out)
+    if not args.no_html and page is not None and page.is_file():
+        print(f"report page: {page.resolve()}", file=sys.stderr)
     if any(math.isnan(r["value"]) for r in rows):
         print("mgld-bench: note: some values are n/a (NaN); see results.csv", file=sys.stderr)
     return 1 if summary.failures else 0
@@ -137,6 +147,18 @@ def _stamp_matches(path: Path, stamp: str) -> bool:
         return path.read_text() == stamp
     except OSError:
         return False
+
+
+def _write_html(out: Path) -> Path | None:
+    """OUT/report.html; a page that cannot be written is a note, never a failed run."""
+    from mgld_bench.errors import BenchError
+    from mgld_bench.report.html import write_html_report
+
+    try:
+        return write_html_report(out, out / "results.sqlite")
+    except (BenchError, OSError) as exc:
+        print(f"mgld-bench: note: report.html not written: {exc}", file=sys.stderr)
+        return None
 
 
 def _write_reports(out: Path) -> str:
