@@ -48,7 +48,7 @@ def recorded_digests(downloads: Path) -> dict[str, str]:
 def record_digest(downloads: Path, name: str, sha: str) -> None:
     import json
 
-    from mgld_bench.store.cache import atomic_write_bytes
+    from mgld_bench.fileio import atomic_write_bytes
 
     data = recorded_digests(downloads)
     data[name] = sha

@@ -76,7 +76,7 @@ def folder_digest(folder: Path) -> str:
     Files in the Hugging Face cache are symlinks to blobs named by their content hash (sha256 for
     large files), so their names are used as they are; other files are hashed (memoised).
     """
-    from mgld_bench.store.filehash import file_sha256
+    from mgld_bench.fileio import file_sha256
 
     h = hashlib.sha256(b"diffusers-folder-v1")
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):

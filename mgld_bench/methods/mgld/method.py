@@ -147,7 +147,7 @@ class MGLD(Method):
     def extra_key(self, clip: Clip) -> str | None:
         """sha256 of the checkpoints given by path (the weights folder's are keyed by the runner)."""
         if self._digest is None:
-            from mgld_bench.store.filehash import file_sha256
+            from mgld_bench.fileio import file_sha256
 
             parts = {
                 opt: file_sha256(self.checkpoint_path(opt))
@@ -168,8 +168,8 @@ class MGLD(Method):
         else computed from ``text_sd`` (the text tower's tensors) and stored; None when neither."""
         import torch
 
-        from mgld_bench.store.filehash import file_sha256
-        from mgld_bench.store.keys import make_key
+        from mgld_bench.fileio import file_sha256
+        from mgld_bench.specs import digest as make_key
 
         path = self.checkpoint_path("unet_ckpt")
         key = make_key(

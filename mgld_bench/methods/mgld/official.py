@@ -235,7 +235,7 @@ class MGLDOfficial(Method):
     # -- cache key ----------------------------------------------------------------------------
     def extra_key(self, clip: Clip) -> str | None:
         """Digest of the checkout's code and configs, the patch version and checkpoints given by path."""
-        from mgld_bench.store.filehash import file_sha256
+        from mgld_bench.fileio import file_sha256
 
         if self._checkout_digest is None:
             h = hashlib.sha256(f"mgld-checkout-v1 patch={staging.PATCH_VERSION}\n".encode())
