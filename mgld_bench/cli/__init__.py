@@ -25,6 +25,7 @@ COMMANDS = [
     "mgld_bench.cli.plot_cmd",
     "mgld_bench.cli.compare_cmd",
     "mgld_bench.cli.data_cmd",
+    "mgld_bench.cli.export_cmd",
 ]
 
 
@@ -48,6 +49,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``mgld-bench`` console script."""
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # The reader went away (`mgld-bench list metrics | head`): stop quietly, as cat does.
+        _silence_stdout()
+        return 141
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot raise again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # stdout without a file descriptor (captured in tests)
+        pass
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.weights_dir:
@@ -55,17 +75,15 @@ def main(argv: list[str] | None = None) -> int:
 
         set_weights_dir(args.weights_dir)
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
     except BenchError as exc:
         print(f"mgld-bench: error: {exc}", file=sys.stderr)
-        return exc.exit_code
+        code = exc.exit_code
     except KeyboardInterrupt:
         print("mgld-bench: interrupted; completed jobs are cached, rerun to resume", file=sys.stderr)
-        return 130
-    finally:
-        sys.stdout.flush()
-        if os.environ.get("MGLD_BENCH_DEBUG"):
-            pass
+        code = 130
+    sys.stdout.flush()
+    return code
 
 
 if __name__ == "__main__":  # pragma: no cover

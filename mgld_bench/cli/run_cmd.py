@@ -23,7 +23,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--metrics", default="psnr,ssim", help="comma-separated (default: psnr,ssim)")
     p.add_argument("--protocol", help="scoring protocol (default: each dataset's own)")
     p.add_argument("--clips", help="only these clips (comma-separated)")
-    p.add_argument("--data-root", help="folder holding the datasets (for datasets read from disk)")
+    p.add_argument(
+        "--data-root", "--root", dest="data_root",
+        help="folder holding the datasets (default $MGLD_BENCH_DATA; `data --root` is the same)",
+    )
     p.add_argument(
         "--set",
         action="append",
@@ -35,6 +38,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed passed to stochastic methods (default 0)")
     p.add_argument(
         "--keep-going", action="store_true", help="continue with other jobs after an error (exit 1 at the end)"
+    )
+    p.add_argument(
+        "--strict", action="store_true",
+        help="fail (exit 1, before any work) when a requested method or metric cannot run here",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     add_cache_args(p)
@@ -61,6 +68,8 @@ def run(args: argparse.Namespace) -> int:
         protocol=args.protocol,
         clips=split_names(args.clips) or None,
     )
+    if args.strict:
+        _check_strict(plan)
     cache = open_cache(args)
     device = args.device
     out: Path = args.out
@@ -117,6 +126,23 @@ def run(args: argparse.Namespace) -> int:
     if any(math.isnan(r["value"]) for r in rows):
         print("mgld-bench: note: some values are n/a (NaN); see results.csv", file=sys.stderr)
     return 1 if summary.failures else 0
+
+
+def _check_strict(plan: object) -> None:
+    """``--strict``: every requested method and metric must be able to run on every dataset."""
+    from mgld_bench.errors import BenchError
+
+    problems = []
+    for method in plan.methods:  # type: ignore[attr-defined]
+        ok, reason = method.availability()
+        if not ok:
+            problems.append(f"method {method.label}: {reason}")
+    for dataset in plan.datasets:  # type: ignore[attr-defined]
+        protocol = plan.protocol_for(dataset)  # type: ignore[attr-defined]
+        _, skipped = plan.metrics_for(protocol, dataset.has_gt)  # type: ignore[attr-defined]
+        problems.extend(f"metric {name} on {dataset.label}: {reason}" for name, reason in skipped)
+    if problems:
+        raise BenchError("--strict: " + "; ".join(problems))
 
 
 def _results_stamp(rows: list[dict], unavailable: list[dict]) -> str:

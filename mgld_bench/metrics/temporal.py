@@ -76,6 +76,7 @@ class WarpingError(Metric):
     """
 
     name = "warping_error"
+    version: ClassVar[int] = 2  # 2: cached flows are float16 (mgld_bench.flow.cached)
     summary = "warping error x1e3 (Lai et al. 2018; flow backend/source/definition from the protocol)"
     kind: ClassVar[str] = "temporal"
     higher_is_better: ClassVar[bool] = False
@@ -176,6 +177,7 @@ class TOF(Metric):
     """TecoGAN's tOF: mean |OF(sr_{t-1}, sr_t) - OF(gt_{t-1}, gt_t)| (Euclidean, px), lower is better."""
 
     name = "tof"
+    version: ClassVar[int] = 2  # 2: cached GT flows are float16 (mgld_bench.flow.cached)
     summary = "tOF (TecoGAN): mean flow difference SR vs GT in px, Farneback on the centre crop"
     kind: ClassVar[str] = "temporal"
     higher_is_better: ClassVar[bool] = False
