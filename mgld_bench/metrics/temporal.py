@@ -252,6 +252,9 @@ class TLP(Metric):
     def weight_files(self) -> list[WeightFile]:
         return self._lpips().weight_files()
 
+    def availability(self) -> tuple[bool, str]:
+        return self._lpips().availability()
+
     def start(self, ctx: ScoreContext) -> Accumulator:
         from mgld_bench.metrics.backends.base import load_model
 
