@@ -82,9 +82,9 @@ def run_config(cfg: RunConfig, argv: Sequence[str] = (), progress: bool = True) 
     the failures are listed in the outcome.
     """
     from mgld_bench import provenance
-    from mgld_bench.report.console import run_summary
+    from mgld_bench.report.run_reports import write_run_reports
+    from mgld_bench.runner.device import resolve_device
     from mgld_bench.runner.local import execute
-    from mgld_bench.runner.outputs import write_csv, write_text
     from mgld_bench.runner.plan import build_plan
     from mgld_bench.store.cache import Cache
     from mgld_bench.store.results import ResultStore
@@ -100,71 +100,22 @@ def run_config(cfg: RunConfig, argv: Sequence[str] = (), progress: bool = True) 
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     with ResultStore(out / "results.sqlite") as store:
-        datasets = {
-            ds.label: {"spec": spec, "options": ds.options, "root": cfg.data_root}
-            for spec, ds in zip(cfg.datasets, plan.datasets, strict=True)
-        }
-        methods = {m.label: m.identity() for m in plan.methods}
-        extra = {
-            "seed": cfg.seed, "datasets": datasets, "methods": methods, "device_requested": cfg.device,
-            "config": cfg.to_dict(),
-        }
+        extra = {"seed": cfg.seed, "device_requested": cfg.device, **plan.provenance(), "config": cfg.to_dict()}
         run_id = store.start_run(list(argv), provenance.collect(cfg.device, cache.root, extra))
         summary = execute(
             plan, cache, store, run_id, device=cfg.device, seed=cfg.seed, keep_going=cfg.keep_going,
             progress=progress,
         )
         finished: dict[str, object] = {"elapsed_s": round(time.perf_counter() - started, 3)}
-        if summary.inferred or summary.scored:
-            from mgld_bench.runner.device import resolve_device
-
+        if summary.inferred or summary.scored:  # the device was resolved by a job that computed
             finished.update(provenance.device_info(resolve_device(cfg.device)))
         store.finish_run(run_id, finished)
         rows = store.clip_rows()
-        stamp = _results_stamp(rows, store.unavailable_rows())
-    stamp_file = out / ".reports-stamp"
-    table_file = out / "table.md"
-    if _stamp_matches(stamp_file, stamp) and table_file.is_file():
-        # Same results as the reports already in OUT: reuse them (a warm rerun stays fast).
-        table = table_file.read_text()
-        reports = ", reports unchanged"
-    else:
-        table = run_summary(out / "results.sqlite")
-        write_text(table_file, table)
-        write_csv(out / "results.csv", rows)
-        reports = _write_reports(out)
-        write_text(stamp_file, stamp)
+    reports = write_run_reports(out, out / "results.sqlite", reference=cfg.reference)
+    note = f", {len(reports.written)} report files" + (", figures unchanged" if reports.figures_reused else "")
     return RunOutcome(
-        cfg, out, run_id, rows, table, summary, time.perf_counter() - started, reports, list(summary.failures)
+        cfg, out, run_id, rows, reports.table, summary, time.perf_counter() - started, note, list(summary.failures)
     )
-
-
-def _results_stamp(rows: list[dict], unavailable: list[dict]) -> str:
-    """A digest of everything the reports show (run ids left out)."""
-    from mgld_bench import __version__
-    from mgld_bench.store.keys import make_key
-
-    def strip(items: list[dict]) -> list[dict]:
-        return sorted(({k: v for k, v in r.items() if k != "run_id"} for r in items), key=repr)
-
-    return make_key({"version": __version__, "rows": strip(rows), "unavailable": strip(unavailable)})
-
-
-def _stamp_matches(path: Path, stamp: str) -> bool:
-    try:
-        return path.read_text() == stamp
-    except OSError:
-        return False
-
-
-def _write_reports(out: Path) -> str:
-    """Tables and plots of the run, when the report package provides them."""
-    try:
-        from mgld_bench.report.run_reports import write_run_reports
-    except ImportError:
-        return ""
-    written = write_run_reports(out, out / "results.sqlite")
-    return f", {len(written)} report files" if written else ""
 
 
 def evaluate(
@@ -182,6 +133,7 @@ def evaluate(
     device: str | None = None,
     keep_going: bool | None = None,
     strict: bool | None = None,
+    reference: str | None = None,
     config: str | Path | Mapping[str, Any] | None = None,
     progress: bool = False,
 ) -> Any:
@@ -200,7 +152,7 @@ def evaluate(
         "options": {k: dict(v) for k, v in options.items()} if options else None,
         "seed": seed, "out": None if out is None else str(out),
         "cache_dir": None if cache_dir is None else str(cache_dir),
-        "device": device, "keep_going": keep_going, "strict": strict,
+        "device": device, "keep_going": keep_going, "strict": strict, "reference": reference,
     }
     cfg = resolve_config(config, overrides)
     outcome = run_config(cfg, argv=["mgld_bench.evaluate"], progress=progress)
@@ -252,7 +204,7 @@ def _frames(source: Any, what: str) -> Any:
     return ArrayFrames(arrays, what)
 
 
-def score_frames(
+def compute_scores(
     sr: Any,
     gt: Any = None,
     metrics: Names = ("psnr", "ssim"),
@@ -266,26 +218,19 @@ def score_frames(
 ) -> tuple[Any, list[Any], dict[str, Any]]:
     """Score ``sr`` against ``gt``: (protocol, metrics, {name: MetricResult}).  ``mgld-bench score`` calls this."""
     import tempfile
-    from dataclasses import replace
 
     from mgld_bench.errors import FrameError
     from mgld_bench.frames import Clip
-    from mgld_bench.metrics.base import ScoreContext
     from mgld_bench.protocol import get_protocol
-    from mgld_bench.runner.jobs import run_scores
-    from mgld_bench.runner.plan import build_metric, split_names
+    from mgld_bench.registry import METRICS
+    from mgld_bench.runner.jobs import score_frames
+    from mgld_bench.runner.plan import build_metric, check_option_targets, override_protocol, split_names
     from mgld_bench.store.cache import Cache
 
-    proto = get_protocol(protocol)
-    fields_over: dict[str, Any] = {}
-    if crop_border is not None:
-        fields_over["crop_border"] = int(crop_border)
-    if color_space is not None:
-        fields_over["color_space"] = color_space
-    if fields_over:
-        proto = replace(proto, name=f"{proto.name}+custom", **fields_over)
-    names = split_names(metrics) if isinstance(metrics, str) else list(metrics)
+    proto = override_protocol(get_protocol(protocol), crop_border=crop_border, color_space=color_space)
+    names = [METRICS.canonical(m) for m in (split_names(metrics) if isinstance(metrics, str) else list(metrics))]
     opts = {str(k).lower(): dict(v) for k, v in (options or {}).items()}
+    check_option_targets(opts, {"metric": names})
     built = [build_metric(m, proto, opts) for m in names]
     sr_frames = _frames(sr, "SR frames")
     gt_frames = _frames(gt, "GT frames") if gt is not None else None
@@ -299,8 +244,7 @@ def score_frames(
     clip = Clip(dataset="score", name=label, lr=sr_frames, gt=gt_frames, scale=1)
     with tempfile.TemporaryDirectory(prefix="mgld-bench-score-") as tmp:
         cache = Cache(cache_dir) if use_cache else Cache(tmp)
-        ctx = ScoreContext(clip=clip, protocol=proto, device=device, cache=cache)
-        results = run_scores(built, clip, sr_frames, cache, ctx)
+        results = score_frames(built, clip, sr_frames, cache, proto, device)
     return proto, built, {name: res for name, (res, _, _) in results.items()}
 
 
@@ -324,7 +268,7 @@ def score(
     arrays or one N x H x W x 3 array).  Returns ``{metric: mean over frames}``, or with
     ``per_frame=True`` ``{metric: {"mean": ..., "frames": [...]}}``.
     """
-    _, _, results = score_frames(
+    _, _, results = compute_scores(
         sr, gt, metrics, protocol, crop_border, color_space, options, device, cache_dir, use_cache
     )
     if per_frame:
@@ -342,21 +286,25 @@ def list_components(kind: str) -> list[dict[str, Any]]:
         raise BenchError(f"unknown kind {kind!r}; use one of {', '.join(registries)}")
     rows: list[dict[str, Any]] = []
     gpu: bool | None = None
-    for entry in registries[kind].entries():
-        row: dict[str, Any] = {"name": entry.name, "summary": "", "available": False, "reason": "",
+    registry = registries[kind]
+    for entry in registry.entries():
+        row: dict[str, Any] = {"name": entry.name, "summary": entry.summary, "available": False, "reason": "",
                                "origin": entry.origin}
+        if kind == "metrics" and entry.facts is not None:  # declared facts: no import needed
+            row["kind"], row["higher_is_better"] = entry.facts.kind, bool(entry.facts.higher_is_better)
         try:
             cls = entry.load()
         except BenchError as exc:
             row["reason"] = str(exc)
             rows.append(row)
             continue
-        row["summary"] = getattr(cls, "summary", "")
-        if kind == "metrics":
-            row["kind"] = cls.kind
-            row["higher_is_better"] = bool(cls.higher_is_better)
+        row["summary"] = entry.summary or getattr(cls, "summary", "")
+        if kind == "metrics" and "kind" not in row:
+            facts = registry.facts(entry.name)
+            if facts is not None:
+                row["kind"], row["higher_is_better"] = facts.kind, bool(facts.higher_is_better)
         try:
-            ok, reason = cls().availability()
+            ok, reason = entry.create().availability()
             row["available"], row["reason"] = bool(ok), reason
         except BenchError as exc:
             row["available"], row["reason"] = None, str(exc)  # needs options (e.g. a path)

@@ -22,7 +22,7 @@ NOTEBOOK = textwrap.dedent(
     heavy_after_import = sorted(m for m in ("torch", "pandas", "cv2", "mgld_bench.api") if m in sys.modules)
 
     out, cache = sys.argv[1], sys.argv[2]
-    df = mb.evaluate(methods=["bicubic"], datasets="synthetic", metrics="psnr,ssim,warping_error",
+    df = mb.evaluate(methods=["bicubic"], datasets="synthetic", metrics="psnr,ssim,warping-error",
                      options={"synthetic": {"frames": 3, "size": 32}}, clips=["pan", "zoom"],
                      out=out, cache_dir=cache)
     again = mb.load_results(out)
@@ -62,13 +62,13 @@ def test_notebook_round_trip_equals_the_cli_store(tmp_path: Path) -> None:
     assert nb["heavy_after_import"] == []  # import mgld_bench is cheap
     assert nb["cli_imported"] is False
     assert nb["same_as_load_results"]
-    assert {"psnr", "ssim", "warping_error", "lpips"} <= set(nb["metrics"]) and nb["psnr_ok"]
+    assert {"psnr", "ssim", "warping-error", "lpips"} <= set(nb["metrics"]) and nb["psnr_ok"]
     assert "bicubic" in nb["methods"] and "synthetic" in nb["datasets"]
 
     # the same run through the CLI, with its own cache: every stored row is identical
     from mgld_bench.cli import main
 
-    argv = ["run", "--methods", "bicubic", "--datasets", "synthetic", "--metrics", "psnr,ssim,warping_error",
+    argv = ["run", "--methods", "bicubic", "--datasets", "synthetic", "--metrics", "psnr,ssim,warping-error",
             "--set", "synthetic.frames=3", "--set", "synthetic.size=32", "--clips", "pan,zoom",
             "--out", str(tmp_path / "cli"), "--cache-dir", str(tmp_path / "cache-cli"), "--no-progress"]
     assert main(argv) == 0

@@ -59,7 +59,7 @@ def test_core_demo_runs_with_every_optional_package_blocked(tmp_path: Path) -> N
     small = ["--set", "synthetic.frames=2", "--set", "synthetic.size=32", "--no-progress"]
     commands = [
         # the demo (psnr, ssim) plus the temporal metrics with OpenCV flows
-        ["run", "--metrics", "psnr,ssim,warping_error,tof", "--out", str(tmp_path / "demo"), *small],
+        ["run", "--metrics", "psnr,ssim,warping-error,tof", "--out", str(tmp_path / "demo"), *small],
         ["run", "--metrics", "psnr,lpips", "--out", str(tmp_path / "l"), *small],
         ["run", "--metrics", "psnr,lpips", "--out", str(tmp_path / "s"), "--strict", *small],
         ["list", "metrics"],

@@ -44,8 +44,11 @@ def run(args: argparse.Namespace) -> int:
     for row in list_components(args.what):
         ready = {True: "yes", False: "no", None: "needs options"}[row["available"]]
         summary = row["summary"]
-        if args.what == "metrics" and "kind" in row:
-            summary = f"{summary} ({row['kind']}, {'higher' if row['higher_is_better'] else 'lower'} is better)"
+        if args.what == "metrics":
+            summary += (
+                f" ({row['kind']}, {'higher' if row['higher_is_better'] else 'lower'} is better)"
+                if "kind" in row else " (no facts declared)"
+            )
         rows.append([row["name"], summary, ready, row["reason"], row["origin"]])
     print(
         tabulate(

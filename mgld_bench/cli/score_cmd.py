@@ -42,11 +42,11 @@ def _json_number(v: float) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mgld_bench.api import score_frames
+    from mgld_bench.api import compute_scores
     from mgld_bench.options import parse_assignments
     from mgld_bench.report.console import format_value
 
-    protocol, metrics, results = score_frames(
+    protocol, metrics, results = compute_scores(
         args.sr, args.gt, args.metrics, protocol=args.protocol, crop_border=args.crop_border,
         color_space=args.color_space, options=parse_assignments(args.set), device=args.device,
         cache_dir=args.cache_dir, use_cache=not args.no_cache,

@@ -140,7 +140,8 @@ def _decode(data: bytes) -> np.ndarray:
 
 def write_pngs(item: ClipOutput, folder: Path) -> list[Path]:
     """Copy the clip's PNG blobs unchanged to ``folder/<frame>.png``."""
-    from mgld_bench.store.cache import Cache, atomic_write_bytes
+    from mgld_bench.fileio import atomic_write_bytes
+    from mgld_bench.store.cache import Cache
 
     cache = Cache(item.cache_root)
     paths = []
@@ -159,7 +160,8 @@ def write_mp4(item: ClipOutput, path: Path, fps: float, lossless: bool = False, 
     """
     import av
 
-    from mgld_bench.store.cache import Cache, atomic_write_bytes
+    from mgld_bench.fileio import atomic_write_bytes
+    from mgld_bench.store.cache import Cache
 
     if not fps or fps <= 0:
         raise BenchError(f"{item.method} on {item.dataset}/{item.clip}: no frame rate known; pass --fps")

@@ -21,6 +21,7 @@ run is reproducible from one committed file::
     device: auto
     keep_going: false
     strict: false
+    reference: null                # a baseline listed first in tables and figures
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ class RunConfig:
     device: str = "auto"
     keep_going: bool = False
     strict: bool = False
+    #: a baseline method listed first in tables and figures (e.g. bicubic).
+    reference: str | None = None
 
     @classmethod
     def keys(cls) -> list[str]:
