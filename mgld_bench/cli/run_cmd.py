@@ -49,9 +49,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--reference", metavar="METHOD", help="a baseline method listed first in tables and figures (e.g. bicubic)"
     )
-    p.add_argument(
-        "--reference", metavar="METHOD", help="a baseline method listed first in tables and figures (e.g. bicubic)"
-    )
     add_cache_args(p)
     p.add_argument("--device", help="auto (CUDA when present; default), cpu, cuda or cuda:N")
     p.set_defaults(func=run)
