@@ -42,7 +42,7 @@ def _config_of_run(out: Path) -> dict:
     return json.loads(prov)["config"]
 
 
-def test_config_file_run_equals_flag_run(tmp_path: Path) -> None:
+def test_config_file_run_equals_flag_run(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     cfg = tmp_path / "run.yaml"
     cfg.write_text(CONFIG)
     common = ["--cache-dir", str(tmp_path / "cache"), "--no-progress"]
@@ -56,6 +56,10 @@ def test_config_file_run_equals_flag_run(tmp_path: Path) -> None:
     assert {k: v for k, v in ca.items() if k not in ("out", "options")} == {
         k: v for k, v in cb.items() if k not in ("out", "options")
     }
+    # a run folder is itself a config: the one stored with its latest run
+    capsys.readouterr()
+    assert main(["run", "--config", str(tmp_path / "a"), "--print-config"]) == 0
+    assert yaml.safe_load(capsys.readouterr().out) == ca
 
 
 def test_flags_override_the_file_and_print_config(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

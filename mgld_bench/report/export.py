@@ -55,17 +55,18 @@ class ClipOutput:
     cache_root: Path
 
 
-def _manifest(cache_dirs: Sequence[str], key: str) -> tuple[Any, dict[str, Any]] | None:
+def _cached_output(cache_dirs: Sequence[str], key: str) -> tuple[Any, tuple[str, ...]] | None:
+    """(cache, frame blob shas) of inference ``key`` in the first cache folder holding it whole."""
     from mgld_bench.store.cache import Cache
+    from mgld_bench.store.outputs import load_infer
 
     for root in cache_dirs:
         if not key or not Path(root).is_dir():
             continue
         cache = Cache(root)
-        manifest = cache.get_json("infer", key)
-        if manifest and isinstance(manifest.get("frames"), list):
-            if all(cache.has_blob(s) for s in manifest["frames"]):
-                return cache, manifest
+        hit = load_infer(cache, key)
+        if hit is not None:
+            return cache, tuple(hit.frames.shas)
     return None
 
 
@@ -116,14 +117,13 @@ def find_outputs(
     cache_dirs = ([str(cache_dir)] if cache_dir is not None else []) + info.cache_dirs
     found: list[ClipOutput] = []
     for dataset, method, clip, key in rows[["dataset", "method", "clip", "infer_key"]].itertuples(index=False):
-        hit = _manifest(cache_dirs, str(key or ""))
+        hit = _cached_output(cache_dirs, str(key or ""))
         if hit is None:
             raise BenchError(
                 f"the SR frames of {method} on {dataset}/{clip} are not in the cache ({', '.join(cache_dirs)}); "
                 "rerun the same `mgld-bench run` to recreate them, or pass --cache-dir"
             )
-        cache, manifest = hit
-        shas = tuple(manifest["frames"])
+        cache, shas = hit
         names = _frame_names(store, dataset, method, clip, len(shas))
         found.append(ClipOutput(dataset, method, clip, str(key), shas, names, cache.root))
     return found

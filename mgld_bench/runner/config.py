@@ -142,11 +142,28 @@ def config_from_mapping(data: dict[str, Any], where: str = "run config", base: R
     return cfg
 
 
+def stored_config(store_path: Path) -> dict[str, Any]:
+    """The resolved config recorded by the latest run in a result store."""
+    from mgld_bench.store.results import ResultStore
+
+    with ResultStore(store_path, readonly=True) as store:
+        configs = [r["provenance"].get("config") for r in store.runs()]
+    configs = [c for c in configs if isinstance(c, dict)]
+    if not configs:
+        raise BenchError(f"{store_path} records no run config (made by an older mgld-bench); pass a config file")
+    return configs[-1]
+
+
 def load_config_file(path: Path | str) -> dict[str, Any]:
-    """The mapping in a YAML (or JSON) run config file."""
+    """The mapping in a YAML (or JSON) run config file, or the config stored with a run
+    (``path`` is a run folder or its ``results.sqlite``)."""
     import yaml
 
     path = Path(path)
+    if path.is_dir() and (path / "results.sqlite").is_file():
+        return stored_config(path / "results.sqlite")
+    if path.suffix == ".sqlite" and path.is_file():
+        return stored_config(path)
     try:
         data = yaml.safe_load(path.read_text())
     except OSError as exc:
