@@ -91,3 +91,14 @@ def test_config_file_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureF
     assert "not valid YAML" in capsys.readouterr().err
     assert main(["run", "--config", str(tmp_path / "missing.yaml")]) == 1
     assert "cannot read run config" in capsys.readouterr().err
+
+
+def test_api_resolves_a_config_the_way_the_cli_does(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from mgld_bench.api import resolve_config
+
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text(CONFIG)
+    api = resolve_config(cfg, {"metrics": ["psnr"], "options": {"bicubic": {"kernel": "pil"}}, "seed": None})
+    assert main(["run", "--config", str(cfg), "--metrics", "psnr", "--set", "bicubic.kernel=pil",
+                 "--print-config"]) == 0
+    assert yaml.safe_load(capsys.readouterr().out) == api.to_dict()
