@@ -64,13 +64,12 @@ def resolve_config(
 def _check_strict(plan: Any) -> None:
     """``strict``: every requested method and metric must be able to run on every dataset."""
     problems = []
-    for method in plan.methods:
+    for _, method in plan.methods:
         ok, reason = method.availability()
         if not ok:
             problems.append(f"method {method.label}: {reason}")
-    for dataset in plan.datasets:
-        _, skipped = plan.metrics_for(plan.protocol_for(dataset), dataset.has_gt)
-        problems.extend(f"metric {name} on {dataset.label}: {reason}" for name, reason in skipped)
+    for dp in plan.datasets:
+        problems.extend(f"metric {name} on {dp.dataset.label}: {reason}" for name, reason in dp.skipped)
     if problems:
         raise BenchError("--strict: " + "; ".join(problems))
 
@@ -100,7 +99,7 @@ def run_config(cfg: RunConfig, argv: Sequence[str] = (), progress: bool = True) 
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     with ResultStore(out / "results.sqlite") as store:
-        extra = {"seed": cfg.seed, "device_requested": cfg.device, **plan.provenance(), "config": cfg.to_dict()}
+        extra = {"seed": cfg.seed, "device_requested": cfg.device, **plan.provenance, "config": cfg.to_dict()}
         run_id = store.start_run(list(argv), provenance.collect(cfg.device, cache.root, extra))
         summary = execute(
             plan, cache, store, run_id, device=cfg.device, seed=cfg.seed, keep_going=cfg.keep_going,
