@@ -88,10 +88,14 @@ class LearnedMetric(FrameMetric):
 
     def availability(self) -> tuple[bool, str]:
         """The backend package must be installed (``[learned]`` extra) and the weight files present."""
-        from mgld_bench.extras import extra_availability
+        from mgld_bench.extras import EXTRAS, extra_availability
 
-        ok, reason = extra_availability(self.options["backend"], used_by=self.name)
-        return (ok, reason) if not ok else super().availability()
+        lib = self.options["backend"]
+        if lib in EXTRAS:  # a backend library (pyiqa, lpips); in-house backends need none
+            ok, reason = extra_availability(lib, used_by=self.name)
+            if not ok:
+                return ok, reason
+        return super().availability()
 
     def model_options(self) -> dict[str, Any]:
         """Options passed to the library's constructor (beyond the weights path)."""
