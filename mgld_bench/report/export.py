@@ -96,7 +96,14 @@ def find_outputs(
     from mgld_bench.report.frame_sources import run_info
 
     store = Path(out) / "results.sqlite"
-    rows = query(store, "SELECT DISTINCT dataset, method, clip, infer_key FROM clip_scores ORDER BY dataset, clip")
+    # one output per (dataset, method, clip): rows left by an earlier run into the same folder
+    # (other metrics, older options) give way to the latest run's inference key
+    rows = query(
+        store,
+        "SELECT c.dataset, c.method, c.clip, c.infer_key FROM clip_scores c LEFT JOIN runs r ON c.run_id = r.run_id "
+        "ORDER BY r.started, r.rowid",
+    )
+    rows = rows.drop_duplicates(["dataset", "method", "clip"], keep="last").sort_values(["dataset", "method", "clip"])
     known = sorted(set(rows["method"]))
     unknown = [m for m in methods if m not in known]
     if unknown:
