@@ -39,6 +39,8 @@ class RunOutcome:
     elapsed_s: float
     reports: str = ""
     failures: list[str] = field(default_factory=list)
+    #: some value is n/a (NaN)
+    has_nan: bool = False
 
     @property
     def exit_code(self) -> int:
@@ -113,7 +115,8 @@ def run_config(cfg: RunConfig, argv: Sequence[str] = (), progress: bool = True) 
     reports = write_run_reports(out, out / "results.sqlite", reference=cfg.reference)
     note = f", {len(reports.written)} report files" + (", figures unchanged" if reports.figures_reused else "")
     return RunOutcome(
-        cfg, out, run_id, rows, reports.table, summary, time.perf_counter() - started, note, list(summary.failures)
+        cfg, out, run_id, rows, reports.table, summary, time.perf_counter() - started, note, list(summary.failures),
+        bool(reports.has_nan),
     )
 
 

@@ -87,6 +87,6 @@ def run(args: argparse.Namespace) -> int:
     )
     for failure in outcome.failures:
         print(f"mgld-bench: error: {failure}", file=sys.stderr)
-    if "| n/a" in outcome.table or "n/a |" in outcome.table:
+    if outcome.has_nan:
         print("mgld-bench: note: some values are n/a (NaN); see results.csv", file=sys.stderr)
     return outcome.exit_code
