@@ -59,3 +59,21 @@ class Bicubic(Method):
         scale = int(self.options["scale"]) or clip.scale
         for frame in clip.lr:
             yield upscale(frame, scale, self.options["kernel"])
+
+
+class Nearest(Method):
+    """Nearest-neighbour x``scale`` upsampling: each LR pixel becomes a ``scale``×``scale`` block.
+
+    A lower bound next to bicubic: blocky and aliased, so its flicker and jagged edges are easy to
+    see in the report's frame viewer and temporal profiles.
+    """
+
+    name = "nearest"
+    version = 1
+    summary = "nearest-neighbour upsampling (pixel replication; a visual lower bound)"
+    defaults: ClassVar[dict[str, Any]] = {"scale": 0}
+
+    def run(self, clip: Clip, ctx: RunContext) -> Iterator[np.ndarray]:
+        scale = int(self.options["scale"]) or clip.scale
+        for frame in clip.lr:
+            yield np.repeat(np.repeat(np.asarray(frame), scale, axis=0), scale, axis=1)

@@ -65,8 +65,13 @@ class SpandrelImageModel(Method):
             spandrel = import_extra("spandrel", self.name)
             ImageModelDescriptor, ModelLoader = spandrel.ImageModelDescriptor, spandrel.ModelLoader
 
+            from mgld_bench.safeload import UnsafeWeightsError, routed_torch_load
+
             try:
-                desc = ModelLoader(device="cpu").load_from_file(path)
+                with routed_torch_load():  # spandrel's torch.load goes through safeload
+                    desc = ModelLoader(device="cpu").load_from_file(path)
+            except UnsafeWeightsError:
+                raise
             except Exception as exc:
                 text = " ".join(str(exc).split())
                 text = text if len(text) <= 300 else text[:300] + " ..."

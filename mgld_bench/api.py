@@ -41,6 +41,8 @@ class RunOutcome:
     failures: list[str] = field(default_factory=list)
     #: some value is n/a (NaN)
     has_nan: bool = False
+    #: OUT/report.html, when written
+    html: Path | None = None
 
     @property
     def exit_code(self) -> int:
@@ -101,6 +103,7 @@ def run_config(cfg: RunConfig, argv: Sequence[str] = (), progress: bool = True) 
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     with ResultStore(out / "results.sqlite") as store:
+        store.claim_dataset_labels([d.dataset for d in plan.datasets])  # folder:x from two places never share a label
         extra = {"seed": cfg.seed, "device_requested": cfg.device, **plan.provenance, "config": cfg.to_dict()}
         run_id = store.start_run(list(argv), provenance.collect(cfg.device, cache.root, extra))
         summary = execute(
@@ -108,15 +111,19 @@ def run_config(cfg: RunConfig, argv: Sequence[str] = (), progress: bool = True) 
             progress=progress,
         )
         finished: dict[str, object] = {"elapsed_s": round(time.perf_counter() - started, 3)}
+        if summary.failures:
+            finished["failures"] = list(summary.failures)  # the HTML report lists them with the fix
         if summary.inferred or summary.scored:  # the device was resolved by a job that computed
             finished.update(provenance.device_info(resolve_device(cfg.device)))
         store.finish_run(run_id, finished)
         rows = store.clip_rows()
-    reports = write_run_reports(out, out / "results.sqlite", reference=cfg.reference)
+    reports = write_run_reports(
+        out, out / "results.sqlite", reference=cfg.reference, html=cfg.html, html_force=bool(summary.failures)
+    )
     note = f", {len(reports.written)} report files" + (", figures unchanged" if reports.figures_reused else "")
     return RunOutcome(
         cfg, out, run_id, rows, reports.table, summary, time.perf_counter() - started, note, list(summary.failures),
-        bool(reports.has_nan),
+        bool(reports.has_nan), reports.html,
     )
 
 
@@ -136,6 +143,7 @@ def evaluate(
     keep_going: bool | None = None,
     strict: bool | None = None,
     reference: str | None = None,
+    html: bool | None = None,
     config: str | Path | Mapping[str, Any] | None = None,
     progress: bool = False,
 ) -> Any:
@@ -155,6 +163,7 @@ def evaluate(
         "seed": seed, "out": None if out is None else str(out),
         "cache_dir": None if cache_dir is None else str(cache_dir),
         "device": device, "keep_going": keep_going, "strict": strict, "reference": reference,
+        "html": html,
     }
     cfg = resolve_config(config, overrides)
     outcome = run_config(cfg, argv=["mgld_bench.evaluate"], progress=progress)

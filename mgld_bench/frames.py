@@ -24,9 +24,12 @@ def read_image(path: Path) -> np.ndarray:
     """Read one image file as uint8 RGB (H, W, 3); raise :class:`FrameError` naming the file."""
     import cv2
 
+    from mgld_bench.imagecheck import check_pixels
+
     data = np.fromfile(str(path), dtype=np.uint8) if Path(path).is_file() else None
     if data is None:
         raise FrameError(f"frame file {path} does not exist")
+    check_pixels(data.tobytes(), path)  # from the header, before decoding
     img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
     if img is None:
         raise FrameError(f"cannot read frame {path}: not a readable image (corrupt or truncated?)")

@@ -16,7 +16,11 @@ and no code from it runs; the tensors come out as tensors and the rest as placeh
 
 from __future__ import annotations
 
+import os
 import re
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +29,8 @@ from mgld_bench.errors import BenchError
 
 class UnsafeWeightsError(BenchError):
     """A weight file whose pickle needs globals that could run code."""
+
+    exit_code = 3
 
 
 class Inert:
@@ -40,6 +46,21 @@ class Inert:
 
     def __repr__(self) -> str:
         return f"<inert {type(self).__module__}.{type(self).__qualname__}>"
+
+
+#: Files the user trusts with plain pickle (``--allow-pickle FILE``), as resolved paths.
+_PICKLE_TRUSTED: set[str] = set()
+
+
+def trust_pickle(paths: Iterable[str | Path]) -> None:
+    """Let :func:`load_weights` read these files with plain pickle (the user's explicit trust)."""
+    for p in paths:
+        _PICKLE_TRUSTED.add(str(Path(p).expanduser().resolve()))
+
+
+def pickle_trusted(path: str | Path) -> bool:
+    """Whether the user passed ``--allow-pickle`` for ``path``."""
+    return str(Path(path).expanduser().resolve()) in _PICKLE_TRUSTED
 
 
 def _inert_class(qualified: str) -> type:
@@ -59,15 +80,21 @@ def unsafe_globals(path: Path) -> list[str]:
         return []
 
 
-def _torch_load(path: Path, map_location: Any) -> Any:
+def _real_torch_load() -> Any:
+    """``torch.load`` itself, also while :func:`routed_torch_load` has replaced it."""
     import torch
 
+    return getattr(torch.load, "_mgld_original", torch.load)
+
+
+def _torch_load(path: Path, map_location: Any) -> Any:
+    load = _real_torch_load()
     try:
-        return torch.load(path, map_location=map_location, weights_only=True, mmap=True)
+        return load(path, map_location=map_location, weights_only=True, mmap=True)
     except RuntimeError as exc:
         if "mmap" not in str(exc):  # only legacy-format files refuse mmap
             raise
-        return torch.load(path, map_location=map_location, weights_only=True)
+        return load(path, map_location=map_location, weights_only=True)
 
 
 def load_weights(
@@ -86,16 +113,17 @@ def load_weights(
     path = Path(path)
     if not path.is_file():
         raise BenchError(f"weight file {path} does not exist")
+    allow_pickle = allow_pickle or pickle_trusted(path)
     if path.suffix == ".safetensors":
         from safetensors.torch import load_file
 
         try:
-            return load_file(str(path), device=str(map_location))
+            return load_file(str(path), device=map_location if isinstance(map_location, str) else "cpu")
         except Exception as exc:
             raise BenchError(f"cannot read {path}: {type(exc).__name__}: {exc}; download it again") from None
     try:
         if allow_pickle:
-            return torch.load(path, map_location=map_location, weights_only=False)
+            return _real_torch_load()(path, map_location=map_location, weights_only=False)
         names = unsafe_globals(path) if inert_globals else []
         for _ in range(_MAX_GLOBALS):
             try:
@@ -122,6 +150,37 @@ def load_weights(
             f"cannot read weight file {path}: {type(exc).__name__}: {_first_line(exc)}. The file is corrupt, "
             "truncated or not a PyTorch file; download it again and check its sha256"
         ) from None
+
+
+_ROUTE_LOCK = threading.RLock()
+
+
+@contextmanager
+def routed_torch_load() -> Iterator[None]:
+    """While active, every ``torch.load`` (a library's own, torch hub's, torchvision's) goes through
+    :func:`load_weights`, so a library that asks for ``weights_only=False`` still gets a restricted
+    load; only files passed to ``--allow-pickle`` are read with plain pickle."""
+    import torch
+
+    if hasattr(torch.load, "_mgld_original"):  # already routed (nested use)
+        yield
+        return
+    original = torch.load
+
+    def load(f: Any, map_location: Any = None, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(f, str | os.PathLike):
+            return load_weights(f, map_location=map_location or "cpu")
+        kwargs.pop("pickle_module", None)  # args: a positional pickle_module, dropped likewise
+        kwargs["weights_only"] = True  # file objects: no path to trust, so never plain pickle
+        return original(f, map_location, **kwargs)
+
+    load._mgld_original = original  # type: ignore[attr-defined]
+    with _ROUTE_LOCK:
+        torch.load = load
+        try:
+            yield
+        finally:
+            torch.load = original
 
 
 _MAX_GLOBALS = 64

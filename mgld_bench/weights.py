@@ -146,13 +146,17 @@ def get_weight(name: str) -> WeightFile:
 
 
 def require_weights(files: list[WeightFile], user: str = "") -> list[Path]:
-    """Paths of ``files``; raise :class:`WeightsMissingError` for the first one not on disk."""
+    """Paths of ``files``; raise :class:`WeightsMissingError` for the first one not on disk, and
+    :class:`~mgld_bench.weight_trust.WeightsMismatchError` for one whose sha256 differs from its
+    published or recorded digest (a file met for the first time is recorded)."""
     from mgld_bench.errors import WeightsMissingError
+    from mgld_bench.weight_trust import check
 
     paths = []
     for wf in files:
         p = wf.path()
         if not p.is_file():
             raise WeightsMissingError(wf.name, wf.url, str(p), user or ", ".join(wf.used_by))
+        check(wf, p)
         paths.append(p)
     return paths

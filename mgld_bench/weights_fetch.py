@@ -6,12 +6,14 @@
   when the check passes.
 * :func:`import_folder` copies files carried over from another machine into the weights folder,
   recognising them by name or, for files with a known sha256, by content.
+
+Files without a published digest get theirs recorded on fetch or import (trust on first use,
+see :mod:`mgld_bench.weight_trust`); a later download that differs from the record is refused.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import sys
 import urllib.error
 import urllib.request
@@ -20,28 +22,20 @@ from pathlib import Path
 
 from mgld_bench.errors import BenchError
 from mgld_bench.fileio import atomic_copy
-from mgld_bench.fileio import file_sha256 as _file_sha256
+from mgld_bench.weight_trust import file_sha256, published_digest, record, recorded
 from mgld_bench.weights import WeightFile, known_weights
 
-_HASH_IN_NAME = re.compile(r"-([0-9a-f]{8,64})\.[A-Za-z0-9]+$")
 CHUNK = 1 << 20
-
-
-def file_sha256(path: Path) -> str:
-    """sha256 of every byte of ``path`` (not memoised: a weight check reads the file again)."""
-    return _file_sha256(path, memo=False)
 
 
 def expected_hash(wf: WeightFile) -> str | None:
     """The full sha256 if declared, else the prefix torch hub puts in the file name, else None."""
-    if wf.sha256:
-        return wf.sha256.lower()
-    m = _HASH_IN_NAME.search(wf.name)
-    return m.group(1) if m else None
+    return published_digest(wf)
 
 
-def verify(wf: WeightFile, path: Path) -> str | None:
-    """None when ``path`` matches what is known about ``wf``; else the reason it does not."""
+def verify(wf: WeightFile, path: Path, recorded_too: bool = False, root: Path | None = None) -> str | None:
+    """None when ``path`` matches what is published about ``wf`` (and, with ``recorded_too``, the
+    digest recorded on first use); else the reason it does not."""
     if wf.size is not None and path.stat().st_size != wf.size:
         return f"{path} has {path.stat().st_size} bytes, expected {wf.size}"
     want = expected_hash(wf)
@@ -49,6 +43,12 @@ def verify(wf: WeightFile, path: Path) -> str | None:
         got = file_sha256(path)
         if not got.startswith(want):
             return f"{path} has sha256 {got[:16]}..., expected {want[:16]}..."
+    if recorded_too:
+        entry = recorded(root).get(wf.name)
+        got = file_sha256(path) if entry and not want else ""
+        if got and got != entry["sha256"]:  # type: ignore[index]
+            return (f"{path} has sha256 {got[:16]}..., but {entry['sha256'][:16]}... was recorded on "  # type: ignore[index]
+                    f"{entry.get('recorded', '?')[:10]} (first use)")  # type: ignore[union-attr]
     return None
 
 
@@ -67,7 +67,8 @@ def fetch(wf: WeightFile, root: Path | None = None, progress: bool = True, timeo
     ``<name>.part``.  Raises :class:`BenchError` naming the file and URL on any failure.
     """
     target = wf.path(root)
-    if target.is_file() and verify(wf, target) is None:
+    if target.is_file() and verify(wf, target, recorded_too=True, root=root) is None:
+        record(wf, target, file_sha256(target), "fetch", root)
         return target
     if not wf.url:
         raise BenchError(f"weight file {wf.name} has no download URL; copy it to {target} by hand")
@@ -100,11 +101,15 @@ def fetch(wf: WeightFile, root: Path | None = None, progress: bool = True, timeo
             length = resp.headers.get("Content-Length")
             total = have + int(length) if length is not None else None
             _stream(resp, part, mode, have, total, wf.name, progress)
-    problem = verify(wf, part)
+    problem = verify(wf, part, recorded_too=True, root=root)
     if problem is not None:
         part.unlink(missing_ok=True)
-        raise BenchError(f"download of {wf.name} from {url} is corrupt ({problem}); it was deleted, run fetch again")
+        raise BenchError(
+            f"download of {wf.name} from {url} is corrupt or not the expected file ({problem}); it was deleted. Run "
+            "fetch again; if the upstream file changed on purpose, import it with `mgld-bench weights import DIR`"
+        )
     os.replace(part, target)
+    record(wf, target, file_sha256(target), "fetch", root)
     return target
 
 
@@ -158,9 +163,16 @@ def import_folder(folder: Path, root: Path | None = None, files: Iterable[Weight
             report.append((wf.name, f"skipped: {problem}"))
             continue
         target = wf.path(root)
+        entry = recorded(root).get(wf.name)
+        sha = file_sha256(src)
+        note = ""
+        if entry and entry["sha256"] != sha and not expected_hash(wf):
+            note = f" (replaces the file recorded on {entry.get('recorded', '?')[:10]}; its new sha256 is recorded)"
         if target.resolve() == src.resolve():
-            report.append((wf.name, "already in place"))
+            record(wf, target, sha, "import", root)
+            report.append((wf.name, f"already in place{note}"))
             continue
         _copy_atomic(src, target)
-        report.append((wf.name, f"imported from {src}"))
+        record(wf, target, sha, "import", root)
+        report.append((wf.name, f"imported from {src}{note}"))
     return report

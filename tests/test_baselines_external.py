@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from mgld_bench.errors import BenchError, OutputMismatchError
-from mgld_bench.frames import ArrayFrames, Clip
 from mgld_bench.methods.base import RunContext
 from mgld_bench.methods.external import CommandError, External
+from tests.fakes import make_clip
 
 SCRIPT = """
 import sys, time
@@ -50,10 +50,6 @@ def script(tmp_path: Path) -> Path:
 
 def command(script: Path, mode: str = "ok") -> str:
     return f'"{sys.executable}" "{script}" {{input}} {{output}} {{scale}} {mode}'
-
-
-def make_clip(rng: np.random.Generator, n: int = 3) -> Clip:
-    return Clip("toy", "c0", ArrayFrames([rng.integers(0, 256, (10, 12, 3), dtype=np.uint8) for _ in range(n)]))
 
 
 def test_runs_a_script_and_returns_its_frames(script: Path, tmp_path: Path, rng: np.random.Generator) -> None:

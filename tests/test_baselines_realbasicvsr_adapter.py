@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -15,6 +16,7 @@ from mgld_bench.errors import BenchError, FrameError, WeightsMissingError
 from mgld_bench.frames import ArrayFrames, Clip
 from mgld_bench.methods.base import RunContext
 from mgld_bench.weights import weights_dir
+from tests.fakes import make_clip
 
 torch.set_num_threads(2)
 SMALL = {"num_propagation_blocks": 1, "num_cleaning_blocks": 1}
@@ -39,8 +41,7 @@ def write_weights(name: str = "RealBasicVSR_x4.pth") -> RealBasicVSRNet:
     return ema
 
 
-def make_clip(rng: np.random.Generator, n: int = 3, h: int = 64, w: int = 64) -> Clip:
-    return Clip("toy", "c0", ArrayFrames([rng.integers(0, 256, (h, w, 3), dtype=np.uint8) for _ in range(n)]))
+make_clip = partial(make_clip, h=64, w=64)
 
 
 def reference_sr(net: RealBasicVSRNet, frames: list[np.ndarray]) -> list[np.ndarray]:

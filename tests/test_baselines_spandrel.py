@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -10,9 +11,9 @@ import torch
 
 from baselines.spandrel_models import RealESRGAN, SpandrelModel
 from mgld_bench.errors import BenchError, WeightsMissingError
-from mgld_bench.frames import ArrayFrames, Clip
 from mgld_bench.methods.base import RunContext
 from mgld_bench.weights import weights_dir
+from tests.fakes import make_clip
 
 torch.set_num_threads(2)
 
@@ -50,9 +51,7 @@ def save(sd: dict[str, torch.Tensor], path: Path) -> Path:
     return path
 
 
-def make_clip(rng: np.random.Generator, n: int = 2, h: int = 20, w: int = 24, scale: int = 4) -> Clip:
-    frames = [rng.integers(0, 256, (h, w, 3), dtype=np.uint8) for _ in range(n)]
-    return Clip("toy", "c0", ArrayFrames(frames), scale=scale)
+make_clip = partial(make_clip, n=2, h=20, w=24)
 
 
 def test_random_rrdbnet_runs_through_the_adapter(tmp_path: Path, rng: np.random.Generator) -> None:

@@ -11,7 +11,7 @@ import pytest
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from mgld_bench.cli import main
-from tests.conftest import write_frames
+from tests.fakes import write_frames
 
 
 def _pair(rng: np.random.Generator, n: int = 3, size: tuple[int, int] = (40, 48)) -> tuple[list, list]:

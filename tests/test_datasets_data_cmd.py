@@ -14,11 +14,11 @@ from typing import ClassVar
 
 import numpy as np
 import pytest
-from datasets_fakes import make_reds4, make_videolq, shrink_manifest, smooth_frames, write_clip
 
 from mgld_bench.cli import main
 from mgld_bench.errors import BenchError
 from mgld_bench.registry import DATASETS
+from tests.fakes import make_reds4, make_videolq, shrink_manifest, smooth_frames, write_clip
 
 SMALL = {"frames": 3, "gt_size": [64, 96]}
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from datasets_fakes import smooth_frames
 
 from mgld_bench.degrade import kernels
 from mgld_bench.degrade.bicubic import imresize
@@ -16,6 +15,7 @@ from mgld_bench.degrade.resize import RandomResize
 from mgld_bench.degrade.sharpen import unsharp_mask
 from mgld_bench.degrade.video import compress_video
 from mgld_bench.degrade.walk import RandomWalk
+from tests.fakes import smooth_frames
 
 
 def _psnr(a: np.ndarray, b: np.ndarray) -> float:

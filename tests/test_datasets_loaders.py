@@ -6,10 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from datasets_fakes import make_reds4, make_videolq, shrink_manifest, smooth_frames, write_clip
 
 from mgld_bench.errors import BenchError, FrameError
 from mgld_bench.registry import DATASETS
+from tests.fakes import make_reds4, make_videolq, shrink_manifest, smooth_frames, write_clip
 
 
 def read_png(path: Path) -> np.ndarray:

@@ -12,7 +12,7 @@ import pytest
 from baselines.bicubic import Bicubic
 from mgld_bench.cli import main
 from mgld_bench.metrics.fidelity import PSNR, SSIM
-from tests.conftest import write_frames
+from tests.fakes import write_frames
 
 
 class Counter:
@@ -79,7 +79,8 @@ def test_changing_one_method_option_recomputes_only_that_method(
     assert count.infer == 6  # bicubic ran again ...
     assert count.score == 144 + 72  # ... and only its outputs were rescored
     rows = _csv(tmp_path)
-    assert {r["method"] for r in rows} == {"bicubic", "precomputed:outputs"}
+    # the cv2 run files under its own label: the default-kernel rows are kept (issue 11, point 4)
+    assert {r["method"] for r in rows} == {"bicubic", "bicubic[kernel=cv2]", "precomputed:outputs"}
 
 
 def test_metric_values_in_results_match_skimage(tmp_path: Path) -> None:

@@ -130,7 +130,7 @@ def test_set_crop_border_is_what_the_store_records(tmp_path: Path) -> None:
 
 def test_score_overrides_go_the_same_way(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from mgld_bench.datasets.synthetic import SyntheticDataset
-    from tests.conftest import write_frames
+    from tests.fakes import write_frames
 
     clip = SyntheticDataset(frames=3).clip("pan")
     write_frames(tmp_path / "gt", list(clip.gt))

@@ -54,22 +54,21 @@ class SelectedWeights:
 
 
 def read_checkpoint(path: Path, allow_pickle: bool = False) -> Any:
-    """``torch.load`` on CPU with ``weights_only=True`` (unless ``allow_pickle``); clear errors."""
+    """The checkpoint read through :func:`mgld_bench.safeload.load_weights` (no pickle code runs
+    unless ``allow_pickle`` or ``--allow-pickle PATH``); clear errors naming the file."""
+    from mgld_bench.safeload import UnsafeWeightsError, load_weights
+
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"checkpoint {path} does not exist")
     try:
-        return torch.load(path, map_location="cpu", weights_only=not allow_pickle)
-    except Exception as exc:
-        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        if not allow_pickle and "weights_only" in str(exc):
-            raise CheckpointError(
-                f"checkpoint {path} holds objects other than tensors and cannot be loaded safely "
-                f"({text}). If you trust the file, set realbasicvsr.allow_pickle=true."
-            ) from None
+        return load_weights(path, allow_pickle=allow_pickle)
+    except UnsafeWeightsError as exc:
+        raise CheckpointError(f"{exc} (or set realbasicvsr.allow_pickle=true)") from None
+    except BenchError as exc:
         raise CheckpointError(
-            f"cannot read checkpoint {path}: {type(exc).__name__}: {text}. The file is corrupt or "
-            "truncated, or not a PyTorch checkpoint; download it again and check its sha256."
+            f"cannot read checkpoint {path}: the file is corrupt or truncated, or not a PyTorch checkpoint; download "
+            f"it again and check its sha256 ({exc})"
         ) from None
 
 

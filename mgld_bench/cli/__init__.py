@@ -13,7 +13,6 @@ import os
 import sys
 
 from mgld_bench import __version__
-from mgld_bench.errors import BenchError
 
 #: Sub-command modules, in the order ``--help`` lists them.
 COMMANDS = [
@@ -24,6 +23,7 @@ COMMANDS = [
     "mgld_bench.cli.table_cmd",
     "mgld_bench.cli.plot_cmd",
     "mgld_bench.cli.compare_cmd",
+    "mgld_bench.cli.report_cmd",
     "mgld_bench.cli.data_cmd",
     "mgld_bench.cli.export_cmd",
 ]
@@ -40,10 +40,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="folder holding weight files (TORCH_HOME layout); default $MGLD_BENCH_WEIGHTS, "
         "else $TORCH_HOME, else ~/.cache/torch",
     )
+    parser.add_argument(
+        "--max-pixels", type=int, default=None, metavar="N",
+        help="refuse images with more pixels than N, checked from the file header before decoding "
+        "(default $MGLD_BENCH_MAX_PIXELS, else 2**26 = 67 Mpx)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for module_name in COMMANDS:
         importlib.import_module(module_name).register(sub)
+    from mgld_bench.cli.boundary import add_allow_pickle
+
+    add_allow_pickle(sub)
     return parser
 
 
@@ -68,22 +76,23 @@ def _silence_stdout() -> None:
 
 
 def _main(argv: list[str] | None) -> int:
+    from mgld_bench.cli.boundary import apply_global_options, report, terminate_as_exception
+
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.weights_dir:
-        from mgld_bench.weights import set_weights_dir
-
-        set_weights_dir(args.weights_dir)
     try:
-        code = int(args.func(args) or 0)
-    except BenchError as exc:
-        print(f"mgld-bench: error: {exc}", file=sys.stderr)
-        code = exc.exit_code
-    except KeyboardInterrupt:
-        print("mgld-bench: interrupted; completed jobs are cached, rerun to resume", file=sys.stderr)
-        code = 130
-    sys.stdout.flush()
-    return code
+        with terminate_as_exception():
+            apply_global_options(args)
+            return int(args.func(args) or 0)
+    except BaseException as exc:  # the one boundary: every error becomes one line and an exit code
+        if isinstance(exc, SystemExit | GeneratorExit | BrokenPipeError):  # a closed pipe: see main()
+            raise
+        return report(exc)
+    finally:
+        try:
+            sys.stdout.flush()
+        except OSError:
+            pass
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -16,7 +16,12 @@ def add_cache_args(p: argparse.ArgumentParser) -> None:
 
 
 def open_cache(args: argparse.Namespace) -> Cache:
-    return Cache(args.cache_dir)
+    """The cache of ``--cache-dir``, after collecting job folders that killed runs left behind."""
+    from mgld_bench.store.sweep import collect_stale
+
+    cache = Cache(args.cache_dir)
+    collect_stale(cache.root)
+    return cache
 
 
 def add_device_arg(p: argparse.ArgumentParser) -> None:

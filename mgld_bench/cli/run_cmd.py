@@ -49,6 +49,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--reference", metavar="METHOD", help="a baseline method listed first in tables and figures (e.g. bicubic)"
     )
+    p.add_argument("--no-html", action="store_true", help="do not write OUT/report.html (see `mgld-bench report`)")
     add_cache_args(p)
     p.add_argument("--device", help="auto (CUDA when present; default), cpu, cuda or cuda:N")
     p.set_defaults(func=run)
@@ -64,7 +65,7 @@ def config_of(args: argparse.Namespace):  # -> RunConfig
         "clips": args.clips, "data_root": args.data_root, "options": parse_assignments(args.set) or None,
         "seed": args.seed, "out": args.out, "cache_dir": None if args.cache_dir is None else str(args.cache_dir),
         "device": args.device, "keep_going": args.keep_going, "strict": args.strict,
-        "reference": args.reference,
+        "reference": args.reference, "html": False if args.no_html else None,
     }
     return resolve_config(args.config, flags)
 
@@ -87,6 +88,8 @@ def run(args: argparse.Namespace) -> int:
     )
     for failure in outcome.failures:
         print(f"mgld-bench: error: {failure}", file=sys.stderr)
+    if outcome.html is not None:
+        print(f"report page: {outcome.html.resolve()}", file=sys.stderr)
     if outcome.has_nan:
         print("mgld-bench: note: some values are n/a (NaN); see results.csv", file=sys.stderr)
     return outcome.exit_code

@@ -9,6 +9,12 @@ from pathlib import Path
 from mgld_bench.cli.report_args import add_selection_args, int_assignments, names
 
 FORMAT_CHOICES = ("md", "tex", "csv", "all")
+#: Other names accepted for a format.
+FORMAT_ALIASES = {"latex": "tex", "markdown": "md"}
+
+
+def _format(value: str) -> str:
+    return FORMAT_ALIASES.get(value.lower(), value.lower())
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,8 +36,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--format",
         default="md",
+        type=_format,
         choices=FORMAT_CHOICES,
-        help="md (default), tex (booktabs), csv, or all (needs --out FOLDER)",
+        help="md (default), tex (booktabs; also 'latex'), csv, or all (needs --out FOLDER)",
     )
     p.add_argument(
         "--layout",

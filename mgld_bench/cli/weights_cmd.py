@@ -36,7 +36,7 @@ def _declared():
                 obj = entry.create()  # importing declares module-level files; defaults give the rest
                 for wf in obj.weight_files():
                     register_weight(wf)
-            except (BenchError, TypeError, ValueError, AttributeError):
+            except (BenchError, TypeError, ValueError, AttributeError, ImportError):
                 continue  # needs options (e.g. a path): its files are listed once it is configured
     return known_weights()
 
@@ -54,6 +54,7 @@ def _human(n: int | None) -> str:
 def run_list(args: argparse.Namespace) -> int:
     from tabulate import tabulate
 
+    from mgld_bench.weight_trust import status as trust_status
     from mgld_bench.weights import weights_dir
     from mgld_bench.weights_fetch import verify
 
@@ -63,7 +64,7 @@ def run_list(args: argparse.Namespace) -> int:
         if path.is_file():
             status = "present"
             if args.verify:
-                problem = verify(wf, path)
+                problem = verify(wf, path, recorded_too=True)
                 status = "ok" if problem is None else f"BAD: {problem}"
             elif wf.size is not None and path.stat().st_size != wf.size:
                 status = "BAD: wrong size"
@@ -72,9 +73,12 @@ def run_list(args: argparse.Namespace) -> int:
         if args.missing and status != "missing":
             continue
         size = _human(path.stat().st_size if path.is_file() else wf.size)
-        rows.append([wf.name, ", ".join(wf.used_by), status, size, str(path.parent), wf.url or ""])
+        rows.append([wf.name, ", ".join(wf.used_by), status, trust_status(wf), size, str(path.parent), wf.url or ""])
     print(f"weights folder: {weights_dir()}")
-    print(tabulate(rows, headers=["file", "needed by", "status", "size", "folder", "url"], tablefmt="github"))
+    print(tabulate(rows, headers=["file", "needed by", "status", "digest", "size", "folder", "url"],
+                   tablefmt="github"))
+    print("digest: 'published sha256' / 'sha256 prefix in name' are checked against the release; 'recorded' "
+          "files were trusted on first use (fetch, import or first load) and are checked against that record.")
     return 0
 
 
@@ -124,7 +128,7 @@ def run_import(args: argparse.Namespace) -> int:
     from mgld_bench.weights import weights_dir
     from mgld_bench.weights_fetch import import_folder
 
-    report = import_folder(args.folder)
+    report = import_folder(args.folder, files=_declared().values())
     if not report:
         print(f"no known weight file found under {args.folder} (see `mgld-bench weights list` for the names)")
         return 1

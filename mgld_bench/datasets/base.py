@@ -31,7 +31,11 @@ class Dataset(Configurable):
     def label(self) -> str:
         """The name results are filed under: the dataset name, the folder of ``NAME:PATH``
         datasets, and every option that differs from its default (``reds4[seed=1]``), so that
-        two variants of one dataset never overwrite each other's rows."""
+        two variants of one dataset never overwrite each other's rows.  A run may set
+        ``label_override`` (another folder of the same name already in its store)."""
+        override = getattr(self, "label_override", None)
+        if override:
+            return str(override)
         base = self.name
         if self.options.get("path"):
             base = f"{self.name}:{Path(str(self.options['path'])).name}"

@@ -19,7 +19,7 @@ import zipfile
 from pathlib import Path
 
 from mgld_bench.datasets.manifest import Archive, Manifest
-from mgld_bench.errors import BenchError
+from mgld_bench.errors import BenchError, writing
 
 CHUNK = 1 << 20
 
@@ -30,12 +30,57 @@ def _sha256(path: Path) -> str:
     return file_sha256(path, memo=False)
 
 
+#: First-fetch digests of archives without a published sha256, in ``ROOT/downloads/``.
+DIGESTS_FILE = "mgld_bench_digests.json"
+
+
+def recorded_digests(downloads: Path) -> dict[str, str]:
+    """file name -> sha256 recorded when it was first fetched (trust on first use)."""
+    import json
+
+    try:
+        data = json.loads((downloads / DIGESTS_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(v, str)} if isinstance(data, dict) else {}
+
+
+def record_digest(downloads: Path, name: str, sha: str) -> None:
+    import json
+
+    from mgld_bench.store.cache import atomic_write_bytes
+
+    data = recorded_digests(downloads)
+    data[name] = sha
+    atomic_write_bytes(downloads / DIGESTS_FILE, json.dumps(data, indent=1, sort_keys=True).encode())
+
+
+def expected_digest(path: Path, archive: Archive) -> tuple[str | None, str]:
+    """The sha256 an archive must have and where it comes from ("published", "recorded" or "")."""
+    if archive.sha256 is not None:
+        return archive.sha256, "published"
+    sha = recorded_digests(path.parent).get(path.name)
+    return (sha, "recorded on first fetch") if sha else (None, "")
+
+
 def _complete(path: Path, archive: Archive) -> bool:
     if not path.is_file():
         return False
     if archive.size is not None and path.stat().st_size != archive.size:
         return False
-    return archive.sha256 is None or _sha256(path) == archive.sha256
+    want, origin = expected_digest(path, archive)
+    if want is None:
+        record_digest(path.parent, path.name, _sha256(path))  # placed by hand: trusted on first use
+        return True
+    if origin == "published":
+        return _sha256(path) == want  # a wrong file is downloaded again
+    if _sha256(path) != want:
+        raise BenchError(
+            f"{path} has another sha256 than the one {expected_digest(path, archive)[1]} ({want[:16]}...); delete it "
+            "and fetch again (if the upstream archive changed on purpose, also delete its line in "
+            f"{path.parent / DIGESTS_FILE})"
+        )
+    return True
 
 
 def download(url: str, dest: Path, archive: Archive, timeout: float = 10.0, progress: bool = True) -> Path:
@@ -48,30 +93,41 @@ def download(url: str, dest: Path, archive: Archive, timeout: float = 10.0, prog
     req = urllib.request.Request(url, headers={"User-Agent": "mgld-bench"})
     if have:
         req.add_header("Range", f"bytes={have}-")
-    with urllib.request.urlopen(req, timeout=timeout) as resp:
-        status = getattr(resp, "status", 200)
-        if have and status != 206:
-            have = 0  # the server ignored the Range header: start again
-        length = resp.headers.get("Content-Length")
-        total = (int(length) + have) if length is not None else archive.size
-        with open(part, "ab" if have else "wb") as out, tqdm(
-            total=total, initial=have, unit="B", unit_scale=True, desc=dest.name, disable=not progress or None
-        ) as bar:
-            while block := resp.read(CHUNK):
-                out.write(block)
-                bar.update(len(block))
+    try:
+        resp = urllib.request.urlopen(req, timeout=timeout)
+    except urllib.error.HTTPError as exc:
+        if exc.code != 416 or not have:
+            raise
+        resp = None  # 416: the range starts at the end, so the .part file is already complete
+    if resp is not None:
+        with resp, writing(dest.parent, f"downloading {dest.name}"):
+            status = getattr(resp, "status", 200)
+            if have and status != 206:
+                have = 0  # the server ignored the Range header: start again
+            length = resp.headers.get("Content-Length")
+            total = (int(length) + have) if length is not None else archive.size
+            with open(part, "ab" if have else "wb") as out, tqdm(
+                total=total, initial=have, unit="B", unit_scale=True, desc=dest.name, disable=not progress or None
+            ) as bar:
+                while block := resp.read(CHUNK):
+                    out.write(block)
+                    bar.update(len(block))
     size = part.stat().st_size
     if archive.size is not None and size != archive.size:
-        raise BenchError(f"download of {url} is {size} bytes, expected {archive.size}; run fetch again to resume")
-    if archive.sha256 is not None:
-        digest = _sha256(part)
-        if digest != archive.sha256:
+        if size > archive.size:
             part.unlink()
-            raise BenchError(
-                f"download of {url} has sha256 {digest}, expected {archive.sha256}; the partial file was "
-                "removed, run fetch again"
-            )
+        raise BenchError(f"download of {url} is {size} bytes, expected {archive.size}; run fetch again to resume")
+    digest = _sha256(part)
+    want, origin = expected_digest(dest, archive)
+    if want is not None and digest != want:
+        part.unlink()
+        raise BenchError(
+            f"download of {url} has sha256 {digest}, expected {want} ({origin}); the partial file was removed, run "
+            "fetch again"
+        )
     os.replace(part, dest)
+    if want is None:
+        record_digest(dest.parent, dest.name, digest)  # trust on first fetch; checked from now on
     return dest
 
 
@@ -93,9 +149,10 @@ def extract(archive_path: Path, dest: Path, members: tuple[str, ...]) -> int:
                 target = Path(info.filename)
                 if target.is_absolute() or ".." in target.parts:
                     raise BenchError(f"archive {archive_path} holds an unsafe path {info.filename!r}")
-                zf.extract(info, tmp)
+                with writing(dest, f"extracting {archive_path.name}"):
+                    zf.extract(info, tmp)
                 count += 1
-        for src in sorted(p for p in tmp.rglob("*") if p.is_file()):
+        for src in sorted(p for p in tmp.rglob("*") if p.is_file()):  # nothing reaches dest before all fit
             final = dest / src.relative_to(tmp)
             final.parent.mkdir(parents=True, exist_ok=True)
             os.replace(src, final)

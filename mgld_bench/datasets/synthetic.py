@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from mgld_bench.datasets.base import Dataset
+from mgld_bench.errors import BenchError
 from mgld_bench.frames import Clip, GeneratedFrames
 
 GENERATOR_VERSION = 1
@@ -184,6 +185,18 @@ class SyntheticDataset(Dataset):
     has_gt: ClassVar[bool] = True
     scale: ClassVar[int] = 4
     defaults: ClassVar[dict[str, Any]] = {"frames": 12, "size": 256, "seed": 0}
+    #: Smallest GT side: the LR frames (size / scale) must keep a few pixels.
+    MIN_SIZE: ClassVar[int] = 16
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        if int(self.options["frames"]) < 1:
+            raise BenchError(f"synthetic.frames must be at least 1, got {self.options['frames']}")
+        if int(self.options["size"]) < self.MIN_SIZE:
+            raise BenchError(
+                f"synthetic.size must be at least {self.MIN_SIZE} (the LR frames are size/{self.scale}), "
+                f"got {self.options['size']}"
+            )
 
     def _specs(self) -> dict[str, ClipSpec]:
         n, size = int(self.options["frames"]), int(self.options["size"])

@@ -56,7 +56,7 @@ def _scan_clip(
         files.append(p)
     files.sort(key=_natural_key)
     if frames is not None and len(files) != frames:
-        report.problems.append(f"{what}: {folder} holds {len(files)} frames, expected {frames}")
+        report.problems.append(f"{what}: {folder} holds {len(files)} frames, expected {frames}{_gaps(files, frames)}")
     first: tuple[int, int] | None = None
     for f in files:
         try:
@@ -133,6 +133,25 @@ def verify_frame_set(
         sums_path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_json(sums_path, found, indent=1)
         report.info.append(f"{frame_set}: recorded {len(found)} checksums in {sums_path}")
+
+
+def _gaps(files: list[Path], frames: int, shown: int = 5) -> str:
+    """``; missing 00000042.png`` when the frames are numbered and some numbers are absent ('' otherwise)."""
+    stems = [f.stem for f in files]
+    if not files or not all(s.isdigit() for s in stems):
+        return ""
+    have = {int(s) for s in stems}
+    start = 1 if min(have) == 1 else 0
+    width, suffix = len(stems[0]), files[0].suffix
+    missing = [i for i in range(start, start + frames) if i not in have]
+    extra = sorted(i for i in have if not start <= i < start + frames)
+    parts = []
+    if missing:
+        more = f" (+{len(missing) - shown} more)" if len(missing) > shown else ""
+        parts.append("missing " + ", ".join(f"{i:0{width}d}{suffix}" for i in missing[:shown]) + more)
+    if extra:
+        parts.append("unexpected " + ", ".join(f"{i:0{width}d}{suffix}" for i in extra[:shown]))
+    return "; " + "; ".join(parts) if parts else ""
 
 
 def _same_pixels(path: Path, expected: str | None) -> bool:

@@ -18,12 +18,13 @@ _MODELS: dict[tuple[str, str], Any] = {}
 def _model(backend: str, device: str) -> Any:
     key = (backend, device)
     if key not in _MODELS:
-        import torch
         from torchvision.models.optical_flow import raft_large, raft_small
+
+        from mgld_bench.safeload import load_weights
 
         (path,) = require_weights([RAFT_WEIGHTS[backend]], f"flow backend {backend}")
         net = (raft_large if backend == "raft-large" else raft_small)(weights=None, progress=False)
-        net.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+        net.load_state_dict(load_weights(path))
         _MODELS[key] = net.eval().to(device)
     return _MODELS[key]
 

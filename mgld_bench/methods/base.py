@@ -29,6 +29,29 @@ class RunContext:
     extras: dict[str, Any] = field(default_factory=dict)
 
 
+#: Option lists longer than this are shortened in labels (the digest keeps them distinct).
+LABEL_OPTIONS_MAX = 48
+
+
+def option_label(name: str, options: dict[str, Any], defaults: Any) -> str:
+    """``name[k=v,...]`` for the options that differ from ``defaults`` (paths by file name and digest)."""
+    import hashlib
+
+    def show(v: Any) -> str:  # a path by its file name and a digest of the whole path
+        if isinstance(v, str) and ("/" in v or "\\" in v):
+            return f"{Path(v).name}#{hashlib.sha256(v.encode()).hexdigest()[:4]}"
+        return str(v)
+
+    changed = [f"{k}={show(v)}" for k, v in sorted(options.items()) if k in defaults and v != defaults[k]]
+    if not changed:
+        return name
+    text = ",".join(changed)
+    if len(text) > LABEL_OPTIONS_MAX:
+        digest = hashlib.sha256(text.encode()).hexdigest()[:6]
+        text = f"{text[: LABEL_OPTIONS_MAX - 8]}..#{digest}"
+    return f"{name}[{text}]"
+
+
 class Method(Configurable):
     """A super-resolution method.
 
@@ -47,8 +70,10 @@ class Method(Configurable):
 
     @property
     def label(self) -> str:
-        """The name results are filed under (a method may run several times under labels)."""
-        return self.name
+        """The name results are filed under: the method name and every option of its identity that
+        differs from the default (``bicubic[kernel=cv2]``), so runs with other options never
+        overwrite each other's rows.  Paths are left out; a long list is shortened with a digest."""
+        return option_label(self.name, self.identity().get("options", {}), self.defaults)
 
     def weight_files(self) -> list[WeightFile]:
         """The weight files this method loads (their sha256 goes into the cache key)."""
@@ -63,6 +88,13 @@ class Method(Configurable):
         missing = missing_weights(self.weight_files())
         if missing:
             return False, "; ".join(missing)
+        from mgld_bench.errors import BenchError
+        from mgld_bench.weight_trust import check_all
+
+        try:
+            check_all(self.weight_files())  # published or first-use sha256
+        except BenchError as exc:
+            return False, str(exc)
         return True, ""
 
     def run(self, clip: Clip, ctx: RunContext) -> Iterable[np.ndarray]:

@@ -109,8 +109,10 @@ def load_upscale_pipeline(model: str, device: str, fp16: bool, allow_download: b
         raise BenchError(model_availability(model)[1])
     dtype = torch.float16 if fp16 and str(device).startswith("cuda") else torch.float32
     source = str(folder) if folder is not None else model
+    from mgld_bench.safeload import routed_torch_load
+
     try:
-        with _quiet_loading():
+        with _quiet_loading(), routed_torch_load():  # .bin files go through safeload too
             pipe = StableDiffusionUpscalePipeline.from_pretrained(
                 source, torch_dtype=dtype, local_files_only=not allow_download
             )

@@ -11,6 +11,7 @@ reusable by other adapters that drive a separate program (e.g. a method's offici
 
 from __future__ import annotations
 
+import math
 import os
 import shlex
 import signal
@@ -64,12 +65,45 @@ def build_command(template: str, values: Mapping[str, Any], shell: bool) -> list
             f"available: {', '.join('{' + p + '}' for p in PLACEHOLDERS)}"
         )
     if shell:
-        return template.format(**{k: shlex.quote(str(v)) for k, v in values.items()})
+        inside = quoted_placeholders(template)
+        if inside:
+            name = inside[0]
+            raise BenchError(
+                f"external.command: the placeholder {{{name}}} is inside quotes; with shell=true every value is "
+                f"already quoted for the shell, and quoting it again lets $(...), backticks and ; in a clip or "
+                f"folder name run as commands. Remove the quotes around {{{name}}}, or write "
+                f'"$MGLD_BENCH_{name.upper()}" (the value is also passed in that environment variable)'
+            )
+        try:
+            return template.format(**{k: shlex.quote(str(v)) for k, v in values.items()})
+        except (ValueError, IndexError, KeyError) as exc:
+            raise BenchError(f"external.command {template!r}: {exc}; under shell=true use plain {{name}} "
+                             "placeholders (no format specs)") from None
     try:
         tokens = shlex.split(template)
     except ValueError as exc:
         raise BenchError(f"external.command {template!r} cannot be split into arguments: {exc}") from None
     return [t.format(**{k: str(v) for k, v in values.items()}) for t in tokens]
+
+
+def quoted_placeholders(template: str) -> list[str]:
+    """The placeholders of ``template`` that sit inside single or double quotes (shell rules)."""
+    state = ""  # "", "'" or '"'
+    found = []
+    for literal, name, _, _ in string.Formatter().parse(template):
+        escaped = False
+        for ch in literal:
+            if escaped:
+                escaped = False
+            elif ch == "\\" and state != "'":
+                escaped = True
+            elif state == "" and ch in "'\"":
+                state = ch
+            elif ch == state:
+                state = ""
+        if name is not None and state:
+            found.append(name)
+    return found
 
 
 def log_tail(path: Path, lines: int = LOG_TAIL) -> str:
@@ -130,6 +164,7 @@ def run_command(
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
+                preexec_fn=_die_with_parent(),
             )
         except OSError as exc:
             raise CommandError(f"{what}: cannot start {shown!r}: {exc}") from None
@@ -152,6 +187,28 @@ def run_command(
         kept = keep_failed_log(log_path, what)
         raise CommandError(f"{what}: the command exited with status {code}; log {kept}:\n{log_tail(log_path)}")
     return CommandResult(code, seconds, log_path)
+
+
+def _die_with_parent() -> Any:
+    """A ``preexec_fn`` asking Linux to SIGKILL the child when this process dies (even by SIGKILL);
+    None elsewhere.  SIGTERM and Ctrl-C are handled by killing the whole process group instead."""
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:
+        import ctypes
+
+        try:
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        except OSError:
+            return
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
+
+    return preexec
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
@@ -190,12 +247,15 @@ def validate_outputs(folder: Path, count: int, size: tuple[int, int], what: str)
         raise OutputMismatchError(f"{what}: the command wrote no image files into {folder}") from None
     if len(files) != count:
         raise OutputMismatchError(f"{what}: the command wrote {len(files)} frames into {folder}, expected {count}")
+    from mgld_bench.imagecheck import check_pixels
+
     for f in files:
+        check_pixels(f, f"{f} (output of {what})")
         try:
             with Image.open(f) as im:
                 w, h = im.size
-        except OSError as exc:
-            raise OutputMismatchError(f"{what}: output frame {f} cannot be read: {exc}") from None
+        except Exception as exc:  # OSError, or Pillow's DecompressionBombError
+            raise OutputMismatchError(f"{what}: output frame {f} cannot be read: {type(exc).__name__}: {exc}") from None
         if (h, w) != tuple(size):
             raise OutputMismatchError(
                 f"{what}: output frame {f.name} is {w}x{h}, expected {size[1]}x{size[0]} (scale x LR, or the GT size)"
@@ -239,8 +299,9 @@ class External(Method):
             build_command(o["command"], {p: "" for p in PLACEHOLDERS}, bool(o["shell"]))
         if o["input_format"] not in ("png", "bmp", "tif", "tiff"):
             raise BenchError("external.input_format must be a lossless format: png, bmp, tif or tiff")
-        if float(o["timeout"]) <= 0:
-            raise BenchError("external.timeout must be a positive number of seconds")
+        timeout = float(o["timeout"])
+        if not math.isfinite(timeout) or timeout <= 0:
+            raise BenchError(f"external.timeout must be a positive, finite number of seconds, got {o['timeout']!r}")
 
     @property
     def label(self) -> str:
@@ -267,7 +328,7 @@ class External(Method):
         own_tmp = None
         workdir = ctx.workdir
         if workdir is None:
-            own_tmp = tempfile.TemporaryDirectory(prefix="mgld-bench-external-")
+            own_tmp = tempfile.TemporaryDirectory(prefix=f"mgld-bench-external-{os.getpid()}-")
             workdir = Path(own_tmp.name)
         try:
             yield from self._run(clip, ctx, Path(workdir))

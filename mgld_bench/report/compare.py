@@ -122,6 +122,8 @@ def compare(
     if level not in LEVELS:
         raise BenchError(f"unknown comparison level {level!r}; choose one of {', '.join(LEVELS)}")
     tolerances = tolerances or DEFAULT_TOLERANCES
+    _refuse_duplicates(current, current_name)
+    _refuse_duplicates(reference, reference_name)
     clip_sets: dict[str, dict[tuple[str, ...], set[str]]] = {}
     if level == "dataset":
         cur, ref = dataset_means(current), dataset_means(reference)
@@ -215,6 +217,20 @@ def compare(
         )
     rows.sort(key=lambda x: (x.dataset, x.clip, x.method, x.metric, x.protocol))
     return CompareResult(current_name, reference_name, level, rows, tolerances)
+
+
+def _refuse_duplicates(df: Any, name: str) -> None:
+    """Raise when one (dataset, method, clip, metric, protocol) holds two values (never averaged silently)."""
+    keys = [k for k in ("dataset", "method", "clip", "metric", "protocol") if k in df.columns]
+    dup = df[df.duplicated(keys, keep=False)]
+    if len(dup):
+        first = dup.iloc[0]
+        where = "/".join(str(first[k]) for k in keys)
+        raise BenchError(
+            f"{name} holds {len(dup)} rows for {dup.groupby(keys).ngroups} duplicated key(s), e.g. {where} with values "
+            f"{', '.join(repr(float(v)) for v in dup[(dup[keys] == first[keys]).all(axis=1)]['value'])}; "
+            "compare one result store per side, or remove the duplicated rows"
+        )
 
 
 def _clip_sets(df: Any) -> dict[tuple[str, ...], set[str]]:

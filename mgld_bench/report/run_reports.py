@@ -43,7 +43,7 @@ STAMP_FILE = ".reports-stamp"
 
 CSV_COLUMNS = [
     "dataset", "method", "clip", "metric", "value", "protocol", "n_frames", "higher_is_better", "unit",
-    "params", "protocol_fields",
+    "params", "protocol_fields", "method_identity",
 ]
 
 
@@ -77,6 +77,8 @@ class RunReports:
     figures_reused: bool = False
     #: True when some stored value is NaN (n/a).
     has_nan: bool = False
+    #: ``OUT/report.html`` when it is there after this call.
+    html: Path | None = None
 
 
 def read_snapshot(store_path: Path) -> Snapshot:
@@ -119,32 +121,62 @@ def _turn(out_dir: Path) -> Iterator[None]:
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
-def write_run_reports(out_dir: Path, store_path: Path | None = None, reference: str | None = None) -> RunReports:
-    """Rewrite every report file of ``out_dir`` from its store; figures only when stale."""
+def write_run_reports(
+    out_dir: Path,
+    store_path: Path | None = None,
+    reference: str | None = None,
+    html: bool = False,
+    html_force: bool = False,
+) -> RunReports:
+    """Rewrite every report file of ``out_dir`` from its store; figures only when stale.
+
+    With ``html``, ``OUT/report.html`` is written too when the figures were redrawn, the page is
+    missing, or ``html_force`` (the run had failures, which the page lists).
+    """
     out_dir = Path(out_dir)
     store_path = Path(store_path) if store_path is not None else out_dir / "results.sqlite"
     with _turn(out_dir):
-        snap = read_snapshot(store_path)
-        table = summary_table(snap, reference)
-        written = [
-            atomic_write_text(out_dir / "results.csv", results_csv(snap.rows)),
-            atomic_write_text(out_dir / "table.md", table),
-        ]
-        written += write_run_tables(out_dir / "tables", snap, reference)
-        stamp_file = out_dir / STAMP_FILE
-        previous = _read_stamp(stamp_file)
-        stamp = snap.stamp()
-        has_nan = any(math.isnan(float(r["value"])) for r in snap.rows)
-        if previous.get("stamp") == stamp and all((out_dir / f).is_file() for f in previous.get("figures", [])):
-            return RunReports(table, written, figures_reused=True, has_nan=has_nan)
-        figures, complete = write_run_figures(out_dir / "figures", store_path, snap, reference)
-        written += figures
-        if complete:
-            listed = [str(p.relative_to(out_dir)) for p in figures]
-            atomic_write_text(stamp_file, json.dumps({"stamp": stamp, "figures": listed}, indent=1))
-        else:
-            stamp_file.unlink(missing_ok=True)
-        return RunReports(table, written, has_nan=has_nan)
+        reports = _write_locked(out_dir, store_path, reference)
+        page = out_dir / "report.html"
+        if html and (html_force or not reports.figures_reused or not page.is_file()):
+            _write_html(out_dir, store_path, reference)
+        reports.html = page if html and page.is_file() else None
+        return reports
+
+
+def _write_html(out_dir: Path, store_path: Path, reference: str | None) -> None:
+    """OUT/report.html; a page that cannot be written is a note, never a failed run."""
+    from mgld_bench.report.html import HtmlOptions, write_html_report
+
+    try:
+        write_html_report(out_dir, store_path, HtmlOptions(reference=reference))
+    except (BenchError, OSError) as exc:
+        _note(f"report.html not written: {exc}")
+
+
+def _write_locked(out_dir: Path, store_path: Path, reference: str | None) -> RunReports:
+    """Tables, CSV and (when stale) figures; the caller holds the folder's lock."""
+    snap = read_snapshot(store_path)
+    table = summary_table(snap, reference)
+    written = [
+        atomic_write_text(out_dir / "results.csv", results_csv(snap.rows)),
+        atomic_write_text(out_dir / "table.md", table),
+    ]
+    written += write_run_tables(out_dir / "tables", snap, reference)
+    stamp_file = out_dir / STAMP_FILE
+    previous = _read_stamp(stamp_file)
+    stamp = snap.stamp()
+    has_nan = any(math.isnan(float(r["value"])) for r in snap.rows)
+    if previous.get("stamp") == stamp and all((out_dir / f).is_file() for f in previous.get("figures", [])):
+        return RunReports(table, written, figures_reused=True, has_nan=has_nan)
+    figures, complete = write_run_figures(out_dir / "figures", store_path, snap, reference)
+    written += figures
+    if complete:
+        listed = [str(p.relative_to(out_dir)) for p in figures]
+        atomic_write_text(stamp_file, json.dumps({"stamp": stamp, "figures": listed}, indent=1))
+    else:
+        stamp_file.unlink(missing_ok=True)
+    return RunReports(table, written, has_nan=has_nan)
 
 
 def _read_stamp(path: Path) -> dict[str, Any]:
@@ -164,7 +196,7 @@ def results_csv(rows: list[dict[str, Any]]) -> str:
         out = dict(row)
         out["value"] = repr(float(row["value"]))
         out["higher_is_better"] = int(bool(row["higher_is_better"]))
-        for key in ("params", "protocol_fields"):
+        for key in ("params", "protocol_fields", "method_identity"):
             if not isinstance(out.get(key), str):
                 out[key] = json.dumps(out.get(key), sort_keys=True)
         writer.writerow(out)

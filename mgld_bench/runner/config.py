@@ -22,6 +22,7 @@ run is reproducible from one committed file::
     keep_going: false
     strict: false
     reference: null                # a baseline listed first in tables and figures
+    html: true                     # OUT/report.html (--no-html)
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ class RunConfig:
     strict: bool = False
     #: a baseline method listed first in tables and figures (e.g. bicubic).
     reference: str | None = None
+    #: write OUT/report.html (``--no-html``: false).
+    html: bool = True
 
     @classmethod
     def keys(cls) -> list[str]:
@@ -131,7 +134,7 @@ def config_from_mapping(data: dict[str, Any], where: str = "run config", base: R
                 value = int(value)
             except (TypeError, ValueError):
                 raise BenchError(f"{where}: seed must be an integer, got {value!r}") from None
-        elif key in ("keep_going", "strict"):
+        elif key in ("keep_going", "strict", "html"):
             if not isinstance(value, bool):
                 raise BenchError(f"{where}: {key} must be true or false, got {value!r}")
         elif value is not None:

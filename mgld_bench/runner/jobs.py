@@ -15,6 +15,7 @@ device is resolved here, once per process, and only when a job really computes.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -87,7 +88,7 @@ def run_infer_job(
         method, clip = resolve_infer(job)
     label = f"{method.label} on {clip.label}"
     log_dir = cache.log_dir(key)
-    workdir = Path(tempfile.mkdtemp(prefix="mgld-bench-job-"))
+    workdir = Path(tempfile.mkdtemp(prefix=f"mgld-bench-job-{os.getpid()}-"))  # pid: see store.sweep
     ctx = RunContext(resolve_device(device), job.seed or 0, workdir, log_dir)
     try:
         return save_infer(
@@ -152,11 +153,14 @@ def _result_to_json(res: MetricResult) -> dict[str, Any]:
 
 
 def _result_from_json(obj: dict[str, Any]) -> MetricResult | None:
-    if not obj or obj.get("format") != SCORE_FORMAT:
+    if not isinstance(obj, dict) or obj.get("format") != SCORE_FORMAT:
         return None
-    return MetricResult(
-        float(obj["value"]), {int(k): float(v) for k, v in obj["frames"].items()}, obj.get("extras", {})
-    )
+    try:
+        return MetricResult(
+            float(obj["value"]), {int(k): float(v) for k, v in obj["frames"].items()}, dict(obj.get("extras") or {})
+        )
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None  # a hand-edited entry counts as absent: recomputed and replaced
 
 
 def run_score_job(

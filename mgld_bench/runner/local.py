@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 
-from mgld_bench.errors import BenchError
+from mgld_bench.errors import BenchError, DiskFullError, describe, is_disk_full
 from mgld_bench.runner.jobs import infer_job, run_infer_job, run_score_job, score_job
 from mgld_bench.runner.plan import Plan
 from mgld_bench.store.cache import Cache
@@ -27,6 +27,24 @@ class RunSummary:
     score_cached: int = 0
     failures: list[str] = field(default_factory=list)
     unavailable: list[tuple[str, str, str, str]] = field(default_factory=list)
+
+
+def _job_failed(exc: Exception, what: str, label: str, keep_going: bool, summary: RunSummary, bar: object) -> None:
+    """Record a failed job under ``--keep-going``; otherwise (or for a full disk) re-raise it."""
+    if is_disk_full(exc):
+        bar.close()  # type: ignore[attr-defined]
+        raise DiskFullError(getattr(exc, "filename", None) or "the cache or output folder") from exc
+    message, code = describe(exc)
+    message = message if label in message else f"{what}: {message}"
+    if not keep_going or isinstance(exc, DiskFullError):
+        bar.close()  # type: ignore[attr-defined]
+        if isinstance(exc, BenchError) and label in str(exc):
+            raise exc
+        named = BenchError(message)  # the same message, now naming the clip, with the same exit code
+        named.exit_code = code
+        raise named from exc
+    summary.failures.append(message)
+    bar.update(1)  # type: ignore[attr-defined]
 
 
 def execute(
@@ -58,7 +76,12 @@ def execute(
         bar = tqdm(total=len(names) * len(methods), desc=f"{dataset.label}", unit="job",
                    disable=not progress or None, file=sys.stderr)
         for clip_name in names:
-            clip = dataset.clip(clip_name)
+            try:
+                clip = dataset.clip(clip_name)
+            except Exception as exc:  # a clip that cannot be read fails all its jobs
+                _job_failed(exc, f"clip {dataset.label}/{clip_name}", clip_name, keep_going, summary, bar)
+                bar.update(len(methods) - 1)
+                continue
             frame_ids = (clip.gt or clip.lr).ids
             for m_ref, method in methods:
                 bar.set_postfix_str(f"{method.label} {clip.name}")
@@ -69,12 +92,8 @@ def execute(
                     summary.inferred += int(not inf.cached)
                     sjob = score_job(job, inf.frames.digest(), clip, protocol, metrics)
                     scores = run_score_job(sjob, inf.frames, clip, cache, protocol, device, metrics)
-                except BenchError as exc:
-                    if not keep_going:
-                        bar.close()
-                        raise
-                    summary.failures.append(str(exc))
-                    bar.update(1)
+                except Exception as exc:  # any per-job failure; Ctrl-C / SIGTERM are not Exceptions
+                    _job_failed(exc, f"{method.label} on clip {clip.label}", clip.name, keep_going, summary, bar)
                     continue
                 for metric in metrics:
                     res, key, cached = scores[metric.name]

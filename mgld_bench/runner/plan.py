@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from mgld_bench.datasets.base import Dataset
@@ -97,9 +97,20 @@ class Plan:
     datasets: list[DatasetPlan]
     methods: list[tuple[Ref, Method]]
     clips: list[str] | None = None
-    #: What the run is made of, for the store: dataset specs (enough to rebuild each dataset
-    #: for figures) and method identities.
-    provenance: dict[str, Any] = field(default_factory=dict)
+    data_root: str | None = None
+
+    @property
+    def provenance(self) -> dict[str, Any]:
+        """What the run is made of, for the store: dataset specs under their labels (enough to
+        rebuild each dataset for figures) and method identities.  Read after the store has
+        settled the labels (``ResultStore.claim_dataset_labels``)."""
+        return {
+            "datasets": {
+                d.dataset.label: {"spec": d.ref.spec, "options": d.dataset.options, "root": self.data_root}
+                for d in self.datasets
+            },
+            "methods": {m.label: m.identity() for _, m in self.methods},
+        }
 
 
 def metrics_for(
@@ -146,10 +157,4 @@ def build_plan(
         ready, skipped = metrics_for(metrics, proto, dataset.has_gt, options)
         used = {m.name: effective_protocol(proto, m) for m in ready}
         planned.append(DatasetPlan(ref, dataset, proto, ready, skipped, used))
-    provenance = {
-        "datasets": {
-            d.label: {"spec": r.spec, "options": d.options, "root": data_root} for r, d in zip(ds_refs, ds, strict=True)
-        },
-        "methods": {m.label: m.identity() for m in ms},
-    }
-    return Plan(planned, list(zip(m_refs, ms, strict=True)), clips, provenance)
+    return Plan(planned, list(zip(m_refs, ms, strict=True)), clips, data_root)

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from mgld_bench.errors import BenchError
+from mgld_bench.errors import BenchError, writing
 from mgld_bench.fileio import atomic_write_bytes
 
 
@@ -69,7 +69,10 @@ class Cache:
     def staged_blobs(self) -> Iterator[BlobStage]:
         """Blobs of one job, kept aside until :meth:`BlobStage.commit`: a job that fails before
         committing leaves nothing in the blob store (the staging folder is always removed)."""
-        stage = BlobStage(self, self.root / "tmp" / uuid.uuid4().hex)
+        # the owner's pid in the name lets a later run collect it if this one is killed (store.sweep)
+        stage = BlobStage(self, self.root / "tmp" / f"blobs-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+        with writing(self.root, "staging job outputs"):
+            stage.folder.mkdir(parents=True)
         try:
             yield stage
         finally:
@@ -133,8 +136,8 @@ class BlobStage:
     def put(self, data: bytes) -> str:
         """Stage ``data``; return its sha256."""
         sha = hashlib.sha256(data).hexdigest()
-        self.folder.mkdir(parents=True, exist_ok=True)
-        (self.folder / sha).write_bytes(data)
+        with writing(self.cache.root, "staging job outputs"):  # a full disk names the cache folder
+            (self.folder / sha).write_bytes(data)
         self.shas.append(sha)
         return sha
 

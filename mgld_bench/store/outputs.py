@@ -54,12 +54,15 @@ class InferResult:
 def load_infer(cache: Cache, key: str, label: str = "") -> InferResult | None:
     """The cached output of an inference key, or None (also when a blob has gone missing)."""
     manifest = cache.get_json("infer", key)
-    if not manifest or manifest.get("format") != INFER_FORMAT:
+    if not isinstance(manifest, dict) or manifest.get("format") != INFER_FORMAT:
         return None
-    shas = manifest["frames"]
+    shas, digest = manifest.get("frames"), manifest.get("digest")
+    if not (isinstance(shas, list) and all(isinstance(s, str) and len(s) == 64 for s in shas)
+            and digest == hashlib.sha256("".join(shas).encode()).hexdigest()):
+        return None  # a hand-edited or foreign entry counts as absent: recomputed and replaced
     if not all(cache.has_blob(s) for s in shas):
         return None
-    return InferResult(key, CachedFrames(cache, shas, manifest["digest"], label or key), True, manifest)
+    return InferResult(key, CachedFrames(cache, shas, digest, label or key), True, manifest)
 
 
 def save_infer(

@@ -128,6 +128,12 @@ class ResultStore:
         finally:
             self._db.execute("COMMIT")
 
+    def claim_dataset_labels(self, datasets: list[Any]) -> None:
+        """Relabel path datasets whose short label another source already uses here (see store.labels)."""
+        from mgld_bench.store.labels import claim_dataset_labels
+
+        claim_dataset_labels(self._db, datasets)
+
     def close(self) -> None:
         self._db.close()
 
@@ -139,8 +145,15 @@ class ResultStore:
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._db:
-            yield self._db
+        try:
+            with self._db:
+                yield self._db
+        except sqlite3.OperationalError as exc:
+            if "disk is full" in str(exc):
+                from mgld_bench.errors import DiskFullError
+
+                raise DiskFullError(self.path.parent, f"writing {self.path.name}") from exc
+            raise
 
     # -- writing -----------------------------------------------------------------------------
     def start_run(self, argv: list[str], provenance: dict[str, Any]) -> str:

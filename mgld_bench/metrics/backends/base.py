@@ -8,7 +8,10 @@ Contract of every backend model (enforced here, not in each metric):
 * the output is one float per frame, whatever shape the library returns ((N,), (N, 1),
   (N, 1, 1, 1), or a 0-d tensor for N = 1);
 * weights are checked *before* the library is touched: a missing file raises
-  :class:`~mgld_bench.errors.WeightsMissingError` instead of letting the library download.
+  :class:`~mgld_bench.errors.WeightsMissingError` instead of letting the library download, a
+  file whose sha256 differs from its published or recorded digest is refused, and while the
+  library builds its model every ``torch.load`` it makes goes through
+  :func:`mgld_bench.safeload.load_weights` (no pickle code runs).
 """
 
 from __future__ import annotations
@@ -135,11 +138,14 @@ def _loader(backend: str, metric: str) -> Loader:
 def load_model(spec: ModelSpec, backend: str, device: str) -> IQAModel:
     """Build (once per process) the model of ``spec`` with ``backend`` on ``device``."""
     loader = _loader(backend, spec.metric)
-    require_weights(list(spec.files), spec.metric)
+    from mgld_bench.safeload import routed_torch_load
+
+    require_weights(list(spec.files), spec.metric)  # also checks each file's sha256 (weight_trust)
     key = (spec.metric, repr(sorted(spec.options.items())), backend, f"{device}|{weights_dir()}")
     if key not in _MODELS:
         prepare_torch_home()
-        _MODELS[key] = loader(spec, device)
+        with routed_torch_load():  # the library's own torch.load calls go through safeload
+            _MODELS[key] = loader(spec, device)
     return _MODELS[key]
 
 

@@ -30,5 +30,13 @@ def crop(frame: np.ndarray, border: int) -> np.ndarray:
     if border <= 0:
         return frame
     if 2 * border >= min(frame.shape[:2]):
-        raise ValueError(f"crop border {border} leaves nothing of a {frame.shape[1]}x{frame.shape[0]} frame")
+        from mgld_bench.errors import FrameError
+
+        class CropBorderError(FrameError, ValueError):
+            """A crop border that leaves no pixels."""
+
+        raise CropBorderError(
+            f"crop border {border} leaves nothing of a {frame.shape[1]}x{frame.shape[0]} frame; use a smaller "
+            "crop_border (--set METRIC.crop_border=N, or another protocol)"
+        )
     return frame[border:-border, border:-border, ...]
