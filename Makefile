@@ -1,4 +1,6 @@
 # Fresh machine: `make demo` (set up + run the demo benchmark), `make test` (set up + run tests).
+# The venv gets the core install plus the extras the test suite exercises (dev, learned, diffusion);
+# `pip install mgld-bench` alone runs the demo (see README, Install).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -11,7 +13,7 @@ $(BIN)/mgld-bench: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -c constraints.txt torch==2.14.1 torchvision==0.29.1
-	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev,learned,diffusion]'
 	touch $@
 
 demo: $(BIN)/mgld-bench

@@ -41,6 +41,12 @@ class SpandrelImageModel(Method):
         self._descriptor: Any = None
         self._device: str | None = None
 
+    def availability(self) -> tuple[bool, str]:
+        from mgld_bench.extras import extra_availability
+
+        ok, reason = extra_availability("spandrel", used_by=self.name)
+        return (ok, reason) if not ok else super().availability()
+
     # subclasses say where the checkpoint is
     def model_path(self) -> Path:
         raise NotImplementedError
@@ -54,7 +60,10 @@ class SpandrelImageModel(Method):
             path = self.model_path()
             if not path.is_file():
                 raise self._missing()
-            from spandrel import ImageModelDescriptor, ModelLoader
+            from mgld_bench.extras import import_extra
+
+            spandrel = import_extra("spandrel", self.name)
+            ImageModelDescriptor, ModelLoader = spandrel.ImageModelDescriptor, spandrel.ModelLoader
 
             from mgld_bench.safeload import UnsafeWeightsError, routed_torch_load
 
@@ -164,6 +173,9 @@ class SpandrelModel(SpandrelImageModel):
         return file_sha256(path)
 
     def availability(self) -> tuple[bool, str]:
+        ok, reason = super().availability()
+        if not ok:
+            return ok, reason
         if not self.model_path().is_file():
             return False, f"checkpoint {self.model_path()} does not exist"
         return True, ""

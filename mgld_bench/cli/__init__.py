@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from mgld_bench import __version__
@@ -24,6 +25,7 @@ COMMANDS = [
     "mgld_bench.cli.compare_cmd",
     "mgld_bench.cli.report_cmd",
     "mgld_bench.cli.data_cmd",
+    "mgld_bench.cli.export_cmd",
 ]
 
 
@@ -55,6 +57,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``mgld-bench`` console script."""
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # The reader went away (`mgld-bench list metrics | head`): stop quietly, as cat does.
+        _silence_stdout()
+        return 141
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot raise again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # stdout without a file descriptor (captured in tests)
+        pass
+
+
+def _main(argv: list[str] | None) -> int:
     from mgld_bench.cli.boundary import apply_global_options, report, terminate_as_exception
 
     parser = build_parser()
@@ -64,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
             apply_global_options(args)
             return int(args.func(args) or 0)
     except BaseException as exc:  # the one boundary: every error becomes one line and an exit code
-        if isinstance(exc, SystemExit | GeneratorExit):
+        if isinstance(exc, SystemExit | GeneratorExit | BrokenPipeError):  # a closed pipe: see main()
             raise
         return report(exc)
     finally:

@@ -13,7 +13,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     def common(q: argparse.ArgumentParser) -> None:
         q.add_argument("name", help="dataset: reds4, reds4-bicubic, videolq, udm10, spmcs")
-        q.add_argument("--root", help="data root (default $MGLD_BENCH_DATA); the same folder as run --data-root")
+        q.add_argument(
+            "--data-root", "--root", dest="root",
+            help="data root (default $MGLD_BENCH_DATA); the same folder as run --data-root",
+        )
 
     f = dsub.add_parser("fetch", help="download and extract a dataset (resumes; checks sha256)")
     common(f)

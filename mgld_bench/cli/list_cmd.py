@@ -11,17 +11,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _status(obj: object) -> tuple[str, str]:
-    ok, reason = obj.availability()  # type: ignore[attr-defined]
-    return ("yes" if ok else "no"), reason
-
-
 def run(args: argparse.Namespace) -> int:
     from tabulate import tabulate
 
-    from mgld_bench.errors import BenchError
     from mgld_bench.protocol import PROTOCOLS
-    from mgld_bench.registry import DATASETS, METHODS, METRICS
 
     if args.what == "protocols":
         rows = [
@@ -45,35 +38,18 @@ def run(args: argparse.Namespace) -> int:
             )
         )
         return 0
-    registry = {"datasets": DATASETS, "methods": METHODS, "metrics": METRICS}[args.what]
-    rows = []
-    gpu: bool | None = None
-    for entry in registry.entries():
-        extra = ""
-        if args.what == "metrics" and entry.facts is not None:  # declared facts: no import needed
-            f = entry.facts
-            extra = f"{f.kind}, {'higher' if f.higher_is_better else 'lower'} is better"
-        try:
-            cls = entry.load()
-        except BenchError as exc:
-            rows.append([entry.name, extra, "no", str(exc), entry.origin])
-            continue
-        summary = entry.summary or getattr(cls, "summary", "")
-        if args.what == "metrics" and not extra:
-            f = registry.facts(entry.name)
-            extra = f"{f.kind}, {'higher' if f.higher_is_better else 'lower'} is better" if f else "no facts declared"
-        try:
-            ready, reason = _status(entry.create())
-        except BenchError as exc:
-            ready, reason = "needs options", str(exc)
-        if getattr(cls, "requires_cuda", False):
-            if gpu is None:
-                import torch
+    from mgld_bench.api import list_components
 
-                gpu = torch.cuda.is_available()
-            if not gpu:
-                ready, reason = "no", (reason + "; " if reason else "") + "needs a CUDA GPU"
-        rows.append([entry.name, summary if not extra else f"{summary} ({extra})", ready, reason, entry.origin])
+    rows = []
+    for row in list_components(args.what):
+        ready = {True: "yes", False: "no", None: "needs options"}[row["available"]]
+        summary = row["summary"]
+        if args.what == "metrics":
+            summary += (
+                f" ({row['kind']}, {'higher' if row['higher_is_better'] else 'lower'} is better)"
+                if "kind" in row else " (no facts declared)"
+            )
+        rows.append([row["name"], summary, ready, row["reason"], row["origin"]])
     print(
         tabulate(
             rows,

@@ -1,13 +1,12 @@
-"""``mgld-bench run``: methods x datasets -> SR outputs -> metrics -> tables."""
+"""``mgld-bench run``: methods x datasets -> SR outputs -> metrics -> tables (see :func:`mgld_bench.api.run_config`)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
-from mgld_bench.cli.common import add_cache_args, add_device_arg, open_cache
+from mgld_bench.cli.common import add_cache_args
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -15,14 +14,20 @@ def register(sub: argparse._SubParsersAction) -> None:
         "run",
         help="run methods on datasets and score them",
         description="Run each method on each clip (outputs cached), score with the metrics, "
-        "write OUT/results.sqlite, OUT/results.csv and OUT/table.md, and print the table.",
+        "write OUT/results.sqlite, OUT/results.csv and OUT/table.md, and print the table. "
+        "Settings come from the defaults, then --config FILE, then the flags given.",
     )
-    p.add_argument("--datasets", default="synthetic", help="comma-separated (default: synthetic)")
-    p.add_argument("--methods", default="bicubic", help="comma-separated (default: bicubic)")
-    p.add_argument("--metrics", default="psnr,ssim", help="comma-separated (default: psnr,ssim)")
+    p.add_argument("--config", type=Path, help="run config file (YAML) with any of the settings below; flags win")
+    p.add_argument("--print-config", action="store_true", help="print the resolved config as YAML and exit")
+    p.add_argument("--datasets", help="comma-separated (default: synthetic)")
+    p.add_argument("--methods", help="comma-separated (default: bicubic)")
+    p.add_argument("--metrics", help="comma-separated (default: psnr,ssim)")
     p.add_argument("--protocol", help="scoring protocol (default: each dataset's own)")
     p.add_argument("--clips", help="only these clips (comma-separated)")
-    p.add_argument("--data-root", help="folder holding the datasets (for datasets read from disk)")
+    p.add_argument(
+        "--data-root", "--root", dest="data_root",
+        help="folder holding the datasets (default $MGLD_BENCH_DATA; `data --root` is the same)",
+    )
     p.add_argument(
         "--set",
         action="append",
@@ -30,10 +35,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=[],
         help="an option of a dataset, method or metric, e.g. bicubic.kernel=cv2 (repeatable)",
     )
-    p.add_argument("--out", type=Path, default=Path("reports/latest"), help="output folder (default reports/latest)")
-    p.add_argument("--seed", type=int, default=0, help="seed passed to stochastic methods (default 0)")
+    p.add_argument("--out", help="output folder (default reports/latest)")
+    p.add_argument("--seed", type=int, help="seed passed to stochastic methods (default 0)")
     p.add_argument(
-        "--keep-going", action="store_true", help="continue with other jobs after an error (exit 1 at the end)"
+        "--keep-going", action="store_true", default=None,
+        help="continue with other jobs after an error (exit 1 at the end)",
+    )
+    p.add_argument(
+        "--strict", action="store_true", default=None,
+        help="fail (exit 1, before any work) when a requested method or metric cannot run here",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.add_argument(
@@ -41,62 +51,45 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--no-html", action="store_true", help="do not write OUT/report.html (see `mgld-bench report`)")
     add_cache_args(p)
-    add_device_arg(p)
+    p.add_argument("--device", help="auto (CUDA when present; default), cpu, cuda or cuda:N")
     p.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    from mgld_bench import provenance
+def config_of(args: argparse.Namespace):  # -> RunConfig
+    """Defaults, then ``--config``, then the flags given on the command line."""
+    from mgld_bench.api import resolve_config
     from mgld_bench.options import parse_assignments
-    from mgld_bench.report.run_reports import write_run_reports
-    from mgld_bench.runner.device import resolve_device
-    from mgld_bench.runner.local import execute
-    from mgld_bench.runner.plan import build_plan, split_names
-    from mgld_bench.store.results import ResultStore
 
-    plan = build_plan(
-        split_names(args.datasets),
-        split_names(args.methods),
-        split_names(args.metrics),
-        parse_assignments(args.set),
-        data_root=args.data_root,
-        protocol=args.protocol,
-        clips=split_names(args.clips) or None,
-    )
-    cache = open_cache(args)
-    out: Path = args.out
-    out.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
-    with ResultStore(out / "results.sqlite") as store:
-        store.claim_dataset_labels([d.dataset for d in plan.datasets])  # folder:x from two places never share a label
-        extra = {"seed": args.seed, "device_requested": args.device, **plan.provenance}
-        run_id = store.start_run(sys.argv, provenance.collect(args.device, cache.root, extra))
-        summary = execute(
-            plan, cache, store, run_id, device=args.device, seed=args.seed,
-            keep_going=args.keep_going, progress=not args.no_progress,
-        )
-        finished: dict[str, object] = {"elapsed_s": round(time.perf_counter() - started, 3)}
-        if summary.failures:
-            finished["failures"] = list(summary.failures)  # the HTML report lists them with the fix
-        if summary.inferred or summary.scored:  # the device was resolved by a job that computed
-            finished.update(provenance.device_info(resolve_device(args.device)))
-        store.finish_run(run_id, finished)
-    reports = write_run_reports(
-        out, out / "results.sqlite", reference=args.reference, html=not args.no_html, html_force=bool(summary.failures)
-    )
-    print(reports.table)
-    elapsed = time.perf_counter() - started
-    figures = ", figures unchanged" if reports.figures_reused else ""
+    flags = {
+        "datasets": args.datasets, "methods": args.methods, "metrics": args.metrics, "protocol": args.protocol,
+        "clips": args.clips, "data_root": args.data_root, "options": parse_assignments(args.set) or None,
+        "seed": args.seed, "out": args.out, "cache_dir": None if args.cache_dir is None else str(args.cache_dir),
+        "device": args.device, "keep_going": args.keep_going, "strict": args.strict,
+        "reference": args.reference, "html": False if args.no_html else None,
+    }
+    return resolve_config(args.config, flags)
+
+
+def run(args: argparse.Namespace) -> int:
+    from mgld_bench.api import run_config
+
+    cfg = config_of(args)
+    if args.print_config:
+        print(cfg.to_yaml(), end="")
+        return 0
+    outcome = run_config(cfg, argv=sys.argv, progress=not args.no_progress)
+    print(outcome.table)
+    s = outcome.summary
     print(
-        f"{summary.inferred} inference jobs run, {summary.infer_cached} cached; "
-        f"{summary.scored} scores computed, {summary.score_cached} cached; {elapsed:.1f} s. "
-        f"Results in {out}/ (results.sqlite, results.csv, table.md, {len(reports.written)} report files{figures}).",
+        f"{s.inferred} inference jobs run, {s.infer_cached} cached; "
+        f"{s.scored} scores computed, {s.score_cached} cached; {outcome.elapsed_s:.1f} s. "
+        f"Results in {outcome.out}/ (results.sqlite, results.csv, table.md{outcome.reports}).",
         file=sys.stderr,
     )
-    for failure in summary.failures:
+    for failure in outcome.failures:
         print(f"mgld-bench: error: {failure}", file=sys.stderr)
-    if reports.html is not None:
-        print(f"report page: {reports.html.resolve()}", file=sys.stderr)
-    if reports.has_nan:
+    if outcome.html is not None:
+        print(f"report page: {outcome.html.resolve()}", file=sys.stderr)
+    if outcome.has_nan:
         print("mgld-bench: note: some values are n/a (NaN); see results.csv", file=sys.stderr)
-    return 1 if summary.failures else 0
+    return outcome.exit_code

@@ -73,13 +73,29 @@ class LearnedMetric(FrameMetric):
 
     # -- identity --------------------------------------------------------------------------
     def backend(self) -> str:
-        from importlib.metadata import version
+        from importlib.metadata import PackageNotFoundError, version
 
         lib = self.options["backend"]
-        return f"{lib} {version(lib)}" if lib in BACKENDS else lib
+        if lib not in BACKENDS:
+            return lib
+        try:
+            return f"{lib} {version(lib)}"
+        except PackageNotFoundError:
+            return f"{lib} (not installed)"
 
     def weight_files(self) -> list[WeightFile]:
         return list(self.files)
+
+    def availability(self) -> tuple[bool, str]:
+        """The backend package must be installed (``[learned]`` extra) and the weight files present."""
+        from mgld_bench.extras import EXTRAS, extra_availability
+
+        lib = self.options["backend"]
+        if lib in EXTRAS:  # a backend library (pyiqa, lpips); in-house backends need none
+            ok, reason = extra_availability(lib, used_by=self.name)
+            if not ok:
+                return ok, reason
+        return super().availability()
 
     def model_options(self) -> dict[str, Any]:
         """Options passed to the library's constructor (beyond the weights path)."""

@@ -76,6 +76,7 @@ class WarpingError(Metric):
     """
 
     name = "warping-error"
+    version: ClassVar[int] = 2  # 2: cached flows are float16 (mgld_bench.flow.cached)
     summary = "warping error x1e3 (Lai et al. 2018; flow backend/source/definition from the protocol)"
     defaults: ClassVar[dict[str, Any]] = {
         "warp_definition": "lai",
@@ -152,6 +153,7 @@ class TOF(Metric):
     """TecoGAN's tOF: mean |OF(sr_{t-1}, sr_t) - OF(gt_{t-1}, gt_t)| (Euclidean, px), lower is better."""
 
     name = "tof"
+    version: ClassVar[int] = 2  # 2: cached GT flows are float16 (mgld_bench.flow.cached)
     summary = "tOF (TecoGAN): mean flow difference SR vs GT in px, Farneback on the centre crop"
     defaults: ClassVar[dict[str, Any]] = {"flow_backend": "farneback", "tecogan_crop": True}
 
@@ -217,6 +219,9 @@ class TLP(Metric):
 
     def weight_files(self) -> list[WeightFile]:
         return self._lpips().weight_files()
+
+    def availability(self) -> tuple[bool, str]:
+        return self._lpips().availability()
 
     def start(self, ctx: ScoreContext) -> Accumulator:
         from mgld_bench.metrics.backends.base import load_model

@@ -99,7 +99,10 @@ def load_upscale_pipeline(model: str, device: str, fp16: bool, allow_download: b
     for it (diffusers' ``force_upcast``).  Without ``allow_download`` nothing is fetched.
     """
     import torch
-    from diffusers import StableDiffusionUpscalePipeline
+
+    from mgld_bench.extras import import_extra
+
+    StableDiffusionUpscalePipeline = import_extra("diffusers", "the diffusers upscaler").StableDiffusionUpscalePipeline
 
     folder = local_model_folder(model)
     if folder is None and not allow_download:
@@ -125,8 +128,10 @@ def _quiet_loading() -> Iterator[None]:
     """No per-component progress bars and no deprecation chatter while a pipeline loads."""
     import warnings
 
-    from diffusers.utils import logging as diffusers_logging
-    from transformers.utils import logging as transformers_logging
+    from mgld_bench.extras import import_extra
+
+    diffusers_logging = import_extra("diffusers.utils.logging", "the diffusers upscaler")
+    transformers_logging = import_extra("transformers.utils.logging", "the diffusers upscaler")
 
     diffusers_logging.disable_progress_bar()
     transformers_logging.disable_progress_bar()

@@ -171,6 +171,11 @@ class SDx4Upscaler(Method):
         return ident
 
     def availability(self) -> tuple[bool, str]:
+        from mgld_bench.extras import extra_availability
+
+        ok, reason = extra_availability("diffusers", "transformers", used_by=self.name)
+        if not ok:
+            return ok, reason
         ok, reason = model_availability(str(self.options["model"]))
         if not ok and self.options["download"]:
             return True, ""

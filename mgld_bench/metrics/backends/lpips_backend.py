@@ -14,7 +14,9 @@ _NETS = {"lpips": "alex", "lpips-vgg": "vgg"}
 def load_lpips(spec: ModelSpec, device: str) -> IQAModel:
     if spec.pyiqa_name not in _NETS:
         raise BenchError(f"{spec.metric}: the lpips backend only computes lpips and lpips-vgg; use backend=pyiqa")
-    import lpips
+    from mgld_bench.extras import import_extra
+
+    lpips = import_extra("lpips", spec.metric)
 
     head = str(spec.model_file.path()) if spec.model_file else None
     with contextlib.redirect_stdout(io.StringIO()):

@@ -10,7 +10,9 @@ from mgld_bench.metrics.backends.base import IQAModel, ModelSpec
 
 
 def load_pyiqa(spec: ModelSpec, device: str) -> IQAModel:
-    import pyiqa
+    from mgld_bench.extras import import_extra
+
+    pyiqa = import_extra("pyiqa", spec.metric)
 
     kwargs = dict(spec.options)
     if spec.model_file is not None:
