@@ -125,6 +125,12 @@ NIQE_PARAMS = _pyiqa(
 )
 BRISQUE_SVM = _pyiqa("brisque_svm_weights.pth", ("brisque",), note="BRISQUE RBF-SVR (sv_coef, sv) tuple")
 MUSIQ_KONIQ = _pyiqa("musiq_koniq_ckpt-e95806b9.pth", ("musiq",), note="MUSIQ trained on KonIQ-10k")
+DOVER_WEIGHTS = register_weight(WeightFile(
+    "DOVER.pth", "https://huggingface.co/teowu/DOVER/resolve/main/DOVER.pth", "mgld_bench", None, None,
+    ("dover", "dover-technical", "dover-aesthetic"),
+    "DOVER (technical Swin-T 3-D + aesthetic ConvNeXt-T 3-D + heads), ~220 MB; also at "
+    "https://github.com/QualityAssessment/DOVER/releases/download/v0.1.0/DOVER.pth",
+))
 RAFT_LARGE = _torchvision(
     "raft_large_C_T_SKHT_V2-ff5fadd5.pth", ("flow:raft-large",), note="torchvision RAFT large C_T_SKHT_V2, ~20 MB"
 )

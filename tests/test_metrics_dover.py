@@ -80,3 +80,68 @@ def test_scores_equal_the_official_dover_on_random_weights(net: DOVERNet, name: 
 @pytest.mark.slow
 def test_scores_equal_the_official_dover_with_the_official_sampling(net: DOVERNet) -> None:
     _check_scores(net, "official")
+
+
+# -- the metric: streaming accumulator, weights file, seeded offsets --------------------------------
+def _small_clip(n: int = 20, h: int = 120, w: int = 150):
+    from mgld_bench.frames import ArrayFrames, Clip
+
+    frames = reference_frames(n, h, w, 1)
+    return Clip("toy", "c", ArrayFrames(np.stack(frames)), None, scale=4), frames
+
+
+def _score(metric, clip) -> object:
+    from mgld_bench.metrics.base import ScoreContext
+
+    acc = metric.start(ScoreContext(clip))
+    for i in range(len(clip.lr)):
+        acc.update(i, clip.lr[i], None)
+    return acc.result()
+
+
+def test_metric_scores_the_clip_like_the_batch_views_on_random_weights(net, tmp_path, monkeypatch) -> None:
+    """Streaming (frame by frame) equals the whole-clip views with the same seeded offsets; DOVER.pth read safely."""
+    from mgld_bench.metrics import video
+    from mgld_bench.weights import DOVER_WEIGHTS
+
+    small = dv.DoverSampling(**CASES["small"]["sampling"])
+    monkeypatch.setattr(dv, "DoverSampling", lambda: small)
+    path = DOVER_WEIGHTS.path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(net.state_dict(), path)
+    video._NETS.clear()
+    clip, frames = _small_clip()
+    res = _score(video.DOVER(), clip)
+    rng = np.random.default_rng(0)  # the documented draw order: technical, aesthetic, then patches
+    t_off = dv.segment_offsets(rng, 20, small.clip_len, small.clips, small.frame_interval)
+    a_off = dv.segment_offsets(rng, 20, 1, small.aesthetic_frames, small.frame_interval)
+    oh, ow = dv.fragment_offsets(rng, 120, 150, small, small.clips)
+    views = dv.build_views(frames, small, t_off, a_off, oh, ow)
+    expect = fuse(net.branch("technical", views["technical"]), net.branch("aesthetic", views["aesthetic"]))
+    assert res.value == pytest.approx(expect["overall"], rel=1e-5)
+    for k in ("technical", "aesthetic"):
+        assert res.extras[f"dover_{k}"] == pytest.approx(expect[k], rel=1e-5)
+    again = _score(video.DOVERTechnical(), clip)  # same seed: same offsets, same numbers
+    assert again.value == pytest.approx(res.extras["dover_technical"], rel=1e-6)
+    other = _score(video.DOVER(seed=1), clip)
+    assert other.extras["technical_frames"] != res.extras["technical_frames"] or other.value != res.value
+    video._NETS.clear()
+
+
+def test_metric_without_weights_is_unavailable_and_names_the_file() -> None:
+    from mgld_bench.metrics.video import DOVER
+
+    ok, why = DOVER().availability()
+    assert not ok and "DOVER.pth" in why and "weights fetch" in why
+
+
+def test_a_pickle_with_code_is_refused(tmp_path) -> None:
+    import collections
+
+    from mgld_bench.metrics.video import load_dover
+    from mgld_bench.safeload import UnsafeWeightsError
+
+    bad = tmp_path / "DOVER.pth"
+    torch.save({"x": collections.Counter(a=1)}, bad)
+    with pytest.raises(UnsafeWeightsError):
+        load_dover(bad, "cpu")
