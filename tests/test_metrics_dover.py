@@ -135,13 +135,15 @@ def test_metric_without_weights_is_unavailable_and_names_the_file() -> None:
     assert not ok and "DOVER.pth" in why and "weights fetch" in why
 
 
-def test_a_pickle_with_code_is_refused(tmp_path) -> None:
-    import collections
+class _Payload:
+    """A pickled object of a non-tensor class (a stand-in for code in a checkpoint)."""
 
+
+def test_a_pickle_with_code_is_refused(tmp_path) -> None:
     from mgld_bench.metrics.video import load_dover
     from mgld_bench.safeload import UnsafeWeightsError
 
     bad = tmp_path / "DOVER.pth"
-    torch.save({"x": collections.Counter(a=1)}, bad)
+    torch.save({"x": _Payload()}, bad)
     with pytest.raises(UnsafeWeightsError):
         load_dover(bad, "cpu")
