@@ -43,6 +43,7 @@ METRICS: dict[str, str] = {
     "dover-aesthetic": "mgld_bench.metrics.video:DOVERAesthetic",
     "warping_error": "mgld_bench.metrics.temporal:WarpingError",
     "warping_error-evalcrafter": "mgld_bench.metrics.temporal:WarpingErrorEvalCrafter",
+    "mawe": "mgld_bench.metrics.temporal:MAWE",
     "tof": "mgld_bench.metrics.temporal:TOF",
     "tlp": "mgld_bench.metrics.temporal:TLP",
 }
