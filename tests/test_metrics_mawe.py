@@ -29,7 +29,8 @@ def loop_reference(frame_t: np.ndarray, frame_t1: np.ndarray, flow: np.ndarray, 
                 total += float(np.sum((frame_t1[y, x].astype(float) - splat[y, x]) ** 2))
                 count += 3
     err = total / (count if count else h * w * 3)
-    motion = float(np.mean([math.hypot(float(flow[y, x, 0]), float(flow[y, x, 1])) for y in range(h) for x in range(w)]))
+    motion = float(np.mean([math.hypot(float(flow[y, x, 0]), float(flow[y, x, 1]))
+                            for y in range(h) for x in range(w)]))
     return err / (coeff * motion), err, motion
 
 

@@ -59,7 +59,9 @@ def mean_motion(flow: np.ndarray) -> float:
     return float(np.mean(np.linalg.norm(np.asarray(flow, dtype=np.float64), axis=-1)))
 
 
-def mawe_pair(frame_t: np.ndarray, frame_t1: np.ndarray, flow: np.ndarray, coeff: float = COEFF) -> tuple[float, float, float]:
+def mawe_pair(
+    frame_t: np.ndarray, frame_t1: np.ndarray, flow: np.ndarray, coeff: float = COEFF
+) -> tuple[float, float, float]:
     """(W_t / (c M_t), W_t, M_t) for one pair; frames uint8 or 0-255 floats (H, W, 3)."""
     err = warp_error_255(frame_t, frame_t1, flow)
     motion = mean_motion(flow)
