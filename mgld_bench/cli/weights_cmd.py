@@ -86,6 +86,16 @@ def _select(names: list[str]):
         return [wf for wf in decl.values() if not wf.path().is_file()]
     out = []
     for name in names:
+        if name.startswith(("https://", "http://")):  # a file a library asked for that no one declared
+            out.append(_from_url(name))
+            continue
+        if ":" in name and name not in decl:  # e.g. pyiqa:topiq_nr: configuring it declares its files
+            from mgld_bench.protocol import DEFAULT
+            from mgld_bench.runner.plan import build_metric
+
+            metric = build_metric(name, DEFAULT, {})
+            out.extend(metric.weight_files())
+            continue
         if name in decl:
             out.append(decl[name])
             continue
@@ -97,6 +107,25 @@ def _select(names: list[str]):
             )
         out.extend(users)
     return list({wf.name: wf for wf in out}.values())
+
+
+def _from_url(url: str):
+    """A weight file known only by its URL: folder chosen by host (pyiqa, CLIP, torchvision)."""
+    import os
+    from urllib.parse import urlparse
+
+    from mgld_bench.weights import PYIQA_URL, WeightFile, register_weight
+
+    name = os.path.basename(urlparse(url).path)
+    if "openaipublic" in url:
+        location = "clip"
+    elif url.startswith("https://download.pytorch.org/"):
+        location = "torchvision"
+    elif url.startswith(PYIQA_URL) or "IQA-PyTorch" in url:
+        location = "pyiqa"
+    else:
+        location = "mgld_bench"
+    return register_weight(WeightFile(name, url, location))
 
 
 def run_fetch(args: argparse.Namespace) -> int:

@@ -38,6 +38,8 @@ class LearnedMetric(FrameMetric):
     files: ClassVar[tuple[WeightFile, ...]] = ()
     backends: ClassVar[tuple[str, ...]] = ("pyiqa",)
     defaults: ClassVar[dict[str, Any]] = {"backend": "pyiqa", "batch_size": 4}
+    #: The library's checkpoint holds the whole timm backbone, so timm's own download is skipped.
+    backbone_in_checkpoint: ClassVar[bool] = False
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
@@ -65,7 +67,7 @@ class LearnedMetric(FrameMetric):
 
     def spec(self) -> ModelSpec:
         return ModelSpec(self.name, self.mode, not self.higher_is_better, self.pyiqa_name, tuple(self.files),
-                         self.model_file, self.model_options())
+                         self.model_file, self.model_options(), self.backbone_in_checkpoint)
 
     # -- scoring ---------------------------------------------------------------------------
     def start(self, ctx: ScoreContext) -> Accumulator:
@@ -195,3 +197,69 @@ class MUSIQ(LearnedMetric):
     pyiqa_name = "musiq"
     model_file = MUSIQ_KONIQ
     files = (MUSIQ_KONIQ,)
+
+
+class PyiqaMetric(LearnedMetric):
+    """Any pyiqa metric, ``pyiqa:NAME`` (``model`` option); direction, range and FR/NR mode come from pyiqa.
+
+    pyiqa's model table is read without importing pyiqa; the facts it gives (mode, lower_better,
+    score_range) go into the metric's identity, hence into every stored result's parameters.
+    pyiqa finds its own files in the weights folder (``hub/pyiqa`` etc.); nothing is downloaded
+    (see :func:`~mgld_bench.metrics.backends.pyiqa_backend.guarded_loading`).
+    """
+
+    name = "pyiqa"
+    summary = "any pyiqa metric by name, pyiqa:NAME (direction, range, FR/NR read from pyiqa)"
+    kind: ClassVar[str] = "no-reference"
+    defaults: ClassVar[dict[str, Any]] = {"model": "", "backend": "pyiqa", "batch_size": 1}
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        from mgld_bench.metrics.backends.pyiqa_backend import pyiqa_info, pyiqa_model_files
+        from mgld_bench.weights import LOCATIONS, PYIQA_URL, WeightFile, known_weights, register_weight
+
+        model = str(self.options["model"]).strip()
+        if not model:
+            raise BenchError(f"{self.name}: name the pyiqa metric, e.g. --metrics pyiqa:topiq_nr")
+        info = pyiqa_info(model)
+        self.info = info
+        self.options["model"] = info.name
+        self.pyiqa_name = info.name  # type: ignore[misc]
+        self.mode = info.mode  # type: ignore[misc]
+        self.higher_is_better = not info.lower_better  # type: ignore[misc]
+        self.kind = "full-reference" if info.mode == "FR" else "no-reference"  # type: ignore[misc]
+        self.needs_gt = info.mode == "FR"  # type: ignore[misc]
+        if type(self).name == PyiqaMetric.name:
+            self.name = f"pyiqa:{info.name}"  # type: ignore[misc]
+        users = {self.name, f"pyiqa:{info.name}"}
+        files = [wf for wf in known_weights().values() if users & set(wf.used_by)]
+        declared = {wf.name for wf in files}
+        for fname in pyiqa_model_files(info.name):  # the model's own file, when pyiqa's source names it
+            if fname not in declared:
+                files.append(register_weight(WeightFile(fname, PYIQA_URL + fname, "pyiqa", used_by=tuple(users))))
+        assert all(wf.location in LOCATIONS for wf in files)
+        self.files = tuple(files)  # type: ignore[misc]
+
+    def identity(self) -> dict[str, Any]:
+        ident = super().identity()
+        ident["pyiqa"] = {"name": self.info.name, "mode": self.info.mode, "lower_better": self.info.lower_better,
+                          "score_range": self.info.score_range}
+        return ident
+
+
+def _pyiqa_entry(name: str, model: str, summary: str, backbone_in_checkpoint: bool = False) -> type[PyiqaMetric]:
+    """A first-class metric that is a pyiqa model under a fixed name (until registry entries carry parameters)."""
+    attrs = {"name": name, "summary": summary, "backbone_in_checkpoint": backbone_in_checkpoint,
+             "defaults": {**PyiqaMetric.defaults, "model": model}, "__module__": __name__}
+    return type(name.replace("-", "_").replace("+", "_plus").upper(), (PyiqaMetric,), attrs)
+
+
+MUSIQ_KONIQ_ENTRY = _pyiqa_entry("musiq-koniq", "musiq", "MUSIQ KonIQ-10k (0-100) (pyiqa)")
+MUSIQ_SPAQ_ENTRY = _pyiqa_entry("musiq-spaq", "musiq-spaq", "MUSIQ SPAQ (0-100) (pyiqa)")
+MUSIQ_AVA_ENTRY = _pyiqa_entry("musiq-ava", "musiq-ava", "MUSIQ AVA aesthetics (1-10) (pyiqa)")
+MUSIQ_PAQ2PIQ_ENTRY = _pyiqa_entry("musiq-paq2piq", "musiq-paq2piq", "MUSIQ PaQ-2-PiQ (0-100) (pyiqa)")
+MANIQA_ENTRY = _pyiqa_entry("maniqa", "maniqa", "MANIQA KonIQ-10k (0-1) (pyiqa)", backbone_in_checkpoint=True)
+MANIQA_KADID_ENTRY = _pyiqa_entry("maniqa-kadid", "maniqa-kadid", "MANIQA KADID-10k (0-1) (pyiqa)", True)
+MANIQA_PIPAL_ENTRY = _pyiqa_entry("maniqa-pipal", "maniqa-pipal", "MANIQA PIPAL (pyiqa)", True)
+CLIPIQA_ENTRY = _pyiqa_entry("clipiqa", "clipiqa", "CLIP-IQA, CLIP RN50 with fixed antonym prompts (0-1) (pyiqa)")
+CLIPIQA_PLUS_ENTRY = _pyiqa_entry("clipiqa+", "clipiqa+", "CLIP-IQA+, learned prompts, CLIP RN50 (0-1) (pyiqa)")

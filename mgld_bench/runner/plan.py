@@ -79,13 +79,19 @@ class Plan:
 
 def build_metric(spec: str, protocol: Protocol, options: dict[str, dict[str, Any]]) -> Metric:
     """A metric with the protocol's values for its ``protocol_fields`` unless set by the user."""
-    name, _ = parse_spec(spec)
+    name, arg = parse_spec(spec)
     cls = METRICS.load(name)
     opts: dict[str, Any] = {}
     for fld in getattr(cls, "protocol_fields", ()):
         if fld in cls.defaults and hasattr(protocol, fld):
             opts[fld] = getattr(protocol, fld)
+    if arg is not None:  # NAME:ARG, e.g. pyiqa:topiq_nr -> the metric's ``model`` option
+        if "model" not in cls.defaults:
+            raise BenchError(f"metric {name!r} takes no argument (got {spec!r})")
+        opts["model"] = arg.strip()
     opts.update(options.get(name, {}))
+    if spec.lower() != name:
+        opts.update(options.get(spec.lower(), {}))
     return cls(**opts)
 
 
