@@ -119,7 +119,7 @@ def test_pyiqa_files_are_read_without_pickle_and_never_downloaded(wdir) -> None:
     from mgld_bench.metrics.backends.pyiqa_backend import guarded_loading
     from mgld_bench.safeload import UnsafeWeightsError
 
-    with guarded_loading("test"), pytest.raises(WeightsMissingError, match="musiq_paq2piq_ckpt-364c0c84.pth"):
+    with guarded_loading("test"), pytest.raises(WeightsMissingError, match=r"musiq_paq2piq_ckpt-364c0c84\.pth"):
         pyiqa.create_metric("musiq-paq2piq", device="cpu")
     MUSIQ_SPAQ.path(wdir).parent.mkdir(parents=True, exist_ok=True)
     torch.save({"x": _Payload()}, MUSIQ_SPAQ.path(wdir))
