@@ -152,3 +152,49 @@ def test_musiq_variants_reproduce_pyiqa_calibration(monkeypatch, name) -> None:
     got = [m.score_batch([np.asarray(Image.open(folder / f"{i}.bmp").convert("RGB"))], None)[0]
            for i in ("I03", "I04", "I06", "I08", "I19")]
     np.testing.assert_allclose(got, CALIBRATION[name], rtol=3e-2)  # pyiqa's own tolerance for musiq
+
+
+class _Bag(torch.nn.Module):
+    pass
+
+
+class _Root(torch.nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x
+
+
+def _tensors_only(module: torch.nn.Module, root: bool = True) -> torch.nn.Module:
+    """The same tensors under the same names, in modules TorchScript can save without compiling CLIP."""
+    out = _Root() if root else _Bag()
+    out._parameters.update(module._parameters)
+    out._buffers.update(module._buffers)
+    for k, child in module._modules.items():
+        out._modules[k] = _tensors_only(child, False) if child is not None else None
+    return out
+
+
+@pytest.mark.slow
+def test_clipiqa_equals_pyiqa_on_a_random_clip_rn50(wdir, monkeypatch) -> None:
+    """A random CLIP RN50 saved as a TorchScript archive at RN50.pt (the format of OpenAI's file)."""
+    import pyiqa
+    from pyiqa.archs import clip_model
+
+    from mgld_bench.weights import CLIP_RN50
+
+    torch.manual_seed(5)
+    net = clip_model.CLIP(1024, 224, (3, 4, 6, 3), 64, None, 77, 49408, 512, 8, 12)
+    with torch.no_grad():
+        for v in net.state_dict().values():
+            if v.is_floating_point():
+                v.add_(0.02 * torch.randn_like(v))
+    path = CLIP_RN50.path(wdir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.jit.save(torch.jit.script(_tensors_only(net)), str(path))
+    frames = _frames(2, 64, 7)
+    m = build_metric("clipiqa", DEFAULT, {})
+    assert m.availability()[0]
+    ours = m.score_batch(frames, None)
+    monkeypatch.setattr(clip_model, "_download", lambda url, root: str(path))  # the reference: pyiqa as is
+    direct = pyiqa.create_metric("clipiqa", device="cpu")
+    want = direct(_tensor(frames)).reshape(-1).tolist()
+    np.testing.assert_allclose(ours, want, rtol=1e-5, atol=1e-6)
