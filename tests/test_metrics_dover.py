@@ -121,7 +121,9 @@ def test_metric_scores_the_clip_like_the_batch_views_on_random_weights(net, tmp_
     assert res.value == pytest.approx(expect["overall"], rel=1e-5)
     for k in ("technical", "aesthetic"):
         assert res.extras[f"dover_{k}"] == pytest.approx(expect[k], rel=1e-5)
-    again = _score(video.DOVERTechnical(), clip)  # same seed: same offsets, same numbers
+    from mgld_bench.registry import METRICS
+
+    again = _score(METRICS.create("dover-technical"), clip)  # same seed: same offsets, same numbers
     assert again.value == pytest.approx(res.extras["dover_technical"], rel=1e-6)
     other = _score(video.DOVER(seed=1), clip)
     assert other.extras["technical_frames"] != res.extras["technical_frames"] or other.value != res.value

@@ -88,7 +88,7 @@ def test_weight_files_are_declared_and_missing_ones_make_the_metric_unavailable(
         assert {wf.name for wf in m.weight_files()} >= files, spec
         ok, why = m.availability()
         assert not ok and "weights fetch" in why
-    assert build_metric("maniqa", DEFAULT, {}).backbone_in_checkpoint
+    assert build_metric("maniqa", DEFAULT, {}).options["backbone_in_checkpoint"]
 
 
 @pytest.mark.parametrize(("spec", "pyiqa_name", "wf", "num_class"), [

@@ -1,6 +1,7 @@
 """Learned and no-reference image metrics through a backend (pyiqa by default; lpips for LPIPS).
 
-Each metric is a :class:`LearnedMetric` naming a :class:`~mgld_bench.metrics.backends.ModelSpec`;
+Each metric is a :class:`LearnedMetric` whose ``model`` option names a backend model (the registry
+entries ``lpips``, ``lpips-vgg``, ``dists``, ``brisque``, ``musiq`` differ only in it);
 frames are scored in batches of ``batch_size`` on the run's device.  ``availability()`` only
 checks that the weight files exist (no model is built), and names each missing file, its URL
 and the ``mgld-bench weights fetch`` command.
@@ -27,29 +28,48 @@ from mgld_bench.weights import (
     WeightFile,
 )
 
+#: The weight files of each backend model: (the file passed as the model's own weights, all files).
+MODEL_FILES: dict[str, tuple[WeightFile, tuple[WeightFile, ...]]] = {
+    "lpips": (LPIPS_ALEX_HEAD, (LPIPS_ALEX_HEAD, ALEXNET)),
+    "lpips-vgg": (LPIPS_VGG_HEAD, (LPIPS_VGG_HEAD, VGG16)),
+    "dists": (DISTS_HEAD, (DISTS_HEAD, VGG16)),
+    "niqe": (NIQE_PARAMS, (NIQE_PARAMS,)),
+    "brisque": (BRISQUE_SVM, (BRISQUE_SVM,)),
+    "musiq": (MUSIQ_KONIQ, (MUSIQ_KONIQ,)),
+}
+#: Backends that can compute each model (pyiqa computes all of them).
+MODEL_BACKENDS: dict[str, tuple[str, ...]] = {"lpips": ("pyiqa", "lpips"), "lpips-vgg": ("pyiqa", "lpips")}
+
 
 class LearnedMetric(FrameMetric):
-    """A per-frame metric computed by a backend model."""
+    """A per-frame metric computed by a backend model: ``model`` names it (pyiqa's name), the
+    registry entry's facts say whether it is full-reference and which way is better.  The
+    registered metrics ``lpips``, ``lpips-vgg``, ``dists``, ``brisque`` and ``musiq`` are entries
+    of this one class with another ``model``."""
 
-    #: pyiqa's model name, mode ("FR"/"NR"), the file passed as the model's weights, all files.
-    pyiqa_name: ClassVar[str] = ""
-    mode: ClassVar[str] = "FR"
-    model_file: ClassVar[WeightFile | None] = None
-    files: ClassVar[tuple[WeightFile, ...]] = ()
-    backends: ClassVar[tuple[str, ...]] = ("pyiqa",)
-    defaults: ClassVar[dict[str, Any]] = {"backend": "pyiqa", "batch_size": 4}
-    #: The library's checkpoint holds the whole timm backbone, so timm's own download is skipped.
-    backbone_in_checkpoint: ClassVar[bool] = False
+    defaults: ClassVar[dict[str, Any]] = {"model": "", "backend": "pyiqa", "batch_size": 4}
+    minimum: ClassVar[dict[str, float]] = {"batch_size": 1}
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
-        if self.options["backend"] not in self.backends:
-            raise BenchError(f"{self.name}: backend must be one of {', '.join(self.backends)}, "
+        model = self.options["model"]
+        if model not in MODEL_FILES:
+            raise BenchError(f"{self.name}: model must be one of {', '.join(MODEL_FILES)}, got {model!r}")
+        backends = MODEL_BACKENDS.get(model, ("pyiqa",))
+        if self.options["backend"] not in backends:
+            raise BenchError(f"{self.name}: backend must be one of {', '.join(backends)}, "
                              f"got {self.options['backend']!r}")
-        if int(self.options["batch_size"]) < 1:
-            raise BenchError(f"{self.name}: batch_size must be >= 1")
         self.batch_size = int(self.options["batch_size"])  # type: ignore[misc]
         self.device = "cpu"
+
+    @property
+    def mode(self) -> str:
+        """pyiqa's mode: "FR" (distorted, reference) or "NR"."""
+        return "FR" if self.facts.needs_gt else "NR"
+
+    @property
+    def files(self) -> tuple[WeightFile, ...]:
+        return MODEL_FILES[self.options["model"]][1]
 
     # -- identity --------------------------------------------------------------------------
     def backend(self) -> str:
@@ -66,8 +86,9 @@ class LearnedMetric(FrameMetric):
         return {}
 
     def spec(self) -> ModelSpec:
-        return ModelSpec(self.name, self.mode, not self.higher_is_better, self.pyiqa_name, tuple(self.files),
-                         self.model_file, self.model_options(), self.backbone_in_checkpoint)
+        model = self.options["model"]
+        return ModelSpec(self.name, self.mode, not self.higher_is_better, model, self.files,
+                         MODEL_FILES[model][0], self.model_options())
 
     # -- scoring ---------------------------------------------------------------------------
     def start(self, ctx: ScoreContext) -> Accumulator:
@@ -92,39 +113,6 @@ class LearnedMetric(FrameMetric):
             ) from exc
 
 
-class LPIPS(LearnedMetric):
-    """LPIPS v0.1 with AlexNet (Zhang et al. 2018), inputs in [0, 1]; lower is better."""
-
-    name = "lpips"
-    summary = "LPIPS v0.1 AlexNet (pyiqa; backend=lpips for the BSD lpips package)"
-    higher_is_better = False
-    pyiqa_name = "lpips"
-    model_file = LPIPS_ALEX_HEAD
-    files = (LPIPS_ALEX_HEAD, ALEXNET)
-    backends = ("pyiqa", "lpips")
-
-
-class LPIPSVGG(LPIPS):
-    """LPIPS v0.1 with VGG16."""
-
-    name = "lpips-vgg"
-    summary = "LPIPS v0.1 VGG16 (pyiqa; backend=lpips for the BSD lpips package)"
-    pyiqa_name = "lpips-vgg"
-    model_file = LPIPS_VGG_HEAD
-    files = (LPIPS_VGG_HEAD, VGG16)
-
-
-class DISTS(LearnedMetric):
-    """DISTS (Ding et al. 2020) at full resolution (no resizing, unlike piq); lower is better."""
-
-    name = "dists"
-    summary = "DISTS, VGG16, full resolution (pyiqa)"
-    higher_is_better = False
-    pyiqa_name = "dists"
-    model_file = DISTS_HEAD
-    files = (DISTS_HEAD, VGG16)
-
-
 class NIQE(LearnedMetric):
     """NIQE with the official LIVE pristine model; lower is better.
 
@@ -136,24 +124,11 @@ class NIQE(LearnedMetric):
 
     name = "niqe"
     summary = "NIQE, LIVE pristine model; luma per protocol (BT.601 Y or rgb2gray) (pyiqa)"
-    kind: ClassVar[str] = "no-reference"
-    needs_gt: ClassVar[bool] = False
-    higher_is_better = False
-    mode = "NR"
-    pyiqa_name = "niqe"
-    model_file = NIQE_PARAMS
-    files = (NIQE_PARAMS,)
-    protocol_fields: ClassVar[tuple[str, ...]] = ("color_space", "crop_border")
     #: batch 1: pyiqa's NIQE loops over images anyway; bigger float64 batches were slower on CPU
-    defaults: ClassVar[dict[str, Any]] = {**LearnedMetric.defaults, "batch_size": 1, "color_space": "y",
-                                          "crop_border": 0}
-
-    def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
-        if self.options["color_space"] not in ("y", "gray", "rgb"):
-            raise BenchError(f"niqe: color_space must be y, gray or rgb, got {self.options['color_space']!r}")
-        if int(self.options["crop_border"]) < 0:
-            raise BenchError("niqe: crop_border must be >= 0")
+    defaults: ClassVar[dict[str, Any]] = {**LearnedMetric.defaults, "model": "niqe", "batch_size": 1,
+                                          "color_space": "y", "crop_border": 0}
+    choices: ClassVar[dict[str, tuple[str, ...]]] = {"color_space": ("y", "gray", "rgb")}
+    minimum: ClassVar[dict[str, float]] = {"batch_size": 1, "crop_border": 0}
 
     def model_options(self) -> dict[str, Any]:
         pyiqa_space = "ycbcr" if self.options["color_space"] == "y" else "yiq"
@@ -169,97 +144,89 @@ class NIQE(LearnedMetric):
         return frame
 
 
-class BRISQUE(LearnedMetric):
-    """BRISQUE (LIVE model, YIQ luma, unclipped SVR output that can be negative); lower is better."""
-
-    name = "brisque"
-    summary = "BRISQUE, LIVE SVR model (pyiqa)"
-    kind: ClassVar[str] = "no-reference"
-    needs_gt: ClassVar[bool] = False
-    higher_is_better = False
-    mode = "NR"
-    pyiqa_name = "brisque"
-    model_file = BRISQUE_SVM
-    files = (BRISQUE_SVM,)
-    #: batch 1: batches of 4 ran at half the speed on CPU (benchmarks/bench_metrics.py)
-    defaults: ClassVar[dict[str, Any]] = {**LearnedMetric.defaults, "batch_size": 1}
-
-
-class MUSIQ(LearnedMetric):
-    """MUSIQ trained on KonIQ-10k (0-100); higher is better.  Cost grows with frame size."""
-
-    name = "musiq"
-    summary = "MUSIQ KonIQ-10k (pyiqa)"
-    kind: ClassVar[str] = "no-reference"
-    needs_gt: ClassVar[bool] = False
-    higher_is_better = True
-    mode = "NR"
-    pyiqa_name = "musiq"
-    model_file = MUSIQ_KONIQ
-    files = (MUSIQ_KONIQ,)
-
-
 class PyiqaMetric(LearnedMetric):
-    """Any pyiqa metric, ``pyiqa:NAME`` (``model`` option); direction, range and FR/NR mode come from pyiqa.
+    """Any pyiqa metric: ``pyiqa:NAME`` (the ``model`` option); direction, range and FR/NR mode come from pyiqa.
 
-    pyiqa's model table is read without importing pyiqa; the facts it gives (mode, lower_better,
-    score_range) go into the metric's identity, hence into every stored result's parameters.
-    pyiqa finds its own files in the weights folder (``hub/pyiqa`` etc.); nothing is downloaded
-    (see :func:`~mgld_bench.metrics.backends.pyiqa_backend.guarded_loading`).
+    pyiqa's model table is read without importing pyiqa (:func:`facts_for` gives the facts of
+    ``pyiqa:NAME`` from it); its facts (mode, lower_better, score_range) also go into the metric's
+    identity, hence into every stored result's parameters.  The first-class entries ``musiq-*``,
+    ``maniqa*`` and ``clipiqa*`` are this class with a fixed ``model`` and declared facts, which
+    are checked against pyiqa's table when the metric is built.  pyiqa finds its files in the
+    weights folder and downloads nothing
+    (:func:`~mgld_bench.metrics.backends.pyiqa_backend.guarded_loading`).
     """
 
     name = "pyiqa"
     summary = "any pyiqa metric by name, pyiqa:NAME (direction, range, FR/NR read from pyiqa)"
-    kind: ClassVar[str] = "no-reference"
-    defaults: ClassVar[dict[str, Any]] = {"model": "", "backend": "pyiqa", "batch_size": 1}
+    #: ``backbone_in_checkpoint``: the pyiqa checkpoint holds the whole timm backbone (MANIQA), so
+    #: timm's own ImageNet download is skipped (the strict checkpoint load overwrites it anyway).
+    defaults: ClassVar[dict[str, Any]] = {"model": "", "backend": "pyiqa", "batch_size": 1,
+                                          "backbone_in_checkpoint": False}
+    choices: ClassVar[dict[str, tuple[str, ...]]] = {"backend": ("pyiqa",)}
+    #: ``NAME:ARG`` sets this option (``pyiqa:topiq_nr``).
+    argument_option: ClassVar[str] = "model"
 
     def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
-        from mgld_bench.metrics.backends.pyiqa_backend import pyiqa_info, pyiqa_model_files
-        from mgld_bench.weights import LOCATIONS, PYIQA_URL, WeightFile, known_weights, register_weight
+        FrameMetric.__init__(self, **options)
+        from mgld_bench.metrics.backends.pyiqa_backend import pyiqa_info
 
         model = str(self.options["model"]).strip()
         if not model:
             raise BenchError(f"{self.name}: name the pyiqa metric, e.g. --metrics pyiqa:topiq_nr")
+        self.info = pyiqa_info(model)
+        self.options["model"] = self.info.name
+        if self.name == PyiqaMetric.name:  # built directly, not through the registry
+            self.name = f"pyiqa:{self.info.name.lower()}"  # type: ignore[misc]
+            self.facts = self.facts_for(self.info.name)
+        if self.facts.higher_is_better == self.info.lower_better or self.facts.needs_gt != (self.info.mode == "FR"):
+            raise BenchError(
+                f"{self.name}: pyiqa reports {self.info.name} as {self.info.mode}/lower_better="
+                f"{self.info.lower_better}, which contradicts the declared facts; update mgld_bench/builtins.py"
+            )
+        self.batch_size = int(self.options["batch_size"])  # type: ignore[misc]
+        self.device = "cpu"
+        self._files = self._weight_files()
+
+    @classmethod
+    def facts_for(cls, model: str) -> Any:
+        """The facts of ``pyiqa:model``, read from pyiqa's model table."""
+        from mgld_bench.metrics.backends.pyiqa_backend import pyiqa_info
+        from mgld_bench.specs import MetricFacts, Tolerance
+
         info = pyiqa_info(model)
-        self.info = info
-        self.options["model"] = info.name
-        self.pyiqa_name = info.name  # type: ignore[misc]
-        self.mode = info.mode  # type: ignore[misc]
-        self.higher_is_better = not info.lower_better  # type: ignore[misc]
-        self.kind = "full-reference" if info.mode == "FR" else "no-reference"  # type: ignore[misc]
-        self.needs_gt = info.mode == "FR"  # type: ignore[misc]
-        if type(self).name == PyiqaMetric.name:
-            self.name = f"pyiqa:{info.name}"  # type: ignore[misc]
-        users = {self.name, f"pyiqa:{info.name}"}
+        return MetricFacts(
+            f"pyiqa:{info.name}", "full-reference" if info.mode == "FR" else "no-reference", not info.lower_better,
+            ("sr", "gt") if info.mode == "FR" else ("sr",),
+            tolerance=Tolerance(1e-3, 1e-3, f"float32 pyiqa model (range {info.score_range or 'unknown'}): "
+                                            "CPU/GPU kernels move the 4th significant digit"),
+        )
+
+    def _weight_files(self) -> tuple[WeightFile, ...]:
+        from mgld_bench.metrics.backends.pyiqa_backend import pyiqa_model_files
+        from mgld_bench.weights import PYIQA_URL, known_weights, register_weight
+
+        users = {self.name, f"pyiqa:{self.info.name.lower()}"}
         files = [wf for wf in known_weights().values() if users & set(wf.used_by)]
         declared = {wf.name for wf in files}
-        for fname in pyiqa_model_files(info.name):  # the model's own file, when pyiqa's source names it
+        for fname in pyiqa_model_files(self.info.name):  # the model's own file, when pyiqa's source names it
             if fname not in declared:
                 files.append(register_weight(WeightFile(fname, PYIQA_URL + fname, "pyiqa", used_by=tuple(users))))
-        assert all(wf.location in LOCATIONS for wf in files)
-        self.files = tuple(files)  # type: ignore[misc]
+        return tuple(files)
+
+    @property
+    def mode(self) -> str:
+        return self.info.mode
+
+    @property
+    def files(self) -> tuple[WeightFile, ...]:
+        return self._files
+
+    def spec(self) -> ModelSpec:
+        return ModelSpec(self.name, self.info.mode, self.info.lower_better, self.info.name, self.files, None, {},
+                         bool(self.options["backbone_in_checkpoint"]))
 
     def identity(self) -> dict[str, Any]:
         ident = super().identity()
         ident["pyiqa"] = {"name": self.info.name, "mode": self.info.mode, "lower_better": self.info.lower_better,
                           "score_range": self.info.score_range}
         return ident
-
-
-def _pyiqa_entry(name: str, model: str, summary: str, backbone_in_checkpoint: bool = False) -> type[PyiqaMetric]:
-    """A first-class metric that is a pyiqa model under a fixed name (until registry entries carry parameters)."""
-    attrs = {"name": name, "summary": summary, "backbone_in_checkpoint": backbone_in_checkpoint,
-             "defaults": {**PyiqaMetric.defaults, "model": model}, "__module__": __name__}
-    return type(name.replace("-", "_").replace("+", "_plus").upper(), (PyiqaMetric,), attrs)
-
-
-MUSIQ_KONIQ_ENTRY = _pyiqa_entry("musiq-koniq", "musiq", "MUSIQ KonIQ-10k (0-100) (pyiqa)")
-MUSIQ_SPAQ_ENTRY = _pyiqa_entry("musiq-spaq", "musiq-spaq", "MUSIQ SPAQ (0-100) (pyiqa)")
-MUSIQ_AVA_ENTRY = _pyiqa_entry("musiq-ava", "musiq-ava", "MUSIQ AVA aesthetics (1-10) (pyiqa)")
-MUSIQ_PAQ2PIQ_ENTRY = _pyiqa_entry("musiq-paq2piq", "musiq-paq2piq", "MUSIQ PaQ-2-PiQ (0-100) (pyiqa)")
-MANIQA_ENTRY = _pyiqa_entry("maniqa", "maniqa", "MANIQA KonIQ-10k (0-1) (pyiqa)", backbone_in_checkpoint=True)
-MANIQA_KADID_ENTRY = _pyiqa_entry("maniqa-kadid", "maniqa-kadid", "MANIQA KADID-10k (0-1) (pyiqa)", True)
-MANIQA_PIPAL_ENTRY = _pyiqa_entry("maniqa-pipal", "maniqa-pipal", "MANIQA PIPAL (pyiqa)", True)
-CLIPIQA_ENTRY = _pyiqa_entry("clipiqa", "clipiqa", "CLIP-IQA, CLIP RN50 with fixed antonym prompts (0-1) (pyiqa)")
-CLIPIQA_PLUS_ENTRY = _pyiqa_entry("clipiqa+", "clipiqa+", "CLIP-IQA+, learned prompts, CLIP RN50 (0-1) (pyiqa)")

@@ -44,19 +44,16 @@ def load_dover(path: Any, device: str) -> Any:
 
 
 class DOVER(Metric):
-    """DOVER video quality in [0, 1] (higher is better); ``score`` picks overall, technical or aesthetic."""
+    """DOVER video quality in [0, 1] (higher is better); ``score`` picks overall, technical or aesthetic.
+
+    The registry entries ``dover``, ``dover-technical`` and ``dover-aesthetic`` are this class
+    with another ``score``.
+    """
 
     name = "dover"
     summary = "DOVER video quality, overall (0-1): fused technical+aesthetic, official sampling, seeded offsets"
-    kind: ClassVar[str] = "no-reference"
-    needs_gt: ClassVar[bool] = False
-    higher_is_better: ClassVar[bool] = True
     defaults: ClassVar[dict[str, Any]] = {"score": "overall", "seed": 0}
-
-    def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
-        if self.options["score"] not in SCORES:
-            raise BenchError(f"{self.name}: score must be one of {', '.join(SCORES)}, got {self.options['score']!r}")
+    choices: ClassVar[dict[str, tuple[Any, ...]]] = {"score": SCORES}
 
     def weight_files(self) -> list[WeightFile]:
         return [DOVER_WEIGHTS]
@@ -68,18 +65,6 @@ class DOVER(Metric):
 
     def start(self, ctx: ScoreContext) -> Accumulator:
         return _DoverAccumulator(self, ctx)
-
-
-class DOVERTechnical(DOVER):
-    name = "dover-technical"
-    summary = "DOVER technical quality (0-1): fragments branch, official sampling, seeded offsets"
-    defaults: ClassVar[dict[str, Any]] = {"score": "technical", "seed": 0}
-
-
-class DOVERAesthetic(DOVER):
-    name = "dover-aesthetic"
-    summary = "DOVER aesthetic quality (0-1): 224-px resized branch, official sampling, seeded offsets"
-    defaults: ClassVar[dict[str, Any]] = {"score": "aesthetic", "seed": 0}
 
 
 class _DoverAccumulator(Accumulator):
