@@ -198,3 +198,29 @@ def test_clipiqa_equals_pyiqa_on_a_random_clip_rn50(wdir, monkeypatch) -> None:
     direct = pyiqa.create_metric("clipiqa", device="cpu")
     want = direct(_tensor(frames)).reshape(-1).tolist()
     np.testing.assert_allclose(ours, want, rtol=1e-5, atol=1e-6)
+
+
+def test_run_stores_pyiqa_metrics_under_their_name_with_pyiqa_facts(tmp_path, monkeypatch) -> None:
+    """``mgld-bench run --metrics pyiqa:psnr,musiq-spaq,dover``: weightless pyiqa PSNR is computed and
+    stored with pyiqa's direction; the others are reported unavailable, naming their files."""
+    import sqlite3
+
+    import pyiqa
+
+    from mgld_bench.cli import main
+    from mgld_bench.report.metric_facts import display_name, metric_facts
+
+    out = tmp_path / "out"
+    argv = ["run", "--metrics", "pyiqa:PSNR,musiq-spaq,dover,mawe", "--out", str(out), "--no-progress",
+            "--clips", "pan", "--set", "synthetic.frames=2", "--set", "synthetic.size=64"]
+    assert main(argv) == 0
+    con = sqlite3.connect(out / "results.sqlite")
+    got = dict(con.execute("SELECT metric, value FROM clip_scores"))
+    unavailable = dict(con.execute("SELECT metric, reason FROM unavailable"))
+    assert set(got) == {"pyiqa:psnr"} and np.isfinite(got["pyiqa:psnr"])
+    assert set(unavailable) == {"musiq-spaq", "dover", "mawe"}
+    assert "DOVER.pth" in unavailable["dover"] and "musiq_spaq_ckpt-358bb6af.pth" in unavailable["musiq-spaq"]
+    direct = pyiqa.create_metric("psnr", device="cpu")
+    assert metric_facts("pyiqa:psnr").higher_is_better is not direct.lower_better
+    assert metric_facts("pyiqa:psnr").kind == "full-reference" and display_name("pyiqa:psnr") == "pyiqa:psnr"
+    assert metric_facts("dover").decimals == 4 and metric_facts("mawe").kind == "temporal"
