@@ -16,6 +16,7 @@ and no code from it runs; the tensors come out as tensors and the rest as placeh
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -96,12 +97,19 @@ def load_weights(
         if allow_pickle:
             return torch.load(path, map_location=map_location, weights_only=False)
         names = unsafe_globals(path) if inert_globals else []
-        if names:
-            with torch.serialization.safe_globals([_inert_class(n) for n in names]):
-                return _torch_load(path, map_location)
-        return _torch_load(path, map_location)
+        for _ in range(_MAX_GLOBALS):
+            try:
+                with torch.serialization.safe_globals([_inert_class(n) for n in names]):
+                    return _torch_load(path, map_location)
+            except pickle.UnpicklingError as exc:
+                # legacy files name their globals one at a time, in the error
+                more = [n for n in _named_globals(exc) if n not in names]
+                if not (inert_globals and more) or _is_blocked(exc):
+                    raise
+                names += more
+        raise pickle.UnpicklingError(f"more than {_MAX_GLOBALS} unknown globals")
     except pickle.UnpicklingError as exc:
-        found = unsafe_globals(path) or [_first_line(exc)]
+        found = unsafe_globals(path) or _named_globals(exc) or [_first_line(exc)]
         raise UnsafeWeightsError(
             f"weight file {path} is a pickle that needs {', '.join(found[:5])}, which could run code; "
             "it was not loaded. Use a safetensors or weights-only copy, or, if you trust this file, "
@@ -114,6 +122,19 @@ def load_weights(
             f"cannot read weight file {path}: {type(exc).__name__}: {_first_line(exc)}. The file is corrupt, "
             "truncated or not a PyTorch file; download it again and check its sha256"
         ) from None
+
+
+_MAX_GLOBALS = 64
+_GLOBAL_RE = re.compile(r"GLOBAL ([A-Za-z_][\w.]*)")
+
+
+def _named_globals(exc: BaseException) -> list[str]:
+    return list(dict.fromkeys(_GLOBAL_RE.findall(str(exc))))
+
+
+def _is_blocked(exc: BaseException) -> bool:
+    """torch refuses globals of os/sys/subprocess-like modules outright: never stub those."""
+    return "is blocked" in str(exc)
 
 
 def _first_line(exc: BaseException) -> str:
