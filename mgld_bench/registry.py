@@ -169,6 +169,25 @@ class Registry:
                                       self.facts(ref.spec), **opts)
         return entry.create(**opts)
 
+    def options_for(self, spec: str, options: dict[str, dict[str, Any]]) -> dict[str, Any]:
+        """The ``--set`` options of ``spec``: those given for its name (or an alias), then for
+        the whole spec (``folder:/x.option=...``)."""
+        name = spec.partition(":")[0].strip().lower()
+        canonical = self.canonical(name)
+        opts: dict[str, Any] = {}
+        for key, values in options.items():
+            if self.canonical(key) == canonical:
+                opts.update(values)
+        if spec.lower() != name:
+            opts.update(options.get(spec.lower(), {}))
+        return opts
+
+    def ref(self, spec: str, options: dict[str, dict[str, Any]] | None = None) -> Ref:
+        """The :class:`Ref` of ``spec`` with its ``--set`` options (name spelt as registered)."""
+        name, sep, arg = spec.partition(":")
+        full = self.get(name).name + (f":{arg}" if sep else "")
+        return Ref.of(self.kind, full, self.options_for(spec, options or {}))
+
     def facts(self, name: str) -> Any:
         """The static facts of ``name``: declared on its entry, else the class's ``facts``
         attribute (a plugin registered by entry point), else None."""
@@ -189,6 +208,32 @@ class Registry:
             return list(self._entries).index(self.canonical(name.partition(":")[0]))
         except ValueError:
             return len(self._entries)
+
+
+def check_option_targets(options: dict[str, dict[str, Any]], specs: dict[str, list[str]]) -> None:
+    """Every ``--set NAME.OPTION`` names a component of this run; else an error with close names.
+
+    ``specs`` maps a registry kind to the specs the run uses (``{"metric": ["psnr"], ...}``).
+    """
+    registries = {"dataset": DATASETS, "method": METHODS, "metric": METRICS}
+    run_names = {s.partition(":")[0].strip().lower() for v in specs.values() for s in v}
+    known: list[str] = []
+    for target in options:
+        found = False
+        for kind, names in specs.items():
+            reg = registries[kind]
+            for spec in names:
+                name = spec.partition(":")[0].strip().lower()
+                known += [spec.lower(), name]
+                found = found or target == spec.lower() or reg.canonical(target) == reg.canonical(name)
+        if found:
+            continue
+        close = difflib.get_close_matches(target, sorted(set(known)), n=3)
+        hint = f" Did you mean {', '.join(close)}?" if close else ""
+        raise UnknownNameError(
+            f"--set {target}.OPTION: {target!r} is not a dataset, method or metric of this run.{hint} "
+            f"This run has: {', '.join(sorted(run_names))}"
+        )
 
 
 DATASETS = Registry("dataset", "mgld_bench.datasets")

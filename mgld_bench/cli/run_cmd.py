@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     with ResultStore(out / "results.sqlite") as store:
-        extra = {"seed": args.seed, "device_requested": args.device, **plan.provenance()}
+        extra = {"seed": args.seed, "device_requested": args.device, **plan.provenance}
         run_id = store.start_run(sys.argv, provenance.collect(args.device, cache.root, extra))
         summary = execute(
             plan, cache, store, run_id, device=args.device, seed=args.seed,
@@ -89,6 +89,6 @@ def run(args: argparse.Namespace) -> int:
     )
     for failure in summary.failures:
         print(f"mgld-bench: error: {failure}", file=sys.stderr)
-    if "| n/a" in reports.table or "n/a |" in reports.table:
+    if reports.has_nan:
         print("mgld-bench: note: some values are n/a (NaN); see results.csv", file=sys.stderr)
     return 1 if summary.failures else 0

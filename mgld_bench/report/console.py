@@ -1,19 +1,8 @@
-"""The summary a run prints (the generic results table, markdown), plus value formatting."""
+"""Values as the console prints them."""
 
 from __future__ import annotations
 
 import math
-from pathlib import Path
-
-
-def run_summary(store_path: Path, reference: str | None = None) -> str:
-    """Markdown tables of a result store: one per dataset, methods x metrics, best in bold.
-
-    A clip's value is the mean over its scored frames; a dataset's the mean over its clips.
-    """
-    from mgld_bench.report.run_reports import read_snapshot, summary_table
-
-    return summary_table(read_snapshot(store_path), reference)
 
 
 def format_value(value: float, metric: str) -> str:

@@ -15,7 +15,6 @@ device is resolved here, once per process, and only when a job really computes.
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import tempfile
 from pathlib import Path
@@ -23,7 +22,7 @@ from typing import Any
 
 from mgld_bench.errors import BenchError, OutputMismatchError
 from mgld_bench.fileio import file_sha256
-from mgld_bench.frames import Clip, FrameSequence, check_frame, encode_png
+from mgld_bench.frames import Clip, FrameSequence
 from mgld_bench.methods.base import Method, RunContext
 from mgld_bench.metrics.base import Metric, MetricResult, ScoreContext
 from mgld_bench.protocol import Protocol
@@ -31,7 +30,7 @@ from mgld_bench.registry import DATASETS, METHODS, METRICS
 from mgld_bench.runner.device import resolve_device
 from mgld_bench.specs import InferJob, MetricJob, Ref, ScoreJob, canonical_json
 from mgld_bench.store.cache import Cache
-from mgld_bench.store.outputs import INFER_FORMAT, CachedFrames, InferResult, load_infer
+from mgld_bench.store.outputs import CachedFrames, InferResult, load_infer, save_infer
 
 __all__ = [
     "CachedFrames", "InferResult", "infer_job", "infer_key", "load_infer", "run_infer", "run_infer_job",
@@ -75,9 +74,9 @@ def run_infer_job(
 ) -> InferResult:
     """The SR frames of ``job``, running the method only on a cache miss.
 
-    Frames are validated (dtype, size, count) as they arrive and staged aside
-    (:meth:`Cache.staged_blobs`); only when the whole clip is valid are they committed and the
-    manifest is written (last, atomically).  A failure leaves nothing in the cache.
+    Frames are validated (dtype, size, count) as they arrive and stored only when the whole
+    clip is valid (:func:`~mgld_bench.store.outputs.save_infer`): a failure leaves nothing in the
+    cache (and no log folder).
     """
     key = job.key()
     label = f"{job.method.spec} on {job.dataset.spec}/{job.clip}"
@@ -87,45 +86,19 @@ def run_infer_job(
     if method is None or clip is None:
         method, clip = resolve_infer(job)
     label = f"{method.label} on {clip.label}"
-    expected = clip.expected_sr_size()
     log_dir = cache.log_dir(key)
     workdir = Path(tempfile.mkdtemp(prefix="mgld-bench-job-"))
     ctx = RunContext(resolve_device(device), job.seed or 0, workdir, log_dir)
     try:
-        with cache.staged_blobs() as stage:
-            for i, frame in enumerate(method.run(clip, ctx)):
-                check_frame(frame, f"{label}: output frame {i}")
-                if frame.shape[:2] != expected:
-                    raise OutputMismatchError(
-                        f"{label}: output frame {i} is {frame.shape[1]}x{frame.shape[0]} but the clip "
-                        f"needs {expected[1]}x{expected[0]} (the GT size, or scale x LR)"
-                    )
-                if i >= len(clip.lr):
-                    raise OutputMismatchError(
-                        f"{label}: the method produced more than the clip's {len(clip.lr)} frames"
-                    )
-                stage.put(encode_png(frame))
-            if len(stage.shas) != len(clip.lr):
-                raise OutputMismatchError(
-                    f"{label}: the method produced {len(stage.shas)} frames but the clip has {len(clip.lr)} LR frames"
-                )
-            shas = stage.commit()
-        digest = hashlib.sha256("".join(shas).encode()).hexdigest()
-        manifest = {
-            "format": INFER_FORMAT,
-            "frames": shas,
-            "digest": digest,
-            "method": method.identity(),
-            "clip": clip.label,
-            "size": list(expected),
-        }
-        cache.put_json("infer", key, manifest)
+        return save_infer(
+            cache, key, method.run(clip, ctx), len(clip.lr), clip.expected_sr_size(), label,
+            {"method": method.identity(), "clip": clip.label},
+        )
     except BaseException:
         shutil.rmtree(log_dir, ignore_errors=True)
         raise
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    return InferResult(key, CachedFrames(cache, shas, digest, label), False, manifest)
 
 
 def run_infer(method: Method, clip: Clip, cache: Cache, ctx: RunContext | None = None) -> InferResult:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from mgld_bench.errors import BenchError
 from mgld_bench.runner.jobs import infer_job, run_infer_job, run_score_job, score_job
-from mgld_bench.runner.plan import Plan, effective_protocol
+from mgld_bench.runner.plan import Plan
 from mgld_bench.store.cache import Cache
 from mgld_bench.store.results import ClipRecord, ResultStore
 
@@ -38,7 +38,7 @@ def execute(
 
     summary = RunSummary()
     methods = []
-    for ref, method in zip(plan.method_refs, plan.methods, strict=True):
+    for ref, method in plan.methods:
         ok, reason = method.availability()
         if ok:
             methods.append((ref, method))
@@ -48,11 +48,9 @@ def execute(
             raise BenchError(msg)
         summary.failures.append(msg)
 
-    for ds_ref, dataset in zip(plan.dataset_refs, plan.datasets, strict=True):
-        protocol = plan.protocol_for(dataset)
-        metrics, skipped = plan.metrics_for(protocol, dataset.has_gt)
-        used = {m.name: effective_protocol(protocol, m) for m in metrics}
-        for metric_name, reason in skipped:
+    for entry in plan.datasets:
+        ds_ref, dataset, protocol, metrics, used = entry.ref, entry.dataset, entry.protocol, entry.metrics, entry.used
+        for metric_name, reason in entry.skipped:
             for _, method in methods:
                 store.mark_unavailable(run_id, dataset.label, method.label, metric_name, reason)
                 summary.unavailable.append((dataset.label, method.label, metric_name, reason))

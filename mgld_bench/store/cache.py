@@ -65,14 +65,6 @@ class Cache:
         return self.root / "logs" / key
 
     # -- blobs -------------------------------------------------------------------------------
-    def put_blob(self, data: bytes) -> str:
-        """Store ``data`` (once) and return its sha256."""
-        sha = hashlib.sha256(data).hexdigest()
-        path = self.blob_path(sha)
-        if not path.is_file():
-            atomic_write_bytes(path, data)
-        return sha
-
     @contextmanager
     def staged_blobs(self) -> Iterator[BlobStage]:
         """Blobs of one job, kept aside until :meth:`BlobStage.commit`: a job that fails before

@@ -6,14 +6,16 @@ cached frames and never run a method).
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from mgld_bench.errors import BenchError
-from mgld_bench.frames import FrameSequence
+from mgld_bench.errors import BenchError, OutputMismatchError
+from mgld_bench.frames import FrameSequence, check_frame, encode_png
 from mgld_bench.store.cache import Cache
 
 INFER_FORMAT = 1
@@ -58,3 +60,34 @@ def load_infer(cache: Cache, key: str, label: str = "") -> InferResult | None:
     if not all(cache.has_blob(s) for s in shas):
         return None
     return InferResult(key, CachedFrames(cache, shas, manifest["digest"], label or key), True, manifest)
+
+
+def save_infer(
+    cache: Cache, key: str, frames: Iterable[np.ndarray], count: int, size: tuple[int, int], label: str,
+    manifest: dict[str, Any],
+) -> InferResult:
+    """Store a method's output under ``key``: exactly ``count`` uint8 RGB frames of ``size``
+    (H, W), each checked as it arrives.  Frames are staged aside and committed together, and the
+    manifest is written last (atomically), so a failure at any frame leaves nothing in the cache.
+    """
+    with cache.staged_blobs() as stage:
+        for i, frame in enumerate(frames):
+            check_frame(frame, f"{label}: output frame {i}")
+            if frame.shape[:2] != size:
+                raise OutputMismatchError(
+                    f"{label}: output frame {i} is {frame.shape[1]}x{frame.shape[0]} but the clip "
+                    f"needs {size[1]}x{size[0]} (the GT size, or scale x LR)"
+                )
+            if i >= count:
+                raise OutputMismatchError(f"{label}: the method produced more than the clip's {count} frames")
+            data = encode_png(frame)
+            stage.put(data)
+        if len(stage.shas) != count:
+            raise OutputMismatchError(
+                f"{label}: the method produced {len(stage.shas)} frames but the clip has {count} LR frames"
+            )
+        shas = stage.commit()
+    digest = hashlib.sha256("".join(shas).encode()).hexdigest()
+    manifest = {"format": INFER_FORMAT, "frames": shas, "digest": digest, "size": list(size), **manifest}
+    cache.put_json("infer", key, manifest)
+    return InferResult(key, CachedFrames(cache, shas, digest, label), False, manifest)

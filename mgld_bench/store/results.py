@@ -210,12 +210,6 @@ class ResultStore:
             row["higher_is_better"] = bool(row["higher_is_better"])
         return rows
 
-    def clip_frame(self) -> Any:
-        """The clip scores as a pandas DataFrame (columns ``CLIP_COLUMNS``)."""
-        import pandas as pd
-
-        return pd.DataFrame(self.clip_rows(), columns=CLIP_COLUMNS)
-
     def frame_rows(
         self,
         dataset: str | None = None,

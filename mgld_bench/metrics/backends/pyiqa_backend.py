@@ -32,7 +32,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from mgld_bench.errors import BenchError, UnknownNameError, WeightsMissingError
-from mgld_bench.metrics.backends.base import IQAModel, ModelSpec, register_backend
+from mgld_bench.metrics.backends.base import IQAModel, ModelSpec
 
 
 @dataclass(frozen=True)
@@ -185,7 +185,6 @@ def guarded_loading(user: str, backbone_in_checkpoint: bool = False) -> Iterator
             setattr(obj, attr, value)
 
 
-@register_backend("pyiqa")
 def load_pyiqa(spec: ModelSpec, device: str) -> IQAModel:
     import pyiqa
 
@@ -205,8 +204,3 @@ def load_pyiqa(spec: ModelSpec, device: str) -> IQAModel:
 
     return IQAModel(spec, device, call)
 
-
-def pyiqa_version() -> str:
-    from importlib.metadata import version
-
-    return version("pyiqa")
