@@ -120,18 +120,23 @@ def guarded_loading(user: str, backbone_in_checkpoint: bool = False) -> Iterator
     from mgld_bench.weights import LOCATIONS, weights_dir
 
     root = weights_dir()
-    real_load, real_download = torch.load, torch.hub.download_url_to_file
+    real_download = torch.hub.download_url_to_file
     real_from_url = download_util.load_file_from_url
+    # the unpatched torch.load, also when an outer guard (safeload's routing) already replaced it
+    real_load = getattr(torch.load, "_mgld_original", torch.load)
 
     def safe_load(f: Any, map_location: Any = None, *args: Any, **kwargs: Any) -> Any:
         if isinstance(f, str | os.PathLike):
-            torch.load = real_load  # safeload calls torch.load itself
+            current, torch.load = torch.load, real_load  # safeload calls torch.load itself
             try:
                 return load_weights(f, map_location=map_location if map_location is not None else "cpu")
             finally:
-                torch.load = safe_load
-        kwargs["weights_only"] = True
+                torch.load = current
+        kwargs.pop("pickle_module", None)
+        kwargs["weights_only"] = True  # file objects: never plain pickle
         return real_load(f, map_location, *args, **kwargs)
+
+    safe_load._mgld_original = real_load  # type: ignore[attr-defined]
 
     def no_download(url: str, dst: str, *args: Any, **kwargs: Any) -> None:
         raise _missing(url, Path(dst), user)
