@@ -224,3 +224,13 @@ def test_run_stores_pyiqa_metrics_under_their_name_with_pyiqa_facts(tmp_path, mo
     assert metric_facts("pyiqa:psnr").higher_is_better is not direct.lower_better
     assert metric_facts("pyiqa:psnr").kind == "full-reference" and display_name("pyiqa:psnr") == "pyiqa:psnr"
     assert metric_facts("dover").decimals == 4 and metric_facts("mawe").kind == "temporal"
+
+
+def test_weights_fetch_resolves_pyiqa_names_metric_names_and_urls(wdir) -> None:
+    from mgld_bench.cli.weights_cmd import _select
+
+    got = {wf.name: wf.location for wf in _select(["pyiqa:topiq_nr", "dover", "mawe", "musiq-ava",
+                                                   "https://download.pytorch.org/models/resnet50-11ad3fa6.pth"])}
+    assert got == {"cfanet_nr_koniq_res50-9a73138b.pth": "pyiqa", "DOVER.pth": "mgld_bench",
+                   "raft_large_C_T_SKHT_V2-ff5fadd5.pth": "torchvision", "musiq_ava_ckpt-e8d3f067.pth": "pyiqa",
+                   "resnet50-11ad3fa6.pth": "torchvision"}

@@ -89,17 +89,16 @@ def _select(names: list[str]):
         if name.startswith(("https://", "http://")):  # a file a library asked for that no one declared
             out.append(_from_url(name))
             continue
-        if ":" in name and name not in decl:  # e.g. pyiqa:topiq_nr: configuring it declares its files
-            from mgld_bench.protocol import DEFAULT
-            from mgld_bench.runner.plan import build_metric
-
-            metric = build_metric(name, DEFAULT, {})
-            out.extend(metric.weight_files())
-            continue
         if name in decl:
             out.append(decl[name])
             continue
         users = [wf for wf in decl.values() if name in wf.used_by or f"flow:{name}" in wf.used_by]
+        if not users and name.partition(":")[0] in _metric_names():
+            # pyiqa:topiq_nr, mawe (its flow backend's file): the configured metric names its files
+            from mgld_bench.protocol import DEFAULT
+            from mgld_bench.runner.plan import build_metric
+
+            users = build_metric(name, DEFAULT, {}).weight_files()
         if not users:
             raise UnknownNameError(
                 f"weights fetch: {name!r} is neither a weight file nor a metric/method that needs one; "
@@ -107,6 +106,12 @@ def _select(names: list[str]):
             )
         out.extend(users)
     return list({wf.name: wf for wf in out}.values())
+
+
+def _metric_names() -> set[str]:
+    from mgld_bench.registry import METRICS
+
+    return set(METRICS.names())
 
 
 def _from_url(url: str):
