@@ -139,6 +139,93 @@ METRICS: dict[str, Spec] = {
         summary="MUSIQ KonIQ-10k (pyiqa)",
         model="musiq",
     ),
+    **{
+        name: Spec.of(
+            "mgld_bench.metrics.learned:PyiqaMetric",
+            MetricFacts(
+                display, "no-reference", True, ("sr",), decimals=2,
+                tolerance=Tolerance(0.05, 0.0, "float32 transformer on a 0-100 scale; 2 decimals"),
+            ),
+            summary=f"MUSIQ trained on {data} (pyiqa {model})",
+            model=model,
+        )
+        for name, model, display, data in (
+            ("musiq-koniq", "musiq", "MUSIQ-KonIQ", "KonIQ-10k, 0-100; = musiq"),
+            ("musiq-spaq", "musiq-spaq", "MUSIQ-SPAQ", "SPAQ, 0-100"),
+            ("musiq-paq2piq", "musiq-paq2piq", "MUSIQ-PaQ2PiQ", "PaQ-2-PiQ, 0-100"),
+        )
+    },
+    "musiq-ava": Spec.of(
+        "mgld_bench.metrics.learned:PyiqaMetric",
+        MetricFacts(
+            "MUSIQ-AVA", "no-reference", True, ("sr",), decimals=3,
+            tolerance=Tolerance(5e-3, 0.0, "float32 transformer on a 1-10 aesthetics scale; 3 decimals"),
+        ),
+        summary="MUSIQ trained on AVA aesthetics, 1-10 (pyiqa musiq-ava)",
+        model="musiq-ava",
+    ),
+    **{
+        name: Spec.of(
+            "mgld_bench.metrics.learned:PyiqaMetric",
+            MetricFacts(
+                display, "no-reference", True, ("sr",), decimals=4,
+                tolerance=Tolerance(1e-3, 0.0, "float32 ViT + transformer on a 0-1 scale; MANIQA averages "
+                                    "random 224-px crops, so it is not bitwise repeatable"),
+            ),
+            summary=f"MANIQA trained on {data}, ~0-1, ViT-B/8 (pyiqa {name})",
+            model=name,
+            backbone_in_checkpoint=True,
+        )
+        for name, display, data in (
+            ("maniqa", "MANIQA", "KonIQ-10k"), ("maniqa-kadid", "MANIQA-KADID", "KADID-10k"),
+            ("maniqa-pipal", "MANIQA-PIPAL", "PIPAL"),
+        )
+    },
+    "clipiqa": Spec.of(
+        "mgld_bench.metrics.learned:PyiqaMetric",
+        MetricFacts("CLIP-IQA", "no-reference", True, ("sr",), decimals=4,
+                    tolerance=Tolerance(1e-3, 0.0, "float32 CLIP network on a 0-1 scale")),
+        summary="CLIP-IQA: CLIP RN50 with fixed antonym prompts, 0-1 (pyiqa clipiqa)",
+        model="clipiqa",
+    ),
+    "clipiqa+": Spec.of(
+        "mgld_bench.metrics.learned:PyiqaMetric",
+        MetricFacts("CLIP-IQA+", "no-reference", True, ("sr",), decimals=4,
+                    tolerance=Tolerance(1e-3, 0.0, "float32 CLIP network on a 0-1 scale")),
+        summary="CLIP-IQA+: CLIP RN50 with learned prompts, 0-1 (pyiqa clipiqa+)",
+        model="clipiqa+",
+    ),
+    "pyiqa": Spec.of(
+        "mgld_bench.metrics.learned:PyiqaMetric",
+        # the bare entry; pyiqa:NAME takes its facts from pyiqa's table (PyiqaMetric.facts_for)
+        MetricFacts("pyiqa:NAME", "no-reference", True, ("sr",)),
+        summary="any pyiqa metric by name, pyiqa:NAME (direction, range and FR/NR mode read from pyiqa)",
+    ),
+    "dover": Spec.of(
+        "mgld_bench.metrics.video:DOVER",
+        MetricFacts(
+            "DOVER", "no-reference", True, ("sr",), decimals=4, uses_frame_subset=False,
+            tolerance=Tolerance(1e-3, 0.0, "float32 video networks behind a sigmoid; 0-1 scale, 4 decimals"),
+        ),
+    ),
+    "dover-technical": Spec.of(
+        "mgld_bench.metrics.video:DOVER",
+        MetricFacts(
+            "DOVER-T", "no-reference", True, ("sr",), decimals=4, uses_frame_subset=False,
+            tolerance=Tolerance(1e-3, 0.0, "float32 video network behind a sigmoid; 0-1 scale, 4 decimals"),
+        ),
+        summary="DOVER technical quality (0-1): fragments branch, official sampling, seeded offsets",
+        score="technical",
+    ),
+    "dover-aesthetic": Spec.of(
+        "mgld_bench.metrics.video:DOVER",
+        MetricFacts(
+            "DOVER-A", "no-reference", True, ("sr",), decimals=4, uses_frame_subset=False,
+            tolerance=Tolerance(1e-3, 0.0, "float32 video network behind a sigmoid; 0-1 scale, 4 decimals"),
+        ),
+        summary="DOVER aesthetic quality (0-1): 224-px resized branch, official sampling, seeded offsets",
+        score="aesthetic",
+    ),
     "warping-error": Spec.of(
         "mgld_bench.metrics.temporal:WarpingError",
         MetricFacts(
@@ -159,6 +246,14 @@ METRICS: dict[str, Spec] = {
         summary="warping error x1e3, EvalCrafter/STAR/DOVE variant (flow on the output at half size, channel sum)",
         warp_definition="evalcrafter",
         flow_source="sr",
+    ),
+    "mawe": Spec.of(
+        "mgld_bench.metrics.temporal:MAWE",
+        MetricFacts(
+            "MAWE", "temporal", False, ("sr",), decimals=3, uses_frame_subset=False,
+            tolerance=Tolerance(1e-3, 0.02, "ratio of a warp error to the mean RAFT motion; flow varies with "
+                                "device and backend build; 2 % relative"),
+        ),
     ),
     "tof": Spec.of(
         "mgld_bench.metrics.temporal:TOF",

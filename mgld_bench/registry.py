@@ -118,7 +118,7 @@ class Registry:
 
     def __contains__(self, name: object) -> bool:
         self._discover()
-        return isinstance(name, str) and self.canonical(name) in self._entries
+        return isinstance(name, str) and self.canonical(name.partition(":")[0]) in self._entries
 
     def canonical(self, name: str) -> str:
         """The registered spelling of ``name`` (aliases resolved); unknown names unchanged."""
@@ -127,8 +127,9 @@ class Registry:
         return self._aliases.get(key, key)
 
     def get(self, name: str) -> Entry:
-        """Return the entry for ``name`` or raise listing the valid names and close matches."""
-        key = self.canonical(name)
+        """Return the entry for ``name`` (``NAME:ARG``: the entry of NAME) or raise listing the valid
+        names and close matches."""
+        key = self.canonical(name.partition(":")[0])
         if key in self._entries:
             return self._entries[key]
         close = difflib.get_close_matches(key, self._entries, n=3)
@@ -152,14 +153,20 @@ class Registry:
         declare them; ``NAME:PATH`` sets the ``path`` option.
         """
         entry = self.get(ref.name)
-        defaults = {**getattr(entry.load(), "defaults", {}), **dict(entry.params)}
+        factory = entry.load()
+        defaults = {**getattr(factory, "defaults", {}), **dict(entry.params)}
         opts: dict[str, Any] = {k: v for k, v in extra.items() if k in defaults and v is not None}
         _, sep, arg = ref.spec.partition(":")
+        #: a class whose argument names a model (``pyiqa:topiq_nr``) rather than a path
+        arg_option = getattr(factory, "argument_option", None)
         if sep:
-            if "path" not in defaults:
+            if arg_option is None and "path" not in defaults:
                 raise BenchError(f"{self.kind} {ref.name!r} takes no argument (got {ref.spec!r})")
-            opts["path"] = arg
+            opts[arg_option or "path"] = arg.strip()
         opts.update(ref.option_dict())
+        if sep and arg_option is not None:
+            return factory.configured(f"{entry.name}:{arg.strip().lower()}", dict(entry.params),
+                                      self.facts(ref.spec), **opts)
         return entry.create(**opts)
 
     def options_for(self, spec: str, options: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -185,6 +192,11 @@ class Registry:
         """The static facts of ``name``: declared on its entry, else the class's ``facts``
         attribute (a plugin registered by entry point), else None."""
         entry = self.get(name)
+        _, sep, arg = name.partition(":")
+        if sep and entry.target:  # NAME:ARG -- facts that depend on the argument (pyiqa:NAME)
+            facts_for = getattr(entry.load(), "facts_for", None)
+            if facts_for is not None:
+                return facts_for(arg.strip())
         if entry.facts is not None:
             return entry.facts
         return getattr(entry.load(), "facts", None)
@@ -193,7 +205,7 @@ class Registry:
         """The order of declaration (built-ins first), for stable column orders."""
         self._discover()
         try:
-            return list(self._entries).index(self.canonical(name))
+            return list(self._entries).index(self.canonical(name.partition(":")[0]))
         except ValueError:
             return len(self._entries)
 

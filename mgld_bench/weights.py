@@ -17,6 +17,8 @@ LOCATIONS = {
     "torchvision": Path("hub") / "checkpoints",
     "pyiqa": Path("hub") / "pyiqa",
     "mgld_bench": Path("mgld_bench"),
+    #: OpenAI CLIP checkpoints, where pyiqa's CLIP loader looks (``<torch hub dir>/clip``).
+    "clip": Path("hub") / "clip",
 }
 
 
@@ -124,7 +126,34 @@ NIQE_PARAMS = _pyiqa(
     note="official LIVE NIQE pristine model (mu_prisparam 1x36, cov_prisparam 36x36)",
 )
 BRISQUE_SVM = _pyiqa("brisque_svm_weights.pth", ("brisque",), note="BRISQUE RBF-SVR (sv_coef, sv) tuple")
-MUSIQ_KONIQ = _pyiqa("musiq_koniq_ckpt-e95806b9.pth", ("musiq",), note="MUSIQ trained on KonIQ-10k")
+MUSIQ_KONIQ = _pyiqa("musiq_koniq_ckpt-e95806b9.pth", ("musiq", "musiq-koniq", "pyiqa:musiq", "pyiqa:musiq-koniq"),
+                     note="MUSIQ trained on KonIQ-10k")
+MUSIQ_SPAQ = _pyiqa("musiq_spaq_ckpt-358bb6af.pth", ("musiq-spaq", "pyiqa:musiq-spaq"), note="MUSIQ trained on SPAQ")
+MUSIQ_AVA = _pyiqa("musiq_ava_ckpt-e8d3f067.pth", ("musiq-ava", "pyiqa:musiq-ava"), note="MUSIQ trained on AVA (1-10)")
+MUSIQ_PAQ2PIQ = _pyiqa("musiq_paq2piq_ckpt-364c0c84.pth", ("musiq-paq2piq", "pyiqa:musiq-paq2piq"),
+                       note="MUSIQ trained on PaQ-2-PiQ")
+MANIQA_KONIQ = _pyiqa("ckpt_koniq10k.pt", ("maniqa", "pyiqa:maniqa"),
+                      note="MANIQA trained on KonIQ-10k (full model, ViT-B/8 included)")
+MANIQA_KADID = _pyiqa("ckpt_kadid10k.pt", ("maniqa-kadid", "pyiqa:maniqa-kadid"), note="MANIQA trained on KADID-10k")
+MANIQA_PIPAL = _pyiqa("MANIQA_PIPAL-ae6d356b.pth", ("maniqa-pipal", "pyiqa:maniqa-pipal"),
+                      note="MANIQA trained on PIPAL")
+CLIP_RN50 = register_weight(WeightFile(
+    "RN50.pt",
+    "https://openaipublic.azureedge.net/clip/models/afeb0e10f9e5a86da6080e35cf09123aca3b358a0c3e3b6c78a7b63bc04b6762/RN50.pt",
+    "clip", "afeb0e10f9e5a86da6080e35cf09123aca3b358a0c3e3b6c78a7b63bc04b6762", None,
+    ("clipiqa", "clipiqa+", "clipiqa+_rn50_512", "pyiqa:clipiqa", "pyiqa:clipiqa+", "pyiqa:clipiqa+_rn50_512"),
+    "OpenAI CLIP ResNet-50 (TorchScript archive), ~244 MB",
+))
+CLIPIQA_PLUS_PROMPTS = _pyiqa("CLIP-IQA+_learned_prompts-603f3273.pth", ("clipiqa+", "pyiqa:clipiqa+"),
+                              note="CLIP-IQA+ learned prompt context (RN50)")
+CLIPIQA_PLUS_RN50_512 = _pyiqa("CLIPIQA+_RN50_512-89f5d940.pth", ("clipiqa+_rn50_512", "pyiqa:clipiqa+_rn50_512"),
+                               note="CLIP-IQA+ RN50 at 512 px, with position embedding")
+DOVER_WEIGHTS = register_weight(WeightFile(
+    "DOVER.pth", "https://huggingface.co/teowu/DOVER/resolve/main/DOVER.pth", "mgld_bench", None, None,
+    ("dover", "dover-technical", "dover-aesthetic"),
+    "DOVER (technical Swin-T 3-D + aesthetic ConvNeXt-T 3-D + heads), ~220 MB; also at "
+    "https://github.com/QualityAssessment/DOVER/releases/download/v0.1.0/DOVER.pth",
+))
 RAFT_LARGE = _torchvision(
     "raft_large_C_T_SKHT_V2-ff5fadd5.pth", ("flow:raft-large",), note="torchvision RAFT large C_T_SKHT_V2, ~20 MB"
 )

@@ -90,10 +90,19 @@ def _select(names: list[str]):
         return [wf for wf in decl.values() if not wf.path().is_file()]
     out = []
     for name in names:
+        if name.startswith(("https://", "http://")):  # a file a library asked for that no one declared
+            out.append(_from_url(name))
+            continue
         if name in decl:
             out.append(decl[name])
             continue
         users = [wf for wf in decl.values() if name in wf.used_by or f"flow:{name}" in wf.used_by]
+        if not users and name.partition(":")[0] in _metric_names():
+            # pyiqa:topiq_nr, mawe (its flow backend's file): the configured metric names its files
+            from mgld_bench.protocol import DEFAULT
+            from mgld_bench.runner.plan import build_metric
+
+            users = build_metric(name, DEFAULT, {}).weight_files()
         if not users:
             raise UnknownNameError(
                 f"weights fetch: {name!r} is neither a weight file nor a metric/method that needs one; "
@@ -101,6 +110,31 @@ def _select(names: list[str]):
             )
         out.extend(users)
     return list({wf.name: wf for wf in out}.values())
+
+
+def _metric_names() -> set[str]:
+    from mgld_bench.registry import METRICS
+
+    return set(METRICS.names())
+
+
+def _from_url(url: str):
+    """A weight file known only by its URL: folder chosen by host (pyiqa, CLIP, torchvision)."""
+    import os
+    from urllib.parse import urlparse
+
+    from mgld_bench.weights import PYIQA_URL, WeightFile, register_weight
+
+    name = os.path.basename(urlparse(url).path)
+    if "openaipublic" in url:
+        location = "clip"
+    elif url.startswith("https://download.pytorch.org/"):
+        location = "torchvision"
+    elif url.startswith(PYIQA_URL) or "IQA-PyTorch" in url:
+        location = "pyiqa"
+    else:
+        location = "mgld_bench"
+    return register_weight(WeightFile(name, url, location))
 
 
 def run_fetch(args: argparse.Namespace) -> int:

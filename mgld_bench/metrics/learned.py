@@ -158,3 +158,91 @@ class NIQE(LearnedMetric):
         if min(frame.shape[:2]) < 96:
             raise BenchError(f"niqe needs frames of at least 96x96 pixels, got {frame.shape[1]}x{frame.shape[0]}")
         return frame
+
+
+class PyiqaMetric(LearnedMetric):
+    """Any pyiqa metric: ``pyiqa:NAME`` (the ``model`` option); direction, range and FR/NR mode come from pyiqa.
+
+    pyiqa's model table is read without importing pyiqa (:func:`facts_for` gives the facts of
+    ``pyiqa:NAME`` from it); its facts (mode, lower_better, score_range) also go into the metric's
+    identity, hence into every stored result's parameters.  The first-class entries ``musiq-*``,
+    ``maniqa*`` and ``clipiqa*`` are this class with a fixed ``model`` and declared facts, which
+    are checked against pyiqa's table when the metric is built.  pyiqa finds its files in the
+    weights folder and downloads nothing
+    (:func:`~mgld_bench.metrics.backends.pyiqa_backend.guarded_loading`).
+    """
+
+    name = "pyiqa"
+    summary = "any pyiqa metric by name, pyiqa:NAME (direction, range, FR/NR read from pyiqa)"
+    #: ``backbone_in_checkpoint``: the pyiqa checkpoint holds the whole timm backbone (MANIQA), so
+    #: timm's own ImageNet download is skipped (the strict checkpoint load overwrites it anyway).
+    defaults: ClassVar[dict[str, Any]] = {"model": "", "backend": "pyiqa", "batch_size": 1,
+                                          "backbone_in_checkpoint": False}
+    choices: ClassVar[dict[str, tuple[str, ...]]] = {"backend": ("pyiqa",)}
+    #: ``NAME:ARG`` sets this option (``pyiqa:topiq_nr``).
+    argument_option: ClassVar[str] = "model"
+
+    def __init__(self, **options: Any) -> None:
+        FrameMetric.__init__(self, **options)
+        from mgld_bench.metrics.backends.pyiqa_backend import pyiqa_info
+
+        model = str(self.options["model"]).strip()
+        if not model:
+            raise BenchError(f"{self.name}: name the pyiqa metric, e.g. --metrics pyiqa:topiq_nr")
+        self.info = pyiqa_info(model)
+        self.options["model"] = self.info.name
+        if self.name == PyiqaMetric.name:  # built directly, not through the registry
+            self.name = f"pyiqa:{self.info.name.lower()}"  # type: ignore[misc]
+            self.facts = self.facts_for(self.info.name)
+        if self.facts.higher_is_better == self.info.lower_better or self.facts.needs_gt != (self.info.mode == "FR"):
+            raise BenchError(
+                f"{self.name}: pyiqa reports {self.info.name} as {self.info.mode}/lower_better="
+                f"{self.info.lower_better}, which contradicts the declared facts; update mgld_bench/builtins.py"
+            )
+        self.batch_size = int(self.options["batch_size"])  # type: ignore[misc]
+        self.device = "cpu"
+        self._files = self._weight_files()
+
+    @classmethod
+    def facts_for(cls, model: str) -> Any:
+        """The facts of ``pyiqa:model``, read from pyiqa's model table."""
+        from mgld_bench.metrics.backends.pyiqa_backend import pyiqa_info
+        from mgld_bench.specs import MetricFacts, Tolerance
+
+        info = pyiqa_info(model)
+        return MetricFacts(
+            f"pyiqa:{info.name}", "full-reference" if info.mode == "FR" else "no-reference", not info.lower_better,
+            ("sr", "gt") if info.mode == "FR" else ("sr",),
+            tolerance=Tolerance(1e-3, 1e-3, f"float32 pyiqa model (range {info.score_range or 'unknown'}): "
+                                            "CPU/GPU kernels move the 4th significant digit"),
+        )
+
+    def _weight_files(self) -> tuple[WeightFile, ...]:
+        from mgld_bench.metrics.backends.pyiqa_backend import pyiqa_model_files
+        from mgld_bench.weights import PYIQA_URL, known_weights, register_weight
+
+        users = {self.name, f"pyiqa:{self.info.name.lower()}"}
+        files = [wf for wf in known_weights().values() if users & set(wf.used_by)]
+        declared = {wf.name for wf in files}
+        for fname in pyiqa_model_files(self.info.name):  # the model's own file, when pyiqa's source names it
+            if fname not in declared:
+                files.append(register_weight(WeightFile(fname, PYIQA_URL + fname, "pyiqa", used_by=tuple(users))))
+        return tuple(files)
+
+    @property
+    def mode(self) -> str:
+        return self.info.mode
+
+    @property
+    def files(self) -> tuple[WeightFile, ...]:
+        return self._files
+
+    def spec(self) -> ModelSpec:
+        return ModelSpec(self.name, self.info.mode, self.info.lower_better, self.info.name, self.files, None, {},
+                         bool(self.options["backbone_in_checkpoint"]))
+
+    def identity(self) -> dict[str, Any]:
+        ident = super().identity()
+        ident["pyiqa"] = {"name": self.info.name, "mode": self.info.mode, "lower_better": self.info.lower_better,
+                          "score_range": self.info.score_range}
+        return ident

@@ -234,3 +234,53 @@ class TLP(Metric):
             return abs(lp_gt - lp_sr) * scale
 
         return _PairAccumulator(ctx, pair, bool(self.options["tecogan_crop"]), digests=False)
+
+
+class MAWE(Metric):
+    """StreamingT2V's motion-aware warping error (lower is better); see :mod:`mgld_bench.metrics.functional.mawe`.
+
+    Flow on the scored video itself, frames resized to ``size`` squared first; RAFT-large as in
+    the original (``flow_backend`` may name another backend, whose numbers are then not comparable).
+    Not a warping-error variant of Lai or EvalCrafter: forward splatting, 0-255 scale, divided by
+    the mean motion.
+    """
+
+    name = "mawe"
+    summary = "MAWE (StreamingT2V): forward-splat warp error / (9.5 x mean motion), RAFT-large at 720x720"
+    defaults: ClassVar[dict[str, Any]] = {"flow_backend": "raft-large", "size": 720, "coeff": 9.5}
+    choices: ClassVar[dict[str, tuple[Any, ...]]] = {"flow_backend": tuple(FLOW_BACKENDS)}
+    minimum: ClassVar[dict[str, float]] = {"size": 8}
+
+    def weight_files(self) -> list[WeightFile]:
+        return _flow_weights(self.options["flow_backend"])
+
+    def start(self, ctx: ScoreContext) -> Accumulator:
+        return _MaweAccumulator(self, ctx)
+
+
+class _MaweAccumulator(Accumulator):
+    def __init__(self, metric: MAWE, ctx: ScoreContext) -> None:
+        self.o = metric.options
+        self.ctx = ctx
+        self.prev: tuple[int, np.ndarray] | None = None
+        self.values: dict[int, float] = {}
+        self.errors: list[float] = []
+        self.motions: list[float] = []
+
+    def update(self, index: int, sr: np.ndarray, gt: np.ndarray | None) -> None:
+        from mgld_bench.metrics.functional import mawe
+
+        cur = mawe.resize_square(sr, int(self.o["size"]))
+        if self.prev is not None:
+            p_index, prev = self.prev
+            flow = cached_flow(None, prev, cur, self.o["flow_backend"], self.ctx.device)  # used once: not cached
+            value, err, motion = mawe.mawe_pair(prev, cur, flow, float(self.o["coeff"]))
+            self.values[p_index] = value
+            self.errors.append(err)
+            self.motions.append(motion)
+        self.prev = (index, cur)
+
+    def result(self) -> MetricResult:
+        values = dict(sorted(self.values.items()))
+        extras = {"warp_error_255": mean_value(self.errors), "mean_motion_px": mean_value(self.motions)}
+        return MetricResult(mean_value(list(values.values())), values, extras)

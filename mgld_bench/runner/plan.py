@@ -40,15 +40,17 @@ def create(registry: Registry, spec: str, options: dict[str, dict[str, Any]], **
 
 def build_metric(spec: str, protocol: Protocol, options: dict[str, dict[str, Any]]) -> Metric:
     """A metric with the protocol's values for its ``protocol_fields`` unless set by the user."""
-    name, _ = parse_spec(spec)
+    name, arg = parse_spec(spec)
     entry = METRICS.get(name)
-    facts = METRICS.facts(entry.name)
+    facts = METRICS.facts(entry.name if arg is None else f"{entry.name}:{arg}")
     defaults = {**getattr(entry.load(), "defaults", {}), **dict(entry.params)}
     opts: dict[str, Any] = {}
     for fld in getattr(facts, "protocol_fields", ()):
         if fld in defaults and hasattr(protocol, fld):
             opts[fld] = getattr(protocol, fld)
     opts.update(METRICS.options_for(spec, options))
+    if arg is not None:  # NAME:ARG (pyiqa:topiq_nr): the registry routes the argument
+        return METRICS.instantiate(Ref.of("metric", f"{entry.name}:{arg}", opts))
     return entry.create(**opts)
 
 
@@ -132,13 +134,19 @@ def metrics_for(
     return ready, skipped
 
 
+def _canonical_metric(spec: str) -> str:
+    """``NAME`` or ``NAME:ARG`` with NAME spelt as registered (ARG lower-cased: pyiqa:NAME)."""
+    name, arg = parse_spec(spec)
+    return METRICS.canonical(name) + (f":{arg.strip().lower()}" if arg is not None else "")
+
+
 def build_plan(
     datasets: list[str], methods: list[str], metrics: list[str], options: dict[str, dict[str, Any]],
     data_root: str | None = None, protocol: str | None = None, clips: list[str] | None = None,
 ) -> Plan:
     """Resolve every name (unknown names and ``--set`` typos fail here, before any work starts)."""
     chosen = get_protocol(protocol) if protocol is not None else None
-    metrics = list(dict.fromkeys(METRICS.get(parse_spec(m)[0]).name for m in metrics))
+    metrics = list(dict.fromkeys(_canonical_metric(m) for m in metrics))
     check_option_targets(options, {"dataset": datasets, "method": methods, "metric": metrics})
     ds_refs = [DATASETS.ref(d, options) for d in datasets]
     ds = [DATASETS.instantiate(r, root=data_root) for r in ds_refs]

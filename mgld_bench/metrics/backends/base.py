@@ -43,6 +43,8 @@ class ModelSpec:
     #: The file passed explicitly as the model's own weights (``pretrained_model_path``).
     model_file: WeightFile | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    #: The library's checkpoint holds the whole timm backbone (strict load): skip timm's own download.
+    backbone_in_checkpoint: bool = False
 
 
 class IQAModel:
