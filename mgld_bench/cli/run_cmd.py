@@ -39,6 +39,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--reference", metavar="METHOD", help="a baseline method listed first in tables and figures (e.g. bicubic)"
     )
+    p.add_argument(
+        "--executor", choices=("local", "ray"), default="local",
+        help="local: one job at a time in this process (default); ray: jobs as Ray tasks over the GPUs and "
+        "machines of a Ray cluster (pip install 'mgld-bench[ray]'; see docs/distributed.md)",
+    )
+    p.add_argument(
+        "--ray-address", metavar="ADDR",
+        help="the Ray cluster to use (e.g. 10.0.0.1:6379 or auto; default: RAY_ADDRESS, else a new local Ray)",
+    )
     add_cache_args(p)
     add_device_arg(p)
     p.set_defaults(func=run)
@@ -46,6 +55,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from mgld_bench import provenance
+    from mgld_bench.errors import BenchError
     from mgld_bench.options import parse_assignments
     from mgld_bench.report.run_reports import write_run_reports
     from mgld_bench.runner.device import resolve_device
@@ -53,6 +63,12 @@ def run(args: argparse.Namespace) -> int:
     from mgld_bench.runner.plan import build_plan, split_names
     from mgld_bench.store.results import ResultStore
 
+    if args.ray_address and args.executor != "ray":
+        raise BenchError("--ray-address needs --executor ray")
+    if args.executor == "ray":
+        from mgld_bench.runner.ray_exec import import_ray
+
+        import_ray()  # fail before any work when Ray is not installed
     plan = build_plan(
         split_names(args.datasets),
         split_names(args.methods),
@@ -69,12 +85,20 @@ def run(args: argparse.Namespace) -> int:
     with ResultStore(out / "results.sqlite") as store:
         extra = {"seed": args.seed, "device_requested": args.device, **plan.provenance}
         run_id = store.start_run(sys.argv, provenance.collect(args.device, cache.root, extra))
-        summary = execute(
-            plan, cache, store, run_id, device=args.device, seed=args.seed,
-            keep_going=args.keep_going, progress=not args.no_progress,
-        )
-        finished: dict[str, object] = {"elapsed_s": round(time.perf_counter() - started, 3)}
-        if summary.inferred or summary.scored:  # the device was resolved by a job that computed
+        if args.executor == "ray":
+            from mgld_bench.runner import ray_exec
+
+            summary = ray_exec.execute(
+                plan, cache, store, run_id, device=args.device, seed=args.seed,
+                keep_going=args.keep_going, progress=not args.no_progress, address=args.ray_address,
+            )
+        else:
+            summary = execute(
+                plan, cache, store, run_id, device=args.device, seed=args.seed,
+                keep_going=args.keep_going, progress=not args.no_progress,
+            )
+        finished: dict[str, object] = {"elapsed_s": round(time.perf_counter() - started, 3), **summary.details}
+        if args.executor == "local" and (summary.inferred or summary.scored):  # resolved by a job that computed
             finished.update(provenance.device_info(resolve_device(args.device)))
         store.finish_run(run_id, finished)
     reports = write_run_reports(out, out / "results.sqlite", reference=args.reference)
