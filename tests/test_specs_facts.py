@@ -8,6 +8,7 @@ import pickle
 import sqlite3
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -238,3 +239,22 @@ def test_concurrent_runs_into_one_folder_leave_a_csv_equal_to_the_store(tmp_path
     db = sqlite3.connect(out / "results.sqlite")
     store_rows = {(m, repr(float(v))) for m, v in db.execute("SELECT metric, value FROM clip_scores")}
     assert csv_rows == store_rows and {m for m, _ in csv_rows} == {"psnr", "ssim"}
+
+
+def test_a_plugin_metric_declares_its_facts_on_its_class() -> None:
+    from mgld_bench.registry import Registry
+    from tests.fakes import MeanAbsDiff, clip_from_gt
+
+    reg = Registry("metric", "mgld_bench.tests-none")
+    reg.register("fake-mad", "tests.fakes:MeanAbsDiff", origin="a plugin")
+    assert reg.facts("fake-mad") is MeanAbsDiff.facts
+    metric = reg.create("fake-mad")
+    assert metric.kind == "full-reference" and metric.needs_gt and not metric.higher_is_better
+    rng = np.random.default_rng(0)
+    gt = [rng.integers(0, 256, (16, 16, 3), dtype=np.uint8) for _ in range(2)]
+    from mgld_bench.metrics.base import ScoreContext
+
+    acc = metric.start(ScoreContext(clip=clip_from_gt(gt)))
+    for i, g in enumerate(gt):
+        acc.update(i, g, g)
+    assert acc.result().value == 0.0
