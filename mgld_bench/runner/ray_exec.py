@@ -290,7 +290,10 @@ class _Driver:
     def _drain(self, timeout: float) -> None:
         if not self.pending:
             return
-        done, _ = self.ray.wait(list(self.pending), num_returns=len(self.pending), timeout=timeout)
+        refs = list(self.pending)
+        done, _ = self.ray.wait(refs, num_returns=1, timeout=timeout)  # back as soon as one is done
+        if done:
+            done, _ = self.ray.wait(refs, num_returns=len(refs), timeout=0)
         for ref in done:
             unit, kind = self.pending.pop(ref)
             if unit.failed:
