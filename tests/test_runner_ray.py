@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import math
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -146,3 +147,38 @@ def test_declared_custom_resource_limits_placement(ray: Any, tmp_path: Path) -> 
     spans = sorted((float(line.split()[2]), float(line.split()[3])) for line in (log / "calls.txt").open())
     # one unit of "accel" in the cluster: the three jobs never overlap though 2 CPUs are free
     assert all(prev[1] <= nxt[0] for prev, nxt in itertools.pairwise(spans))
+
+
+@pytest.mark.slow
+def test_interrupt_cancels_outstanding_tasks(ray: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    log = tmp_path / "log"
+    log.mkdir()
+    plan = _plan([(_ray_methods.Probe, {"log": str(log), "sleep": 30.0})], clips=["pan", "zoom"])
+    drain = ray_exec._Driver._drain
+
+    def ctrl_c(self: Any, timeout: float) -> None:  # Ctrl-C while the driver waits for running tasks
+        drain(self, timeout)
+        if timeout > 0:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(ray_exec._Driver, "_drain", ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        _execute(ray_exec.execute, plan, tmp_path / "a")
+    deadline = time.monotonic() + 20
+    while ray.available_resources().get("CPU", 0) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert ray.available_resources().get("CPU", 0) == 2  # both 30 s tasks were cancelled
+    assert not (log / "calls.txt").exists()
+    assert not list((tmp_path / "a" / "cache").rglob("*.json"))  # nothing half-done in the cache
+
+
+@pytest.mark.slow
+def test_cli_executor_ray_writes_the_same_csv(ray: Any, tmp_path: Path) -> None:
+    from mgld_bench.cli import main
+
+    common = ["run", "--set", "synthetic.size=48", "--clips", "pan", "--no-progress"]
+    for executor in ("local", "ray"):
+        out, cache = tmp_path / executor, tmp_path / f"cache-{executor}"
+        assert main([*common, "--executor", executor, "--out", str(out), "--cache-dir", str(cache)]) == 0
+    assert (tmp_path / "ray" / "results.csv").read_text() == (tmp_path / "local" / "results.csv").read_text()
+    assert ray.is_initialized()  # a session opened before the run is left open
