@@ -13,7 +13,7 @@ $(BIN)/mgld-bench: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -c constraints.txt torch==2.14.1 torchvision==0.29.1
-	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev,learned,diffusion]'
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev,learned,diffusion,ray]'
 	touch $@
 
 demo: $(BIN)/mgld-bench

@@ -49,6 +49,8 @@ class Bicubic(Method):
     version = 1
     summary = "bicubic upsampling (MATLAB-equivalent kernel by default)"
     defaults: ClassVar[dict[str, Any]] = {"kernel": "pil", "scale": 0}
+    # every frame is upsampled on its own, so any split is exact; 16 frames keeps jobs coarse
+    chunk_frames: ClassVar[int | None] = 16
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)

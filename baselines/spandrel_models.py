@@ -22,6 +22,7 @@ from baselines.weight_files import REALESRGAN_X4PLUS, UsesCheckpoint, resolve_we
 from mgld_bench.errors import BenchError, WeightsMissingError
 from mgld_bench.frames import Clip
 from mgld_bench.methods.base import Method, RunContext
+from mgld_bench.specs import ONE_GPU, Resources
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ class SpandrelImageModel(Method):
     """Base of the spandrel adapters: load once, run frame by frame with optional tiling."""
 
     version = 1
+    resources: ClassVar[Resources] = ONE_GPU
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)

@@ -92,6 +92,10 @@ def run_config(cfg: RunConfig, argv: Sequence[str] = (), progress: bool = True) 
     from mgld_bench.store.cache import Cache
     from mgld_bench.store.results import ResultStore
 
+    if cfg.executor == "ray":
+        from mgld_bench.runner.ray_exec import import_ray
+
+        import_ray()  # fail before any work when Ray is not installed
     plan = build_plan(
         cfg.datasets, cfg.methods, cfg.metrics, cfg.options,
         data_root=cfg.data_root, protocol=cfg.protocol, clips=cfg.clips or None,
@@ -106,14 +110,22 @@ def run_config(cfg: RunConfig, argv: Sequence[str] = (), progress: bool = True) 
         store.claim_dataset_labels([d.dataset for d in plan.datasets])  # folder:x from two places never share a label
         extra = {"seed": cfg.seed, "device_requested": cfg.device, **plan.provenance, "config": cfg.to_dict()}
         run_id = store.start_run(list(argv), provenance.collect(cfg.device, cache.root, extra))
-        summary = execute(
-            plan, cache, store, run_id, device=cfg.device, seed=cfg.seed, keep_going=cfg.keep_going,
-            progress=progress,
-        )
-        finished: dict[str, object] = {"elapsed_s": round(time.perf_counter() - started, 3)}
+        if cfg.executor == "ray":
+            from mgld_bench.runner import ray_exec
+
+            summary = ray_exec.execute(
+                plan, cache, store, run_id, device=cfg.device, seed=cfg.seed, keep_going=cfg.keep_going,
+                progress=progress, address=cfg.ray_address,
+            )
+        else:
+            summary = execute(
+                plan, cache, store, run_id, device=cfg.device, seed=cfg.seed, keep_going=cfg.keep_going,
+                progress=progress,
+            )
+        finished: dict[str, object] = {"elapsed_s": round(time.perf_counter() - started, 3), **summary.details}
         if summary.failures:
             finished["failures"] = list(summary.failures)  # the HTML report lists them with the fix
-        if summary.inferred or summary.scored:  # the device was resolved by a job that computed
+        if cfg.executor == "local" and (summary.inferred or summary.scored):  # resolved by a job that computed
             finished.update(provenance.device_info(resolve_device(cfg.device)))
         store.finish_run(run_id, finished)
         rows = store.clip_rows()

@@ -14,7 +14,7 @@ third-party plugin would (see ``pyproject.toml``); a plugin metric declares its 
 
 from __future__ import annotations
 
-from mgld_bench.specs import MetricFacts, Spec, Tolerance
+from mgld_bench.specs import ONE_GPU, MetricFacts, Spec, Tolerance
 
 DATASETS: dict[str, Spec] = {
     "synthetic": Spec.of("mgld_bench.datasets.synthetic:SyntheticDataset"),
@@ -88,7 +88,8 @@ METRICS: dict[str, Spec] = {
     "lpips": Spec.of(
         "mgld_bench.metrics.learned:LearnedMetric",
         MetricFacts(
-            "LPIPS", "full-reference", False, ("sr", "gt"), decimals=4, tolerance=Tolerance(1e-3, 0.0, _NETWORK)
+            "LPIPS", "full-reference", False, ("sr", "gt"), decimals=4, resources=ONE_GPU,
+            tolerance=Tolerance(1e-3, 0.0, _NETWORK),
         ),
         summary="LPIPS v0.1 AlexNet (pyiqa; backend=lpips for the BSD lpips package)",
         model="lpips",
@@ -96,7 +97,8 @@ METRICS: dict[str, Spec] = {
     "lpips-vgg": Spec.of(
         "mgld_bench.metrics.learned:LearnedMetric",
         MetricFacts(
-            "LPIPS-VGG", "full-reference", False, ("sr", "gt"), decimals=4, tolerance=Tolerance(1e-3, 0.0, _NETWORK)
+            "LPIPS-VGG", "full-reference", False, ("sr", "gt"), decimals=4, resources=ONE_GPU,
+            tolerance=Tolerance(1e-3, 0.0, _NETWORK),
         ),
         summary="LPIPS v0.1 VGG16 (pyiqa; backend=lpips for the BSD lpips package)",
         model="lpips-vgg",
@@ -105,7 +107,7 @@ METRICS: dict[str, Spec] = {
         "mgld_bench.metrics.learned:LearnedMetric",
         MetricFacts(
             "DISTS", "full-reference", False, ("sr", "gt"), decimals=4,
-            tolerance=Tolerance(1e-3, 0.0, "float32 network, as LPIPS"),
+            resources=ONE_GPU, tolerance=Tolerance(1e-3, 0.0, "float32 network, as LPIPS"),
         ),
         summary="DISTS, VGG16, full resolution (pyiqa)",
         model="dists",
@@ -132,7 +134,7 @@ METRICS: dict[str, Spec] = {
         "mgld_bench.metrics.learned:LearnedMetric",
         MetricFacts(
             "MUSIQ", "no-reference", True, ("sr",), decimals=2,
-            tolerance=Tolerance(
+            resources=ONE_GPU, tolerance=Tolerance(
                 0.05, 0.0, "float32 transformer on a 0-100 scale, GPU kernels not bitwise deterministic; 2 decimals"
             ),
         ),
@@ -266,6 +268,7 @@ METRICS: dict[str, Spec] = {
         "mgld_bench.metrics.temporal:TLP",
         MetricFacts(
             "tLP", "temporal", False, ("sr", "gt"), decimals=4, unit="x100", uses_frame_subset=False,
+            resources=ONE_GPU,
             tolerance=Tolerance(0.1, 0.0, "difference of two float32 LPIPS values x100: 1e-3 of LPIPS"),
         ),
         aliases=("tlpips",),

@@ -179,6 +179,21 @@ class FolderFrames(FrameSequence):
         return h.hexdigest()
 
 
+class SliceFrames(FrameSequence):
+    """Frames ``[start, stop)`` of another sequence, read through it."""
+
+    def __init__(self, base: FrameSequence, start: int, stop: int) -> None:
+        self.base = base
+        self.start = start
+        super().__init__(base.ids[start:stop], f"{base.label}[{start}:{stop}]")
+
+    def _read(self, index: int) -> np.ndarray:
+        return self.base[self.start + index]
+
+    def _compute_digest(self) -> str:
+        return hashlib.sha256(f"slice-v1:{self.base.digest()}:{self.start}:{len(self)}".encode()).hexdigest()
+
+
 class ArrayFrames(FrameSequence):
     """Frames held in memory (tests, small synthetic clips)."""
 
@@ -227,6 +242,12 @@ class Clip:
             return self.gt.size
         h, w = self.lr.size
         return h * self.scale, w * self.scale
+
+    def chunk(self, start: int, stop: int) -> Clip:
+        """The clip of frames ``[start, stop)`` (same name; ``extras`` are not carried over,
+        since they are indexed by frame of the whole clip)."""
+        gt = SliceFrames(self.gt, start, stop) if self.gt is not None else None
+        return Clip(self.dataset, self.name, SliceFrames(self.lr, start, stop), gt, self.fps, self.scale)
 
     def validate(self) -> None:
         """Check that LR and GT agree in frame count; raise naming the clip otherwise."""

@@ -38,6 +38,24 @@ class Tolerance:
         return max(self.abs, rel)
 
 
+@dataclass(frozen=True)
+class Resources:
+    """What one job of a method or metric asks a scheduler for (the Ray executor places jobs by
+    it; the local executor ignores it).  ``memory`` is in bytes (0: not declared); ``custom``
+    holds named resources of the cluster, e.g. ``(("a100", 1.0),)``."""
+
+    num_cpus: float = 1.0
+    num_gpus: float = 0.0
+    memory: int = 0
+    custom: tuple[tuple[str, float], ...] = ()
+
+
+#: A job that computes on the CPU only (the default of methods and metrics).
+CPU = Resources()
+#: A job that uses one GPU when the cluster has one (and runs on the CPU where none is lent).
+ONE_GPU = Resources(num_cpus=1.0, num_gpus=1.0)
+
+
 #: The tolerance of a metric that declares none: it must reproduce to float32 precision.
 STRICT = Tolerance(1e-6, 1e-4, "no declared tolerance: must reproduce to float32 precision")
 
@@ -64,6 +82,9 @@ class MetricFacts:
     tolerance: Tolerance = STRICT
     #: True when the metric reads the GT only if the clip has one (flow on the GT, say).
     gt_optional: bool = False
+    #: What scoring one clip with it asks a scheduler for; metrics with equal resources are
+    #: scored together, others in separate jobs (a GPU is never held while CPU metrics run).
+    resources: Resources = CPU
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:

@@ -15,6 +15,7 @@ from baselines.weight_files import REALBASICVSR_X4, UsesCheckpoint, resolve_weig
 from mgld_bench.errors import BenchError, FrameError, WeightsMissingError
 from mgld_bench.frames import Clip
 from mgld_bench.methods.base import Method, RunContext
+from mgld_bench.specs import ONE_GPU, Resources
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,8 @@ class RealBasicVSR(UsesCheckpoint, Method):
         "pad_small": False,
         "allow_pickle": False,
     }
+
+    resources: ClassVar[Resources] = ONE_GPU
 
     #: Constructor arguments of the network beyond the options (tests shrink it; users never need to).
     net_options: ClassVar[dict[str, Any]] = {}

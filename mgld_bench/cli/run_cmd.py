@@ -50,6 +50,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--reference", metavar="METHOD", help="a baseline method listed first in tables and figures (e.g. bicubic)"
     )
     p.add_argument("--no-html", action="store_true", help="do not write OUT/report.html (see `mgld-bench report`)")
+    p.add_argument(
+        "--executor", choices=("local", "ray"),
+        help="local: one job at a time in this process (default); ray: jobs as Ray tasks over the GPUs and "
+        "machines of a Ray cluster (pip install 'mgld-bench[ray]'; see docs/distributed.md)",
+    )
+    p.add_argument(
+        "--ray-address", metavar="ADDR",
+        help="the Ray cluster to use (e.g. 10.0.0.1:6379 or auto; default: RAY_ADDRESS, else a new local Ray)",
+    )
     add_cache_args(p)
     p.add_argument("--device", help="auto (CUDA when present; default), cpu, cuda or cuda:N")
     p.set_defaults(func=run)
@@ -66,6 +75,7 @@ def config_of(args: argparse.Namespace):  # -> RunConfig
         "seed": args.seed, "out": args.out, "cache_dir": None if args.cache_dir is None else str(args.cache_dir),
         "device": args.device, "keep_going": args.keep_going, "strict": args.strict,
         "reference": args.reference, "html": False if args.no_html else None,
+        "executor": args.executor, "ray_address": args.ray_address,
     }
     return resolve_config(args.config, flags)
 

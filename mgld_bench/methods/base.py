@@ -11,6 +11,7 @@ import numpy as np
 
 from mgld_bench.frames import Clip
 from mgld_bench.options import Configurable
+from mgld_bench.specs import CPU, Resources
 from mgld_bench.weights import WeightFile, missing_weights
 
 
@@ -70,6 +71,12 @@ class Method(Configurable):
     uses_seed: ClassVar[bool] = False
     #: True when the method cannot run without a GPU.
     requires_cuda: ClassVar[bool] = False
+    #: What one inference job asks a scheduler for (``specs.ONE_GPU`` for a GPU model).
+    resources: ClassVar[Resources] = CPU
+    #: When set, the output of frames ``[k*n, (k+1)*n)`` depends only on those LR frames
+    #: (``n = chunk_frames``), so an executor may run the chunks of a clip as separate jobs and
+    #: join them; the result must equal one run over the whole clip.  None: the clip is one job.
+    chunk_frames: ClassVar[int | None] = None
 
     @property
     def label(self) -> str:

@@ -58,6 +58,10 @@ class RunConfig:
     reference: str | None = None
     #: write OUT/report.html (``--no-html``: false).
     html: bool = True
+    #: ``local`` (this process) or ``ray`` (Ray tasks; docs/distributed.md).
+    executor: str = "local"
+    #: the Ray cluster for ``executor: ray`` (default: RAY_ADDRESS, else a new local Ray).
+    ray_address: str | None = None
 
     @classmethod
     def keys(cls) -> list[str]:
@@ -139,9 +143,13 @@ def config_from_mapping(data: dict[str, Any], where: str = "run config", base: R
                 raise BenchError(f"{where}: {key} must be true or false, got {value!r}")
         elif value is not None:
             value = str(value)
+        if key == "executor" and value not in ("local", "ray"):
+            raise BenchError(f"{where}: executor must be local or ray, got {value!r}")
         setattr(cfg, key, value)
     if not cfg.out:
         raise BenchError(f"{where}: out must name an output folder")
+    if cfg.ray_address and cfg.executor != "ray":
+        raise BenchError(f"{where}: ray_address needs executor ray")
     return cfg
 
 

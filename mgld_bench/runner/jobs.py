@@ -15,11 +15,15 @@ device is resolved here, once per process, and only when a job really computes.
 
 from __future__ import annotations
 
+import itertools
+import json
 import os
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from mgld_bench.errors import BenchError, OutputMismatchError
 from mgld_bench.fileio import file_sha256
@@ -34,8 +38,8 @@ from mgld_bench.store.cache import Cache
 from mgld_bench.store.outputs import CachedFrames, InferResult, load_infer, save_infer
 
 __all__ = [
-    "CachedFrames", "InferResult", "infer_job", "infer_key", "load_infer", "run_infer", "run_infer_job",
-    "run_score_job", "score_frames", "score_job",
+    "CachedFrames", "InferResult", "cached_scores", "chunk_bounds", "infer_job", "infer_key", "join_infer_chunks",
+    "load_infer", "run_infer", "run_infer_chunk", "run_infer_job", "run_score_job", "score_frames", "score_job",
 ]
 
 SCORE_FORMAT = 1
@@ -102,6 +106,47 @@ def run_infer_job(
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def run_infer_chunk(
+    job: InferJob, clip: Clip, start: int, stop: int, device: str = "auto", method: Method | None = None
+) -> list[np.ndarray]:
+    """Frames ``[start, stop)`` of ``job``'s output, computed from those LR frames alone (for a
+    method that declares ``chunk_frames``).  Nothing is cached: :func:`join_infer_chunks` stores
+    the joined output under the job's key."""
+    if method is None:
+        method = METHODS.instantiate(job.method)
+    part = clip.chunk(start, stop)
+    label = f"{method.label} on {clip.label} frames {start}-{stop - 1}"
+    workdir = Path(tempfile.mkdtemp(prefix="mgld-bench-job-"))
+    try:
+        frames = list(method.run(part, RunContext(resolve_device(device), job.seed or 0, workdir, None)))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    if len(frames) != stop - start:
+        raise OutputMismatchError(f"{label}: the method produced {len(frames)} frames for {stop - start} LR frames")
+    return frames
+
+
+def join_infer_chunks(job: InferJob, clip: Clip, chunks: list[list[np.ndarray]], cache: Cache) -> InferResult:
+    """Store the chunks of :func:`run_infer_chunk`, in order, as the output of ``job`` (checked and
+    written exactly as :func:`run_infer_job` writes a whole clip)."""
+    key = job.key()
+    hit = load_infer(cache, key, f"{job.method.spec} on {clip.label}")
+    if hit is not None:
+        return hit
+    return save_infer(
+        cache, key, itertools.chain.from_iterable(chunks), len(clip.lr), clip.expected_sr_size(),
+        f"{job.method.spec} on {clip.label}", {"method": json.loads(job.identity), "clip": clip.label},
+    )
+
+
+def chunk_bounds(n_frames: int, chunk_frames: int | None) -> list[tuple[int, int]]:
+    """``[(start, stop), ...]`` splitting ``n_frames`` into chunks of ``chunk_frames`` (one chunk
+    when None or when the clip is not longer than a chunk)."""
+    if not chunk_frames or n_frames <= chunk_frames:
+        return [(0, n_frames)]
+    return [(a, min(a + chunk_frames, n_frames)) for a in range(0, n_frames, chunk_frames)]
+
+
 def run_infer(method: Method, clip: Clip, cache: Cache, ctx: RunContext | None = None) -> InferResult:
     """:func:`run_infer_job` for a method object (tests, scripts): the job is built here."""
     ctx = ctx or RunContext()
@@ -161,6 +206,20 @@ def _result_from_json(obj: dict[str, Any]) -> MetricResult | None:
         )
     except (KeyError, TypeError, ValueError, AttributeError):
         return None  # a hand-edited entry counts as absent: recomputed and replaced
+
+
+def cached_scores(
+    job: ScoreJob, cache: Cache, metrics: list[Metric]
+) -> dict[str, tuple[MetricResult, str, bool]] | None:
+    """The results of every metric of ``job`` when all are cached, else None."""
+    out: dict[str, tuple[MetricResult, str, bool]] = {}
+    for metric, mj in zip(metrics, job.metrics, strict=True):
+        key = job.metric_key(mj)
+        res = _result_from_json(cache.get_json("score", key))
+        if res is None:
+            return None
+        out[metric.name] = (res, key, True)
+    return out
 
 
 def run_score_job(

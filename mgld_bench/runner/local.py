@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
+from typing import Any
 
 from mgld_bench.errors import BenchError, DiskFullError, describe, is_disk_full
+from mgld_bench.frames import Clip
+from mgld_bench.methods.base import Method
+from mgld_bench.metrics.base import MetricResult
 from mgld_bench.runner.jobs import infer_job, run_infer_job, run_score_job, score_job
-from mgld_bench.runner.plan import Plan
+from mgld_bench.runner.plan import DatasetPlan, Plan
+from mgld_bench.specs import Ref
 from mgld_bench.store.cache import Cache
 from mgld_bench.store.results import ClipRecord, ResultStore
 
@@ -27,6 +32,8 @@ class RunSummary:
     score_cached: int = 0
     failures: list[str] = field(default_factory=list)
     unavailable: list[tuple[str, str, str, str]] = field(default_factory=list)
+    #: What the executor adds to the run's provenance (Ray: the cluster's resources).
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 def _job_failed(exc: Exception, what: str, label: str, keep_going: bool, summary: RunSummary, bar: object) -> None:
@@ -47,14 +54,36 @@ def _job_failed(exc: Exception, what: str, label: str, keep_going: bool, summary
     bar.update(1)  # type: ignore[attr-defined]
 
 
-def execute(
-    plan: Plan, cache: Cache, store: ResultStore, run_id: str, device: str = "auto", seed: int = 0,
-    keep_going: bool = False, progress: bool = True,
-) -> RunSummary:
-    """Run every job of ``plan``; results go to ``store``, outputs and scores to ``cache``."""
-    from tqdm import tqdm
 
-    summary = RunSummary()
+def record_scores(
+    store: ResultStore, run_id: str, entry: DatasetPlan, method: Method, clip: Clip, infer_key: str,
+    scores: dict[str, tuple[MetricResult, str, bool]], summary: RunSummary,
+) -> None:
+    """Write the scores of ``method`` on ``clip`` to the store (every executor writes through here)."""
+    frame_ids = (clip.gt or clip.lr).ids
+    for metric in entry.metrics:
+        res, key, cached = scores[metric.name]
+        summary.score_cached += int(cached)
+        summary.scored += int(not cached)
+        used = entry.used[metric.name]
+        store.write(
+            run_id,
+            ClipRecord(
+                dataset=entry.dataset.label, method=method.label, clip=clip.name,
+                metric=metric.name, protocol=used.name, value=res.value,
+                frames=res.frames,
+                frame_ids={i: frame_ids[i] for i in res.frames if i < len(frame_ids)},
+                higher_is_better=metric.higher_is_better, kind=metric.kind, unit=metric.unit,
+                params={**metric.identity(), "backend": metric.backend()},
+                protocol_fields=used.fields(), method_identity=method.identity(),
+                infer_key=infer_key, score_key=key,
+            ),
+        )
+
+
+def available_methods(plan: Plan, keep_going: bool, summary: RunSummary) -> list[tuple[Ref, Method]]:
+    """The plan's methods that can run here; the others fail the run (or, with ``keep_going``,
+    are recorded as failures)."""
     methods = []
     for ref, method in plan.methods:
         ok, reason = method.availability()
@@ -65,13 +94,30 @@ def execute(
         if not keep_going:
             raise BenchError(msg)
         summary.failures.append(msg)
+    return methods
 
+
+def mark_skipped(store: ResultStore, run_id: str, entry: DatasetPlan, methods: list[tuple[Ref, Method]],
+                 summary: RunSummary) -> None:
+    """Record the metrics that cannot run on ``entry``'s dataset as unavailable."""
+    for metric_name, reason in entry.skipped:
+        for _, method in methods:
+            store.mark_unavailable(run_id, entry.dataset.label, method.label, metric_name, reason)
+            summary.unavailable.append((entry.dataset.label, method.label, metric_name, reason))
+
+
+def execute(
+    plan: Plan, cache: Cache, store: ResultStore, run_id: str, device: str = "auto", seed: int = 0,
+    keep_going: bool = False, progress: bool = True,
+) -> RunSummary:
+    """Run every job of ``plan``; results go to ``store``, outputs and scores to ``cache``."""
+    from tqdm import tqdm
+
+    summary = RunSummary()
+    methods = available_methods(plan, keep_going, summary)
     for entry in plan.datasets:
-        ds_ref, dataset, protocol, metrics, used = entry.ref, entry.dataset, entry.protocol, entry.metrics, entry.used
-        for metric_name, reason in entry.skipped:
-            for _, method in methods:
-                store.mark_unavailable(run_id, dataset.label, method.label, metric_name, reason)
-                summary.unavailable.append((dataset.label, method.label, metric_name, reason))
+        ds_ref, dataset, protocol, metrics = entry.ref, entry.dataset, entry.protocol, entry.metrics
+        mark_skipped(store, run_id, entry, methods, summary)
         names = plan.clips or dataset.clip_names()
         bar = tqdm(total=len(names) * len(methods), desc=f"{dataset.label}", unit="job",
                    disable=not progress or None, file=sys.stderr)
@@ -82,7 +128,6 @@ def execute(
                 _job_failed(exc, f"clip {dataset.label}/{clip_name}", clip_name, keep_going, summary, bar)
                 bar.update(len(methods) - 1)
                 continue
-            frame_ids = (clip.gt or clip.lr).ids
             for m_ref, method in methods:
                 bar.set_postfix_str(f"{method.label} {clip.name}")
                 try:
@@ -95,23 +140,7 @@ def execute(
                 except Exception as exc:  # any per-job failure; Ctrl-C / SIGTERM are not Exceptions
                     _job_failed(exc, f"{method.label} on clip {clip.label}", clip.name, keep_going, summary, bar)
                     continue
-                for metric in metrics:
-                    res, key, cached = scores[metric.name]
-                    summary.score_cached += int(cached)
-                    summary.scored += int(not cached)
-                    store.write(
-                        run_id,
-                        ClipRecord(
-                            dataset=dataset.label, method=method.label, clip=clip.name,
-                            metric=metric.name, protocol=used[metric.name].name, value=res.value,
-                            frames=res.frames,
-                            frame_ids={i: frame_ids[i] for i in res.frames if i < len(frame_ids)},
-                            higher_is_better=metric.higher_is_better, kind=metric.kind, unit=metric.unit,
-                            params={**metric.identity(), "backend": metric.backend()},
-                            protocol_fields=used[metric.name].fields(), method_identity=method.identity(),
-                            infer_key=inf.key, score_key=key,
-                        ),
-                    )
+                record_scores(store, run_id, entry, method, clip, inf.key, scores, summary)
                 bar.update(1)
         bar.close()
     return summary

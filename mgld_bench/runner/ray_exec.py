@@ -1,0 +1,339 @@
+"""The Ray executor: the local executor's job specs and job functions, scheduled as Ray tasks.
+
+* inference: one task per (method, dataset, clip) running :func:`~mgld_bench.runner.jobs.run_infer_job`;
+  for a method that declares ``chunk_frames``, one task per chunk
+  (:func:`~mgld_bench.runner.jobs.run_infer_chunk`) and a CPU task joining them into the cache;
+* scoring: one task per (clip, metric group) running :func:`~mgld_bench.runner.jobs.run_score_job`,
+  metrics grouped by their declared resources (a GPU is never held while CPU metrics run).
+
+Each task asks Ray for the resources its method or metric declares (``Method.resources``,
+``MetricFacts.resources``).  The cache is the shared state: every worker must see the same cache
+folder.  Only this process (the driver) writes the result store, through the same
+:func:`~mgld_bench.runner.local.record_scores` as the local loop, so the rows are the same.
+A worker or node that dies is retried up to :data:`RETRIES` times by Ray; an exception raised by
+a method or metric is not retried and is reported with its clip.  Ctrl-C cancels the outstanding
+tasks; a rerun finds the finished work in the cache.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from mgld_bench.errors import BenchError
+from mgld_bench.frames import Clip
+from mgld_bench.methods.base import Method
+from mgld_bench.metrics.base import Metric, MetricResult
+from mgld_bench.protocol import Protocol
+from mgld_bench.runner.jobs import (
+    cached_scores,
+    chunk_bounds,
+    infer_job,
+    join_infer_chunks,
+    load_infer,
+    run_infer_chunk,
+    run_infer_job,
+    run_score_job,
+    score_job,
+)
+from mgld_bench.runner.local import RunSummary, available_methods, mark_skipped, record_scores
+from mgld_bench.runner.plan import DatasetPlan, Plan
+from mgld_bench.specs import CPU, InferJob, Resources, ScoreJob
+from mgld_bench.store.cache import Cache
+from mgld_bench.store.results import ResultStore
+
+#: How many times Ray reruns a task whose worker or node died (exceptions are never retried).
+RETRIES = 3
+INSTALL_HINT = "--executor ray needs Ray: pip install 'mgld-bench[ray]' (or: pip install ray)"
+
+
+def import_ray() -> Any:
+    """The ``ray`` module, or a one-line error saying how to install it."""
+    try:
+        import ray
+    except ImportError:
+        raise BenchError(INSTALL_HINT) from None
+    return ray
+
+
+# -- task bodies: plain functions of the job specs (wrapped by ray.remote in _tasks) -------------
+def _infer(job: InferJob, cache: Cache, device: str, method: Method, dataset: Any) -> tuple[str, str, bool]:
+    inf = run_infer_job(job, cache, device, method, dataset.clip(job.clip))
+    return inf.key, inf.frames.digest(), inf.cached
+
+
+def _infer_chunk(job: InferJob, start: int, stop: int, device: str, method: Method, dataset: Any) -> list[Any]:
+    return run_infer_chunk(job, dataset.clip(job.clip), start, stop, device, method)
+
+
+def _join(job: InferJob, cache: Cache, dataset: Any, *chunks: list[Any]) -> tuple[str, str, bool]:
+    inf = join_infer_chunks(job, dataset.clip(job.clip), list(chunks), cache)
+    return inf.key, inf.frames.digest(), False
+
+
+def _score(
+    job: ScoreJob, cache: Cache, protocol: Protocol, device: str, metrics: list[Metric], dataset: Any
+) -> dict[str, tuple[MetricResult, str, bool]]:
+    clip = dataset.clip(job.infer.clip)
+    inf = load_infer(cache, job.infer.key(), f"{job.infer.method.spec} on {clip.label}")
+    if inf is None:
+        raise BenchError(
+            f"{clip.label}: the output of {job.infer.method.spec} is not in the cache {cache.root} on this "
+            "worker; every Ray worker must see the same cache folder (--cache-dir on a shared file system)"
+        )
+    return run_score_job(job, inf.frames, clip, cache, protocol, device, metrics)
+
+
+_TASKS: dict[str, Any] = {}
+
+
+def _tasks(ray: Any) -> dict[str, Any]:
+    if not _TASKS:
+        for name, fn in (("infer", _infer), ("chunk", _infer_chunk), ("join", _join), ("score", _score)):
+            _TASKS[name] = ray.remote(max_retries=RETRIES, retry_exceptions=False)(fn)
+    return _TASKS
+
+
+# -- placement ----------------------------------------------------------------------------------
+def task_options(res: Resources, cluster: dict[str, float], device: str, who: str) -> dict[str, Any]:
+    """The Ray options of a job declaring ``res`` on a cluster with ``cluster`` resources.
+
+    GPUs are asked for only when they can be used: not with ``--device cpu``, and with ``auto``
+    only when the cluster has GPUs (the job then runs on the CPU, as the local executor would).
+    A resource no node has is an error here rather than a task that never starts."""
+    gpus = res.num_gpus
+    if device == "cpu" or (device == "auto" and not cluster.get("GPU")):
+        gpus = 0.0
+    if gpus and not cluster.get("GPU"):
+        raise BenchError(f"{who} asks for {gpus:g} GPU but the Ray cluster has none; use --device auto or cpu")
+    opts: dict[str, Any] = {"num_cpus": res.num_cpus, "num_gpus": gpus}
+    if res.memory:
+        opts["memory"] = res.memory
+    if res.custom:
+        missing = [name for name, _ in res.custom if name not in cluster]
+        if missing:
+            raise BenchError(
+                f"{who} asks for the resource {', '.join(missing)}, which no node of the Ray cluster has; "
+                f"start nodes with: ray start --resources '{{\"{missing[0]}\": 1}}'"
+            )
+        opts["resources"] = dict(res.custom)
+    return opts
+
+
+def metric_groups(metrics: list[Metric]) -> list[tuple[Resources, list[Metric]]]:
+    """Metrics grouped by declared resources, in plan order (one score task per group and clip)."""
+    groups: dict[Resources, list[Metric]] = {}
+    for metric in metrics:
+        groups.setdefault(getattr(metric.facts, "resources", CPU), []).append(metric)
+    return list(groups.items())
+
+
+def connect(address: str | None) -> tuple[Any, bool]:
+    """Ray, initialised: the session already open in this process, else the cluster at
+    ``address`` (or ``RAY_ADDRESS``), else a new local one.  Returns (ray, started here)."""
+    ray = import_ray()
+    if ray.is_initialized():
+        return ray, False
+    if address:
+        ray.init(address=address)
+    else:
+        ray.init(include_dashboard=False)
+    return ray, True
+
+
+# -- the driver ---------------------------------------------------------------------------------
+@dataclass
+class _Unit:
+    """One (dataset, clip, method) of the plan and where its tasks stand."""
+
+    entry: DatasetPlan
+    method: Method
+    clip: Clip
+    job: InferJob
+    infer_key: str = ""
+    waiting: int = 0
+    scores: dict[str, tuple[MetricResult, str, bool]] = field(default_factory=dict)
+    failed: bool = False
+
+    @property
+    def label(self) -> str:
+        return f"{self.method.label} on {self.clip.label}"
+
+
+def _failure(ray: Any, unit: _Unit, exc: BaseException) -> str:
+    """One line naming the clip: the job's own error, or the worker loss Ray gave up on."""
+    if isinstance(exc, ray.exceptions.RayTaskError):
+        cause = getattr(exc, "cause", None) or exc
+        msg = str(cause) if isinstance(cause, BenchError) else f"{type(cause).__name__}: {cause}"
+    elif isinstance(exc, ray.exceptions.RayError):
+        msg = (f"the Ray worker running it was lost {RETRIES + 1} times ({type(exc).__name__}); "
+               "rerun to resume from the cache")
+    else:
+        msg = f"{type(exc).__name__}: {exc}"
+    msg = msg.strip().splitlines()[0] if msg.strip() else type(exc).__name__
+    return msg if unit.clip.label in msg else f"{unit.label}: {msg}"
+
+
+def execute(
+    plan: Plan, cache: Cache, store: ResultStore, run_id: str, device: str = "auto", seed: int = 0,
+    keep_going: bool = False, progress: bool = True, address: str | None = None,
+) -> RunSummary:
+    """Run every job of ``plan`` on Ray; same results in ``store`` and ``cache`` as
+    :func:`mgld_bench.runner.local.execute`."""
+    from tqdm import tqdm
+
+    ray, started = connect(address)
+    try:
+        return _Driver(ray, plan, cache, store, run_id, device, seed, keep_going, progress, tqdm).run()
+    finally:
+        if started:
+            ray.shutdown()
+
+
+class _Driver:
+    def __init__(self, ray: Any, plan: Plan, cache: Cache, store: ResultStore, run_id: str, device: str,
+                 seed: int, keep_going: bool, progress: bool, tqdm: Any) -> None:
+        self.ray, self.plan, self.cache, self.store, self.run_id = ray, plan, cache, store, run_id
+        # a worker holding one GPU sees it as cuda:0
+        self.device = "cuda" if device.startswith("cuda") else device
+        self.seed, self.keep_going, self.progress, self.tqdm = seed, keep_going, progress, tqdm
+        self.summary = RunSummary()
+        self.tasks = _tasks(ray)
+        self.cluster = dict(ray.cluster_resources())
+        self.pending: dict[Any, tuple[_Unit, str]] = {}
+        self.shared: dict[int, Any] = {}  # id(component) -> object ref (each shipped once)
+        self.failed = 0
+        # computed once per dataset, so each group is shipped once
+        self.groups = {id(e): metric_groups(e.metrics) for e in plan.datasets}
+
+    def put(self, obj: Any) -> Any:
+        if id(obj) not in self.shared:
+            self.shared[id(obj)] = self.ray.put(obj)
+        return self.shared[id(obj)]
+
+    def run(self) -> RunSummary:
+        summary = self.summary
+        methods = available_methods(self.plan, self.keep_going, summary)
+        names = {e.dataset.label: self.plan.clips or e.dataset.clip_names() for e in self.plan.datasets}
+        total = sum(len(n) for n in names.values()) * len(methods)
+        self.bar = self.tqdm(total=total, desc="ray", unit="job", disable=not self.progress or None, file=sys.stderr)
+        self.started = time.perf_counter()
+        try:
+            for entry in self.plan.datasets:
+                mark_skipped(self.store, self.run_id, entry, methods, summary)
+                for clip_name in names[entry.dataset.label]:
+                    clip = entry.dataset.clip(clip_name)
+                    for m_ref, method in methods:
+                        unit = _Unit(entry, method, clip, infer_job(method, m_ref, entry.ref, clip, self.seed))
+                        self._guard(unit, self._start, unit)
+                    self._drain(timeout=0)
+            while self.pending:
+                self._drain(timeout=1.0)
+        except BaseException:
+            self._cancel()
+            raise
+        finally:
+            self.bar.close()
+        summary.details = {"executor": "ray", "retries": RETRIES, "cluster_resources": self.cluster}
+        return summary
+
+    # submitting
+    def _start(self, unit: _Unit) -> None:
+        hit = load_infer(self.cache, unit.job.key(), unit.label)
+        if hit is not None:
+            self._inferred(unit, hit.key, hit.frames.digest(), True)
+            return
+        method, entry = unit.method, unit.entry
+        opts = task_options(method.resources, self.cluster, self.device, f"method {method.label}")
+        m, ds = self.put(method), self.put(entry.dataset)
+        bounds = chunk_bounds(len(unit.clip.lr), method.chunk_frames)
+        if len(bounds) == 1:
+            ref = self.tasks["infer"].options(**opts).remote(unit.job, self.cache, self.device, m, ds)
+        else:
+            chunks = [self.tasks["chunk"].options(**opts).remote(unit.job, a, b, self.device, m, ds)
+                      for a, b in bounds]
+            ref = self.tasks["join"].options(num_cpus=1).remote(unit.job, self.cache, ds, *chunks)
+        self.pending[ref] = (unit, "infer")
+        self._postfix()
+
+    def _inferred(self, unit: _Unit, key: str, digest: str, cached: bool) -> None:
+        self.summary.infer_cached += int(cached)
+        self.summary.inferred += int(not cached)
+        unit.infer_key = key
+        entry = unit.entry
+        for res, metrics in self.groups[id(entry)]:
+            sjob = score_job(unit.job, digest, unit.clip, entry.protocol, metrics)
+            hit = cached_scores(sjob, self.cache, metrics)
+            if hit is not None:
+                unit.scores.update(hit)
+                continue
+            opts = task_options(res, self.cluster, self.device, f"metric {metrics[0].name}")
+            ref = self.tasks["score"].options(**opts).remote(
+                sjob, self.cache, entry.protocol, self.device, self.put(metrics), self.put(entry.dataset)
+            )
+            self.pending[ref] = (unit, "score")
+            unit.waiting += 1
+        self._maybe_done(unit)
+
+    def _maybe_done(self, unit: _Unit) -> None:
+        if unit.waiting or unit.failed:
+            return
+        record_scores(self.store, self.run_id, unit.entry, unit.method, unit.clip, unit.infer_key, unit.scores,
+                      self.summary)
+        self.bar.update(1)
+        self._postfix()
+
+    # collecting
+    def _drain(self, timeout: float) -> None:
+        if not self.pending:
+            return
+        refs = list(self.pending)
+        done, _ = self.ray.wait(refs, num_returns=1, timeout=timeout)  # back as soon as one is done
+        if done:
+            done, _ = self.ray.wait(refs, num_returns=len(refs), timeout=0)
+        for ref in done:
+            unit, kind = self.pending.pop(ref)
+            if unit.failed:
+                continue
+            self._guard(unit, self._collect, unit, kind, ref)
+
+    def _collect(self, unit: _Unit, kind: str, ref: Any) -> None:
+        value = self.ray.get(ref)
+        if kind == "infer":
+            self._inferred(unit, *value)
+        else:
+            unit.waiting -= 1
+            unit.scores.update(value)
+            self._maybe_done(unit)
+
+    def _guard(self, unit: _Unit, fn: Any, *args: Any) -> None:
+        """Call ``fn``; a failure of the job is recorded (``--keep-going``) or ends the run."""
+        try:
+            fn(*args)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BenchError as exc:
+            self._fail(unit, str(exc) if unit.clip.label in str(exc) else f"{unit.label}: {exc}", exc)
+        except Exception as exc:  # a task's error, as Ray hands it back
+            self._fail(unit, _failure(self.ray, unit, exc), exc)
+
+    def _fail(self, unit: _Unit, msg: str, exc: BaseException) -> None:
+        unit.failed = True
+        self.failed += 1
+        if not self.keep_going:
+            raise BenchError(msg) from exc
+        self.summary.failures.append(msg)
+        self.bar.update(1)
+        self._postfix()
+
+    def _postfix(self) -> None:
+        self.bar.set_postfix_str(f"running {len(self.pending)} tasks, failed {self.failed}")
+
+    def _cancel(self) -> None:
+        for ref in list(self.pending):
+            with contextlib.suppress(Exception):  # already finished or gone
+                self.ray.cancel(ref, force=True)
+        self.pending.clear()
