@@ -1,4 +1,16 @@
-"""Speed and memory of ``mgld-sd`` (motion-guided SD x4 upscaling) against ``sd-x4``.
+"""Speed and memory of ``mgld`` (in-process MGLD) and of ``mgld-sd`` against ``sd-x4``.
+
+``--mgld``: the in-process ``mgld`` method, each configuration in a fresh process, printing
+seconds per frame and peak memory, and the ratio guided / unguided (``mgld.guidance=off``, the
+cost of the motion guidance).  Without ``--weights`` it writes tiny random checkpoints and runs
+the tiny configuration; with ``--weights DIR`` (holding ``mgldvsr_unet.ckpt`` and
+``video_vae_cfw.ckpt``) the full model.  Sizes are output sizes (4x the LR):
+
+    python benchmarks/bench_mgld.py --mgld                                      # tiny, CPU
+    python benchmarks/bench_mgld.py --mgld --weights W --device cuda --out-sizes 512x512,1280x720 \
+        --precisions fp16,fp32                                                  # full size, GPU
+
+Without ``--mgld``: ``mgld-sd`` against ``sd-x4``.
 
 Runs both methods on the same synthetic clip with the tiny random upscaler of
 ``mgld_bench.testing`` (or a real model folder with ``--model``), each in a fresh process, and
@@ -37,7 +49,7 @@ def _measure(method_name: str, args: dict, queue: mp.Queue) -> None:
 
     from mgld_bench.frames import ArrayFrames, Clip
     from mgld_bench.methods.base import RunContext
-    from mgld_bench.methods.mgld_sd import MGLDGuidedSD, SDx4Upscaler
+    from mgld_bench.methods.mgld.sd import MGLDGuidedSD, SDx4Upscaler
 
     torch.set_num_threads(args["threads"])
     rng = np.random.default_rng(0)
@@ -70,6 +82,85 @@ def _measure(method_name: str, args: dict, queue: mp.Queue) -> None:
     queue.put(result)
 
 
+def _measure_mgld(args: dict, queue: mp.Queue) -> None:
+    import numpy as np
+    import torch
+
+    from mgld_bench.frames import ArrayFrames, Clip
+    from mgld_bench.methods.base import RunContext
+    from mgld_bench.methods.mgld.method import MGLD
+
+    torch.set_num_threads(args["threads"])
+    h, w = args["out_size"]
+    n = args["frames"]
+    rng = np.random.default_rng(0)
+    big = rng.integers(0, 255, size=(h // 4, w // 4 + 2 * n, 3), dtype=np.uint8)
+    frames = [np.ascontiguousarray(big[:, 2 * (n - i) : 2 * (n - i) + w // 4]) for i in range(n)]
+    clip = Clip("bench", "moving", ArrayFrames(frames, "bench LR"), scale=4)
+    method = MGLD(config=args["config"], steps=args["steps"], precision=args["precision"],
+                  guidance=args["guidance"], unet_ckpt=args["unet"], vae_ckpt=args["vae"])
+    device = args["device"]
+    method.load(device)  # outside the timing
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+    rss_before = _rss_mb()
+    t0 = time.perf_counter()
+    out = list(method.run(clip, RunContext(device=device, seed=0)))
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+    seconds = time.perf_counter() - t0
+    result = {"seconds_per_frame": seconds / len(out), "frames": len(out)}
+    if device.startswith("cuda"):
+        result.update(peak_mb=torch.cuda.max_memory_allocated() / 2**20, memory="GPU max_memory_allocated")
+    else:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        result.update(peak_mb=peak, growth_mb=max(peak - rss_before, 0.0), memory="process peak RSS")
+    queue.put(result)
+
+
+def _run_in_child(target, conf: dict) -> dict:
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=target, args=(conf, queue))
+    proc.start()
+    result = queue.get()
+    proc.join()
+    return result
+
+
+def main_mgld(args: argparse.Namespace) -> int:
+    sizes = [tuple(int(v) for v in s.lower().split("x"))[::-1] for s in args.out_sizes.split(",")]  # WxH -> (h, w)
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.weights:
+            unet, vae = Path(args.weights) / "mgldvsr_unet.ckpt", Path(args.weights) / "video_vae_cfw.ckpt"
+            config = "full"
+        else:
+            from mgld_bench.testing.tiny_mgld import write_tiny_checkpoints
+
+            unet, vae = write_tiny_checkpoints(Path(tmp) / "weights")
+            config = "tiny"
+        print(f"mgld ({config}), {args.device}, {args.frames} frames, {args.steps} steps, {args.threads} thread(s)")
+        rows = []
+        for size in sizes:
+            for precision in args.precisions.split(","):
+                res = {}
+                for guidance in (True, False):
+                    conf = {"out_size": size, "frames": args.frames, "steps": args.steps, "threads": args.threads,
+                            "device": args.device, "precision": precision, "guidance": guidance, "config": config,
+                            "unet": str(unet), "vae": str(vae)}
+                    res[guidance] = _run_in_child(_measure_mgld, conf)
+                g, p = res[True], res[False]
+                extra = f", growth {g['growth_mb']:.0f} MB" if "growth_mb" in g else ""
+                ratio = g["seconds_per_frame"] / p["seconds_per_frame"]
+                print(f"  {size[1]}x{size[0]} {precision}: {g['seconds_per_frame']:.2f} s/frame, peak "
+                      f"{g['peak_mb']:.0f} MB ({g['memory']}{extra}); without guidance "
+                      f"{p['seconds_per_frame']:.2f} s/frame; ratio {ratio:.2f}x")
+                rows.append({"size": size, "precision": precision, "guided": g, "unguided": p})
+    print(json.dumps(rows))
+    return 0
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", help="diffusers folder or hub id (default: the tiny random upscaler)")
@@ -79,7 +170,17 @@ def main() -> int:
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--tile", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--mgld", action="store_true", help="benchmark the in-process mgld method instead")
+    p.add_argument("--weights", help="(--mgld) folder with the two released checkpoints (default: tiny random ones)")
+    p.add_argument("--out-sizes", default="512x512", help="(--mgld) output sizes WxH, comma-separated")
+    p.add_argument("--precisions", default="auto", help="(--mgld) auto,fp32,fp16,bf16 (comma-separated)")
     args = p.parse_args()
+    if args.mgld:
+        if args.steps == 20:
+            args.steps = 2 if args.weights is None else 50
+        if args.frames == 10:
+            args.frames = 5
+        return main_mgld(args)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     with tempfile.TemporaryDirectory() as tmp:
         model = args.model

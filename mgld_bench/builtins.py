@@ -54,9 +54,10 @@ DATASETS: dict[str, Spec] = {
 METHODS: dict[str, Spec] = {
     "precomputed": Spec.of("mgld_bench.methods.precomputed:Precomputed"),
     "external": Spec.of("mgld_bench.methods.external:External"),
-    "mgld": Spec.of("mgld_bench.methods.mgld_official:MGLDOfficial"),
-    "mgld-sd": Spec.of("mgld_bench.methods.mgld_sd:MGLDGuidedSD"),
-    "sd-x4": Spec.of("mgld_bench.methods.mgld_sd:SDx4Upscaler"),
+    "mgld": Spec.of("mgld_bench.methods.mgld.method:MGLD"),
+    "mgld-official": Spec.of("mgld_bench.methods.mgld.official:MGLDOfficial"),
+    "mgld-sd": Spec.of("mgld_bench.methods.mgld.sd:MGLDGuidedSD"),
+    "sd-x4": Spec.of("mgld_bench.methods.mgld.sd:SDx4Upscaler"),
 }
 
 _FIDELITY = ("color_space", "crop_border")

@@ -10,11 +10,11 @@ import pytest
 import torch
 from scipy import ndimage
 
-from mgld_bench.guidance.loss import warp_error
-from mgld_bench.guidance.motion import MotionField
-from mgld_bench.guidance.occlusion import forward_backward_occlusion
-from mgld_bench.guidance.step import guidance_step, posterior_variance, scheduler_step_variance, step_size
-from mgld_bench.guidance.warp import flow_warp, resize_flow
+from mgld_bench.flow.torch_warp import flow_warp, resize_flow
+from mgld_bench.methods.mgld.guidance.loss import warp_error
+from mgld_bench.methods.mgld.guidance.motion import MotionField
+from mgld_bench.methods.mgld.guidance.occlusion import forward_backward_occlusion
+from mgld_bench.methods.mgld.guidance.step import guidance_step, posterior_variance, scheduler_step_variance, step_size
 
 
 def test_flow_warp_matches_scipy_bilinear():

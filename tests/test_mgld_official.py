@@ -1,4 +1,4 @@
-"""The ``mgld`` adapter against a stand-in of the official tile script (tests/mgld_standin/).
+"""The ``mgld-official`` adapter against a stand-in of the official tile script (tests/mgld_standin/).
 
 The stand-in honours the official command line and folder layout and has the official script's
 defects; each work-around is exercised, and each defect is first shown to be real.
@@ -20,8 +20,8 @@ import yaml
 from mgld_bench.errors import BenchError
 from mgld_bench.frames import ArrayFrames, Clip
 from mgld_bench.methods.base import RunContext
-from mgld_bench.methods.mgld_official import TILE_SCRIPT, MGLDOfficial
-from mgld_bench.methods.mgld_staging import patch_tile_script, rewrite_config, split_chunks, stage_sequence
+from mgld_bench.methods.mgld.official import TILE_SCRIPT, MGLDOfficial
+from mgld_bench.methods.mgld.staging import patch_tile_script, rewrite_config, split_chunks, stage_sequence
 
 STANDIN = Path(__file__).parent / "mgld_standin" / "vsr_tile_standin.py"
 AUTHOR_DIR = "/home/notebook/code/personal/xxxxxxxx/MGLD-VSR/checkpoints"
@@ -253,7 +253,8 @@ def test_missing_output_is_one_clear_error(fake_repo, tmp_path):
 
 def test_availability_names_what_is_missing(fake_repo, tmp_path):
     ok, reason = MGLDOfficial().availability()
-    assert not ok and "mgld.repo" in reason and "mgld.python" in reason and "mgldvsr_unet.ckpt" in reason
+    assert not ok and "mgld-official.repo" in reason and "mgld-official.python" in reason
+    assert "mgldvsr_unet.ckpt" in reason
     repo, ckpts = fake_repo
     assert MGLDOfficial(**_options(repo, ckpts, python="python3")).availability() == (True, "")  # on PATH
     ok, reason = MGLDOfficial(**_options(repo, ckpts, python="no-such-python-xyz")).availability()
@@ -281,7 +282,7 @@ def test_options_file_and_identity(fake_repo, tmp_path):
         "steps": 20,
         "gpus": [0, 1],
     }
-    cfg.write_text(yaml.safe_dump({"mgld": opts}))
+    cfg.write_text(yaml.safe_dump({"mgld-official": opts}))
     m = MGLDOfficial(config=str(cfg), steps=30)
     assert m.options["repo"] == str(repo.resolve()) and m.options["steps"] == 30  # explicit option wins
     assert m.availability() == (True, "")

@@ -12,9 +12,9 @@ from PIL import Image
 
 from mgld_bench.errors import BenchError
 from mgld_bench.frames import ArrayFrames, Clip
-from mgld_bench.guidance.motion import MotionField
 from mgld_bench.methods.base import RunContext
-from mgld_bench.methods.mgld_sd import GuidanceSettings, MGLDGuidedSD, SDx4Upscaler, upscale_chunk
+from mgld_bench.methods.mgld.guidance.motion import MotionField
+from mgld_bench.methods.mgld.sd import GuidanceSettings, MGLDGuidedSD, SDx4Upscaler, upscale_chunk
 from mgld_bench.methods.tiling import blend_weights, tile_starts
 from mgld_bench.registry import METHODS
 from mgld_bench.testing.tiny_upscaler import build_tiny_upscaler, save_tiny_upscaler
@@ -133,7 +133,7 @@ def test_guidance_lowers_latent_warp_error_against_sd_x4(tiny_model):
     e_base, e_guided = warp_error_ref(base), warp_error_ref(guided)
     assert e_guided < 0.5 * e_base, (e_guided, e_base)
     # the same with flows estimated from the LR frames, as mgld-sd does (observed about 36 %)
-    from mgld_bench.guidance.flows import pair_flows
+    from mgld_bench.methods.mgld.guidance.flows import pair_flows
 
     fwd, bwd = pair_flows(list(frames))
     estimated = MotionField.from_flows(fwd, bwd, (16, 16))

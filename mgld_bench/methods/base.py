@@ -19,7 +19,9 @@ class RunContext:
     """What a method may use while running one clip.
 
     ``workdir`` is an empty scratch folder owned by this job (deleted afterwards);
-    ``log_dir`` is kept beside the cache entry (write logs of external processes there).
+    ``log_dir`` is kept beside the cache entry (write logs of external processes there);
+    ``cache`` is the run's content-addressed cache (a ``store.cache.Cache``, or None), for
+    intermediate values a method derives from its weights (e.g. MGLD's text context).
     """
 
     device: str = "cpu"
@@ -27,6 +29,7 @@ class RunContext:
     workdir: Path | None = None
     log_dir: Path | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    cache: Any = None
 
 
 #: Option lists longer than this are shortened in labels (the digest keeps them distinct).

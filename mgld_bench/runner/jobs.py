@@ -89,7 +89,7 @@ def run_infer_job(
     label = f"{method.label} on {clip.label}"
     log_dir = cache.log_dir(key)
     workdir = Path(tempfile.mkdtemp(prefix=f"mgld-bench-job-{os.getpid()}-"))  # pid: see store.sweep
-    ctx = RunContext(resolve_device(device), job.seed or 0, workdir, log_dir)
+    ctx = RunContext(resolve_device(device), job.seed or 0, workdir, log_dir, cache=cache)
     try:
         return save_infer(
             cache, key, method.run(clip, ctx), len(clip.lr), clip.expected_sr_size(), label,

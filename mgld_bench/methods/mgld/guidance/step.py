@@ -1,7 +1,7 @@
 """The guidance step of MGLD's Eq. 3: one gradient step on the latents after a denoising step.
 
 After the sampler produces ``z_{t-1}``, the latents move against the gradient of the warp
-error ``E`` (:func:`~mgld_bench.guidance.loss.warp_error`)::
+error ``E`` (:func:`~mgld_bench.methods.mgld.guidance.loss.warp_error`)::
 
     z_{t-1} <- z_{t-1} - lambda_t * grad E(z_{t-1})
 
@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 
 import torch
 
-from mgld_bench.guidance import STEP_RULES
+from mgld_bench.methods.mgld.guidance import STEP_RULES
 
 __all__ = [
     "LOG_VARIANCE_FLOOR",

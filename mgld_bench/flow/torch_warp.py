@@ -1,6 +1,7 @@
-"""Warping latents by optical flow, and resizing flows to latent resolution.
+"""Backward warping by optical flow and flow resizing, in torch (differentiable).
 
-Conventions (used throughout :mod:`mgld_bench.guidance`):
+The numpy/OpenCV warp of :mod:`mgld_bench.flow.warp` serves the metrics; this one serves
+samplers that need gradients (MGLD's motion guidance).  Conventions:
 
 * a flow is a tensor ``(N, 2, H, W)`` holding ``(dx, dy)`` in pixels of the tensor it belongs to;
 * the flow ``F_{a->b}`` between frames ``a`` and ``b`` satisfies ``b(x + F(x)) = a(x)`` wherever
@@ -32,17 +33,24 @@ def flow_warp(x: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
     if x.shape[0] != flow.shape[0] or x.shape[-2:] != flow.shape[-2:]:
         raise ValueError(f"flow_warp: x {tuple(x.shape)} and flow {tuple(flow.shape)} differ in batch or size")
     h, w = x.shape[-2:]
+    # The sampling grid is built in float32 at least: float16 holds a coordinate near 300 only
+    # to 0.25 px, and the flow may arrive in half precision under autocast.
+    dtype = torch.promote_types(flow.dtype, torch.float32)
     ys, xs = torch.meshgrid(
-        torch.arange(h, dtype=flow.dtype, device=flow.device),
-        torch.arange(w, dtype=flow.dtype, device=flow.device),
+        torch.arange(h, dtype=dtype, device=flow.device),
+        torch.arange(w, dtype=dtype, device=flow.device),
         indexing="ij",
     )
-    px = xs.unsqueeze(0) + flow[:, 0]
-    py = ys.unsqueeze(0) + flow[:, 1]
+    px = xs.unsqueeze(0) + flow[:, 0].to(dtype)
+    py = ys.unsqueeze(0) + flow[:, 1].to(dtype)
     gx = 2.0 * px / max(w - 1, 1) - 1.0
     gy = 2.0 * py / max(h - 1, 1) - 1.0
-    grid = torch.stack((gx, gy), dim=-1).to(x.dtype)
-    return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=True)
+    grid = torch.stack((gx, gy), dim=-1)
+    sample_dtype = torch.promote_types(x.dtype, torch.float32)
+    out = F.grid_sample(
+        x.to(sample_dtype), grid.to(sample_dtype), mode="bilinear", padding_mode="zeros", align_corners=True
+    )
+    return out.to(x.dtype)
 
 
 def resize_flow(flow: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:

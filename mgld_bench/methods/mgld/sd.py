@@ -4,13 +4,13 @@ with MGLD's motion-guided latent sampling.
 Both run diffusers' ``StableDiffusionUpscalePipeline`` (default
 ``stabilityai/stable-diffusion-x4-upscaler``, or any local folder saved with ``save_pretrained``)
 on non-overlapping chunks of ``chunk`` consecutive LR frames, all frames of a chunk in one batch.
-``mgld-sd`` adds the guidance of :mod:`mgld_bench.guidance` through the pipeline's per-step
+``mgld-sd`` adds the guidance of :mod:`mgld_bench.methods.mgld.guidance` through the pipeline's per-step
 callback: after every denoising step, the latents of the chunk take one gradient step against
 the masked warp error of Eq. 2, with flows measured between the LR frames.  ``sd-x4`` is the
 same run without the callback, so the two differ only by the guidance (same seed, same noise).
 
 This is MGLD-*style* guidance on a public model, not a reproduction of MGLD: MGLD's own UNet,
-LR encoder and temporal VAE are not in diffusers format (use the ``mgld`` method for those).
+LR encoder and temporal VAE are not in diffusers format (the ``mgld`` method runs those in-process).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import numpy as np
 from mgld_bench.errors import BenchError
 from mgld_bench.frames import Clip
 from mgld_bench.methods.base import Method, RunContext
-from mgld_bench.methods.diffusers_model import (
+from mgld_bench.methods.mgld.diffusers_model import (
     folder_digest,
     load_upscale_pipeline,
     local_model_folder,
@@ -41,12 +41,12 @@ DEFAULT_MODEL = "stabilityai/stable-diffusion-x4-upscaler"
 
 @dataclass(frozen=True)
 class GuidanceSettings:
-    """How the motion guidance steps (see :mod:`mgld_bench.guidance.step`)."""
+    """How the motion guidance steps (see :mod:`mgld_bench.methods.mgld.guidance.step`)."""
 
     rule: str = "official"
     scale: float = -10.0
     eta: float = 10.0
-    form: str = "paired"
+    form: str = "official"
 
 
 def upscale_chunk(
@@ -67,7 +67,7 @@ def upscale_chunk(
     """Upscale one chunk of frames ``(T, h, w, 3)`` uint8 in a single pipeline call.
 
     ``h`` and ``w`` must be multiples of the pipeline's ``vae_scale_factor`` (so that diffusers
-    does not resize).  With ``field`` (a :class:`~mgld_bench.guidance.motion.MotionField` at
+    does not resize).  With ``field`` (a :class:`~mgld_bench.methods.mgld.guidance.motion.MotionField` at
     latent resolution, i.e. ``(h, w)`` for the x4 upscaler) and ``guidance``, every denoising
     step is followed by one guidance step on the batch of latents; ``log`` receives one entry per
     step (timestep, posterior variance, step size, warp error before the step).
@@ -78,7 +78,7 @@ def upscale_chunk(
     """
     import torch
 
-    from mgld_bench.guidance.step import scheduler_step_variance, step_size
+    from mgld_bench.methods.mgld.guidance.step import scheduler_step_variance, step_size
 
     t = frames.shape[0]
     device = pipe._execution_device
@@ -273,7 +273,8 @@ class MGLDGuidedSD(SDx4Upscaler):
     """The SD x4 upscaler with MGLD's motion-guided latent sampling (Eq. 2-3) after every step."""
 
     name = "mgld-sd"
-    version = 1
+    #: 2: the default guidance loss became ``official`` (was ``paired``).
+    version = 2
     summary = "SD x4 upscaler + MGLD motion-guided latent sampling (own implementation, diffusers)"
     guided = True
     defaults: ClassVar[dict[str, Any]] = {
@@ -282,14 +283,14 @@ class MGLDGuidedSD(SDx4Upscaler):
         "step_rule": "official",
         "motion_scale": -10.0,
         "eta": 10.0,
-        "loss": "paired",
+        "loss": "official",
         "occ_alpha": 0.01,
         "occ_beta": 0.5,
     }
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
-        from mgld_bench.guidance import LOSS_FORMS, STEP_RULES
+        from mgld_bench.methods.mgld.guidance import LOSS_FORMS, STEP_RULES
 
         if self.options["step_rule"] not in STEP_RULES:
             raise BenchError(
@@ -300,7 +301,7 @@ class MGLDGuidedSD(SDx4Upscaler):
 
     def weight_files(self) -> list[WeightFile]:
         """The flow network's weights when the flow backend is RAFT."""
-        from mgld_bench.guidance.flows import flow_weight_files
+        from mgld_bench.methods.mgld.guidance.flows import flow_weight_files
 
         return flow_weight_files(str(self.options["flow"]))
 
@@ -313,7 +314,7 @@ class MGLDGuidedSD(SDx4Upscaler):
 
     def extra_key(self, clip: Clip) -> str | None:
         """The model folder's digest and the flow backend's identity."""
-        from mgld_bench.guidance.flows import flow_identity
+        from mgld_bench.methods.mgld.guidance.flows import flow_identity
 
         key = {"model": super().extra_key(clip), "flow": flow_identity(str(self.options["flow"]))}
         return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
@@ -323,8 +324,8 @@ class MGLDGuidedSD(SDx4Upscaler):
         return GuidanceSettings(str(o["step_rule"]), float(o["motion_scale"]), float(o["eta"]), str(o["loss"]))
 
     def motion_field(self, frames: np.ndarray, device: str) -> Any:
-        from mgld_bench.guidance.flows import pair_flows
-        from mgld_bench.guidance.motion import MotionField
+        from mgld_bench.methods.mgld.guidance.flows import pair_flows
+        from mgld_bench.methods.mgld.guidance.motion import MotionField
 
         if frames.shape[0] < 2:
             return None

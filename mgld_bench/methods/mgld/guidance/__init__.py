@@ -17,7 +17,7 @@ The sub-modules import torch; this package file does not, so the option names be
 checked without it.
 """
 
-#: The warp-error pairings of :func:`mgld_bench.guidance.loss.warp_error`.
+#: The warp-error pairings of :func:`mgld_bench.methods.mgld.guidance.loss.warp_error`.
 LOSS_FORMS = ("paired", "official")
-#: The step-size rules of :func:`mgld_bench.guidance.step.step_size`.
+#: The step-size rules of :func:`mgld_bench.methods.mgld.guidance.step.step_size`.
 STEP_RULES = ("official", "paper")

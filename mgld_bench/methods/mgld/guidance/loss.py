@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from mgld_bench.guidance import LOSS_FORMS
-from mgld_bench.guidance.warp import flow_warp
+from mgld_bench.flow.torch_warp import flow_warp
+from mgld_bench.methods.mgld.guidance import LOSS_FORMS
 
 __all__ = ["LOSS_FORMS", "warp_error"]
 
@@ -26,8 +26,8 @@ def warp_error(
     """Masked L1 warp error of the latents of ``T`` consecutive frames (Eq. 2 of MGLD).
 
     With ``F_i = F_{i->i+1}`` (``flows_fwd[i]``), ``B_i = F_{i+1->i}`` (``flows_bwd[i]``),
-    ``W`` the bilinear warp of :func:`~mgld_bench.guidance.warp.flow_warp` and ``O`` the
-    occlusion masks of :func:`~mgld_bench.guidance.occlusion.forward_backward_occlusion`,
+    ``W`` the bilinear warp of :func:`~mgld_bench.flow.torch_warp.flow_warp` and ``O`` the
+    occlusion masks of :func:`~mgld_bench.methods.mgld.guidance.occlusion.forward_backward_occlusion`,
 
     ``form="paired"`` (the paper's Eq. 2, each frame aligned to its neighbour by their own flow)::
 

@@ -1,4 +1,4 @@
-"""``mgld``: the official MGLD-VSR pipeline (IanYeung/MGLD-VSR), run as it is released.
+"""``mgld-official``: the official MGLD-VSR pipeline (IanYeung/MGLD-VSR), run as it is released.
 
 The user points the suite at a checkout of the official repository, its checkpoints and the
 Python of its environment (options below, or a YAML/JSON file given as ``config``).  Per clip
@@ -6,8 +6,11 @@ the adapter stages the LR frames, runs the official tile script
 ``scripts/vsr_val_ddpm_text_T_vqganfin_oldcanvas_tile.py`` with the paper's settings (50 DDPM
 steps, ``dec_w`` 1.0, AdaIN colour fix, seed 42), reads the PNGs it writes back, checks them,
 and hands them to the cache.  The known defects of the script are worked around in a scratch
-folder without modifying the checkout (see :mod:`mgld_bench.methods.mgld_staging`); the exact
+folder without modifying the checkout (see :mod:`mgld_bench.methods.mgld.staging`); the exact
 command lines, the patches, the config changes, versions and logs go to the job's log folder.
+
+This is the cross-check for the in-process port ``mgld`` (:mod:`mgld_bench.methods.mgld.method`)
+on a GPU machine that has the official environment.
 
 With ``gpus=0,1,...`` a clip is cut at chunk boundaries into one part per GPU, each run by its
 own process; the script treats chunks independently, so the frames are the same as with one.
@@ -26,10 +29,10 @@ import numpy as np
 
 from mgld_bench.errors import BenchError, FrameError, OutputMismatchError
 from mgld_bench.frames import Clip, read_image
-from mgld_bench.methods import mgld_staging as staging
 from mgld_bench.methods._subprocess import Command, run_parallel
 from mgld_bench.methods.base import Method, RunContext
-from mgld_bench.methods.mgld_weights import OPTIONAL, REQUIRED
+from mgld_bench.methods.mgld import staging
+from mgld_bench.methods.mgld.weights import OPTIONAL, REQUIRED
 from mgld_bench.options import coerce_like
 from mgld_bench.weights import WeightFile
 
@@ -64,9 +67,9 @@ _PROBE = (
 class MGLDOfficial(Method):
     """The official MGLD-VSR tile script, wrapped (needs its own environment and a GPU)."""
 
-    name = "mgld"
+    name = "mgld-official"
     version = 1
-    summary = "MGLD-VSR, official code and checkpoints (set mgld.repo, mgld.python; see docs/mgld.md)"
+    summary = "MGLD-VSR, official code and checkpoints (set mgld-official.repo, mgld-official.python; see docs/mgld.md)"
     #: The script's seed is the option ``seed`` (default 42, in the identity), not the run's --seed.
     uses_seed = False
     #: The GPU is used by the official environment's torch, not by this process's, so this
@@ -107,13 +110,13 @@ class MGLDOfficial(Method):
             self._apply_config_file(Path(str(self.options["config"])).expanduser(), explicit)
         o = self.options
         if o["colorfix"] not in ("adain", "wavelet", "nofix"):
-            raise BenchError(f"mgld: colorfix must be adain, wavelet or nofix (got {o['colorfix']!r})")
+            raise BenchError(f"mgld-official: colorfix must be adain, wavelet or nofix (got {o['colorfix']!r})")
         if int(o["steps"]) < 1 or int(o["n_frames"]) < 1:
-            raise BenchError("mgld: steps and n_frames must be at least 1")
+            raise BenchError("mgld-official: steps and n_frames must be at least 1")
         if o["vae_loss"] not in ("identity", "keep"):
-            raise BenchError(f"mgld: vae_loss must be identity or keep (got {o['vae_loss']!r})")
+            raise BenchError(f"mgld-official: vae_loss must be identity or keep (got {o['vae_loss']!r})")
         if int(o["vqgantile_stride"]) > int(o["vqgantile_size"]):
-            raise BenchError("mgld: vqgantile_stride must not exceed vqgantile_size")
+            raise BenchError("mgld-official: vqgantile_stride must not exceed vqgantile_size")
         self._checkout_digest: str | None = None
         self._versions: dict[str, Any] | None = None
 
@@ -125,15 +128,18 @@ class MGLDOfficial(Method):
         try:
             data = yaml.safe_load(path.read_text()) or {}
         except (OSError, yaml.YAMLError) as exc:
-            raise BenchError(f"mgld: cannot read the options file {path}: {exc}") from exc
-        if isinstance(data, dict) and isinstance(data.get("mgld"), dict):
-            data = data["mgld"]
+            raise BenchError(f"mgld-official: cannot read the options file {path}: {exc}") from exc
+        for section in ("mgld-official", "mgld"):  # "mgld" was this method's name before version 2
+            if isinstance(data, dict) and isinstance(data.get(section), dict):
+                data = data[section]
+                break
         if not isinstance(data, dict):
-            raise BenchError(f"mgld: the options file {path} must hold a mapping of option: value")
+            raise BenchError(f"mgld-official: the options file {path} must hold a mapping of option: value")
         unknown = sorted(set(data) - set(self.defaults) - {"config"})
         if unknown:
             raise BenchError(
-                f"mgld: unknown option(s) {', '.join(unknown)} in {path}; valid: {', '.join(sorted(self.defaults))}"
+                f"mgld-official: unknown option(s) {', '.join(unknown)} in {path}; "
+                f"valid: {', '.join(sorted(self.defaults))}"
             )
         for key, value in data.items():
             if key in explicit or key == "config":
@@ -141,7 +147,8 @@ class MGLDOfficial(Method):
             value = "" if value is None else value
             if isinstance(value, list | tuple):  # e.g. gpus: [0, 1]
                 value = ",".join(str(v) for v in value)
-            value = coerce_like(self.defaults[key], str(value) if not isinstance(value, str) else value, f"mgld.{key}")
+            text = str(value) if not isinstance(value, str) else value
+            value = coerce_like(self.defaults[key], text, f"mgld-official.{key}")
             self.options[key] = value
         # paths in the file are relative to the file
         for key in ("repo", "python", *REQUIRED, *OPTIONAL):
@@ -194,23 +201,26 @@ class MGLDOfficial(Method):
     def availability(self) -> tuple[bool, str]:
         problems = []
         if not self.options["repo"]:
-            problems.append("set mgld.repo to a checkout of github.com/IanYeung/MGLD-VSR")
+            problems.append("set mgld-official.repo to a checkout of github.com/IanYeung/MGLD-VSR")
         elif not (self._repo_path("script")).is_file():
             problems.append(f"{self._repo_path('script')} not found: is {self.repo} an MGLD-VSR checkout?")
         if not self.options["python"]:
             problems.append(
-                "set mgld.python to the python of the official environment (e.g. ~/miniconda3/envs/mgldvsr/bin/python)"
+                "set mgld-official.python to the python of the official environment "
+                "(e.g. ~/miniconda3/envs/mgldvsr/bin/python)"
             )
         elif self.python_path() is None:
             problems.append(f"python {self.options['python']} not found")
         for option, wf in REQUIRED.items():
             path = self.checkpoint(option)
             if path is None or not path.is_file():
-                problems.append(f"{wf.name} missing at {path} ({wf.note}; set mgld.{option}=PATH or put it there)")
+                problems.append(
+                    f"{wf.name} missing at {path} ({wf.note}; set mgld-official.{option}=PATH or put it there)"
+                )
         for option in OPTIONAL:
             path = self.checkpoint(option)
             if self.options[option] and (path is None or not path.is_file()):
-                problems.append(f"mgld.{option}: {path} not found")
+                problems.append(f"mgld-official.{option}: {path} not found")
         if self.options["repo"]:
             for key in ("model_config", "vae_config"):
                 if not self._repo_path(key).is_file():
@@ -220,7 +230,7 @@ class MGLDOfficial(Method):
     def _require(self) -> None:
         ok, reason = self.availability()
         if not ok:
-            raise BenchError(f"mgld cannot run: {reason}")
+            raise BenchError(f"mgld-official cannot run: {reason}")
 
     # -- cache key ----------------------------------------------------------------------------
     def extra_key(self, clip: Clip) -> str | None:
@@ -371,9 +381,12 @@ class MGLDOfficial(Method):
     def run(self, clip: Clip, ctx: RunContext) -> Iterator[np.ndarray]:
         self._require()
         if abs(float(self.options["upscale"]) - clip.scale) > 1e-9:
-            raise BenchError(f"mgld: clip {clip.label} is x{clip.scale} but mgld.upscale is {self.options['upscale']}")
+            raise BenchError(
+                f"mgld-official: clip {clip.label} is x{clip.scale} "
+                f"but mgld-official.upscale is {self.options['upscale']}"
+            )
         if ctx.workdir is None or ctx.log_dir is None:
-            raise BenchError("mgld: the runner must provide a work folder and a log folder")
+            raise BenchError("mgld-official: the runner must provide a work folder and a log folder")
         workdir, log_dir = Path(ctx.workdir), Path(ctx.log_dir)
         log_dir.mkdir(parents=True, exist_ok=True)
         record: dict[str, Any] = {"clip": clip.label, "options": self.options, "versions": self.versions(log_dir)}
@@ -399,7 +412,8 @@ class MGLDOfficial(Method):
         (log_dir / "command.sh").write_text("\n".join(record["commands"]) + "\n")
         timeout = float(self.options["timeout"]) or None
         try:
-            finished = run_parallel(commands, log_dir, timeout, f"mgld: the official script on clip {clip.label}")
+            what = f"mgld-official: the official script on clip {clip.label}"
+            finished = run_parallel(commands, log_dir, timeout, what)
         finally:
             (log_dir / "mgld.json").write_text(json.dumps(record, indent=1, default=str))
         record["seconds"] = [round(f.seconds, 3) for f in finished]
@@ -423,13 +437,13 @@ class MGLDOfficial(Method):
         """Read one output PNG and check its size (fixing the script's crop for tiny inputs)."""
         if not path.is_file():
             raise OutputMismatchError(
-                f"mgld: the official script wrote no output for frame {index} of clip {clip.label} "
+                f"mgld-official: the official script wrote no output for frame {index} of clip {clip.label} "
                 f"(expected {path}); logs in {log_dir}"
             )
         try:
             img = read_image(path)
         except FrameError as exc:
-            raise OutputMismatchError(f"mgld: clip {clip.label}, frame {index}: {exc}") from exc
+            raise OutputMismatchError(f"mgld-official: clip {clip.label}, frame {index}: {exc}") from exc
         h, w = img.shape[:2]
         if (h, w) == expected:
             return img
@@ -441,5 +455,6 @@ class MGLDOfficial(Method):
             (log_dir / "mgld.json").write_text(json.dumps(record, indent=1, default=str))
             return np.ascontiguousarray(img[: expected[0], : expected[1]])
         raise OutputMismatchError(
-            f"mgld: frame {index} of clip {clip.label} is {w}x{h}, expected {expected[1]}x{expected[0]} ({path})"
+            f"mgld-official: frame {index} of clip {clip.label} is {w}x{h}, "
+            f"expected {expected[1]}x{expected[0]} ({path})"
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from mgld_bench.guidance.warp import flow_warp
+from mgld_bench.flow.torch_warp import flow_warp
 
 
 def forward_backward_occlusion(

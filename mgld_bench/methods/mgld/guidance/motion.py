@@ -7,10 +7,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from mgld_bench.guidance.loss import warp_error
-from mgld_bench.guidance.occlusion import forward_backward_occlusion
-from mgld_bench.guidance.step import guidance_step
-from mgld_bench.guidance.warp import resize_flow
+from mgld_bench.flow.torch_warp import resize_flow
+from mgld_bench.methods.mgld.guidance.loss import warp_error
+from mgld_bench.methods.mgld.guidance.occlusion import forward_backward_occlusion
+from mgld_bench.methods.mgld.guidance.step import guidance_step
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""Weight files the official MGLD-VSR pipeline loads (declared once, looked up by the adapter)."""
+"""Weight files of MGLD-VSR: the two released checkpoints (read by ``mgld`` in-process and by the
+official script behind ``mgld-official``) and the files the official configs name."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ MGLD_UNET = register_weight(
     WeightFile(
         "mgldvsr_unet.ckpt",
         None,
-        used_by=("mgld",),
+        used_by=("mgld", "mgld-official"),
         note=f"MGLD diffusion model + conditioning (Lightning checkpoint, about 6.7 GB); {_MGLD_HF}",
     )
 )
@@ -18,7 +19,7 @@ MGLD_VAE = register_weight(
     WeightFile(
         "video_vae_cfw.ckpt",
         None,
-        used_by=("mgld",),
+        used_by=("mgld", "mgld-official"),
         note=f"MGLD temporal VAE with CFW fusion (about 803 MB); {_MGLD_HF}",
     )
 )
@@ -26,7 +27,7 @@ SD21_BASE = register_weight(
     WeightFile(
         "v2-1_512-ema-pruned.ckpt",
         "https://huggingface.co/stabilityai/stable-diffusion-2-1-base/resolve/main/v2-1_512-ema-pruned.ckpt",
-        used_by=("mgld",),
+        used_by=("mgld-official",),
         note="Stable Diffusion 2.1-base; ckpt_path in both MGLD configs",
     )
 )
@@ -34,7 +35,7 @@ RAFT_THINGS = register_weight(
     WeightFile(
         "raft-things.pth",
         None,
-        used_by=("mgld",),
+        used_by=("mgld-official",),
         note=f"RAFT 'things' checkpoint (about 21 MB), the guidance flow network; {_MGLD_HF}",
     )
 )
@@ -42,7 +43,7 @@ OPENCLIP_H14 = register_weight(
     WeightFile(
         "open_clip_pytorch_model.bin",
         "https://huggingface.co/laion/CLIP-ViT-H-14-laion2B-s32B-b79K/resolve/main/open_clip_pytorch_model.bin",
-        used_by=("mgld",),
+        used_by=("mgld-official",),
         note="OpenCLIP ViT-H-14 laion2b_s32b_b79k text encoder (empty prompt)",
     )
 )
@@ -50,7 +51,7 @@ SPYNET = register_weight(
     WeightFile(
         "spynet_sintel_final-3d2a1287.pth",
         None,
-        used_by=("mgld",),
+        used_by=("mgld-official",),
         note="SpyNet (BasicSR release); loaded by the VAE config for its training loss only",
     )
 )
