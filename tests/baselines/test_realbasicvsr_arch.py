@@ -8,7 +8,7 @@ import torch
 
 from baselines.realbasicvsr.arch import RealBasicVSRNet
 from baselines.realbasicvsr.warp import flow_warp
-from tests._rbv_layout import expected_layout
+from tests.baselines._rbv_layout import expected_layout
 
 torch.set_num_threads(2)
 

@@ -9,7 +9,7 @@ import torch
 
 from baselines.realbasicvsr.checkpoint import CheckpointError, load_realbasicvsr, select_branch
 from mgld_bench.errors import BenchError
-from tests._rbv_layout import expected_layout
+from tests.baselines._rbv_layout import expected_layout
 
 
 def _net_state(fill: float) -> dict[str, torch.Tensor]:

@@ -13,9 +13,9 @@ import pytest
 import torch
 
 from baselines.realbasicvsr.arch import RealBasicVSRNet
-from tests._rbv_fixture import NET, reference_inputs, reference_weights
+from tests.baselines._rbv_fixture import NET, reference_inputs, reference_weights
 
-FIXTURE = Path(__file__).parent / "reference" / "realbasicvsr_mmagic.npz"
+FIXTURE = Path(__file__).parent.parent / "reference" / "realbasicvsr_mmagic.npz"
 
 
 @pytest.mark.parametrize("case,thres,sequential", [("a", 255, True), ("b", 5, False)])
