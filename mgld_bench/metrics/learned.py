@@ -25,6 +25,7 @@ from mgld_bench.weights import (
     NIQE_PARAMS,
     VGG16,
     WeightFile,
+    require_weights,
 )
 
 
@@ -54,6 +55,10 @@ class LearnedMetric(FrameMetric):
         from importlib.metadata import version
 
         lib = self.options["backend"]
+        if lib == "native":
+            from mgld_bench import __version__
+
+            return f"mgld_bench {__version__} {self.name}"
         return f"{lib} {version(lib)}" if lib in BACKENDS else lib
 
     def weight_files(self) -> list[WeightFile]:
@@ -76,11 +81,17 @@ class LearnedMetric(FrameMetric):
     def prepare(self, frame: np.ndarray) -> np.ndarray:
         return frame
 
+    def native_scores(self, frames: list[np.ndarray]) -> list[float]:
+        """Scores computed by mgld-bench itself (``backend=native``); only some metrics have them."""
+        raise NotImplementedError
+
     def score_batch(self, srs: list[np.ndarray], gts: list[np.ndarray] | None) -> list[float]:
-        model = load_model(self.spec(), self.options["backend"], self.device)
         dist = [self.prepare(f) for f in srs]
-        ref = [self.prepare(f) for f in gts] if (self.mode == "FR" and gts is not None) else None
         try:
+            if self.options["backend"] == "native":
+                return self.native_scores(dist)
+            model = load_model(self.spec(), self.options["backend"], self.device)
+            ref = [self.prepare(f) for f in gts] if (self.mode == "FR" and gts is not None) else None
             return model.score(dist, ref)
         except (RuntimeError, ValueError, AssertionError) as exc:  # e.g. NIQE's SVD on a flat frame
             where = f" on clip {self._label}" if getattr(self, "_label", "") else ""
@@ -88,6 +99,20 @@ class LearnedMetric(FrameMetric):
                 f"{self.name} failed{where} ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
                 "flat or tiny frames are a known cause for NIQE/BRISQUE -- leave this metric out for such clips"
             ) from exc
+
+
+_NATIVE_MODELS: dict[tuple[Any, str, int, int], Any] = {}
+
+
+def _native_model(loader: Any, wf: WeightFile) -> Any:
+    """``loader(path)`` of a weight file, once per process and file version."""
+    require_weights([wf])
+    path = wf.path()
+    st = path.stat()
+    key = (loader, str(path), st.st_mtime_ns, st.st_size)
+    if key not in _NATIVE_MODELS:
+        _NATIVE_MODELS[key] = loader(path)
+    return _NATIVE_MODELS[key]
 
 
 class LPIPS(LearnedMetric):
@@ -133,7 +158,7 @@ class NIQE(LearnedMetric):
     """
 
     name = "niqe"
-    summary = "NIQE, LIVE pristine model; luma per protocol (BT.601 Y or rgb2gray) (pyiqa)"
+    summary = "NIQE, LIVE pristine model; luma per protocol (BT.601 Y or rgb2gray); own NumPy code or pyiqa"
     kind: ClassVar[str] = "no-reference"
     needs_gt: ClassVar[bool] = False
     higher_is_better = False
@@ -142,9 +167,10 @@ class NIQE(LearnedMetric):
     model_file = NIQE_PARAMS
     files = (NIQE_PARAMS,)
     protocol_fields: ClassVar[tuple[str, ...]] = ("color_space", "crop_border")
+    backends = ("native", "pyiqa")
     #: batch 1: pyiqa's NIQE loops over images anyway; bigger float64 batches were slower on CPU
-    defaults: ClassVar[dict[str, Any]] = {**LearnedMetric.defaults, "batch_size": 1, "color_space": "y",
-                                          "crop_border": 0}
+    defaults: ClassVar[dict[str, Any]] = {**LearnedMetric.defaults, "backend": "native", "batch_size": 1,
+                                          "color_space": "y", "crop_border": 0}
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
@@ -156,6 +182,13 @@ class NIQE(LearnedMetric):
     def model_options(self) -> dict[str, Any]:
         pyiqa_space = "ycbcr" if self.options["color_space"] == "y" else "yiq"
         return {"color_space": pyiqa_space}
+
+    def native_scores(self, frames: list[np.ndarray]) -> list[float]:
+        from mgld_bench.metrics.functional import niqe
+
+        model = _native_model(niqe.load_niqe_model, NIQE_PARAMS)
+        space = self.model_options()["color_space"]
+        return [niqe.niqe(f, model, space) for f in frames]
 
     def prepare(self, frame: np.ndarray) -> np.ndarray:
         c = int(self.options["crop_border"])
@@ -171,7 +204,7 @@ class BRISQUE(LearnedMetric):
     """BRISQUE (LIVE model, YIQ luma, unclipped SVR output that can be negative); lower is better."""
 
     name = "brisque"
-    summary = "BRISQUE, LIVE SVR model (pyiqa)"
+    summary = "BRISQUE, LIVE SVR model; own NumPy code or pyiqa"
     kind: ClassVar[str] = "no-reference"
     needs_gt: ClassVar[bool] = False
     higher_is_better = False
@@ -179,8 +212,15 @@ class BRISQUE(LearnedMetric):
     pyiqa_name = "brisque"
     model_file = BRISQUE_SVM
     files = (BRISQUE_SVM,)
+    backends = ("native", "pyiqa")
     #: batch 1: batches of 4 ran at half the speed on CPU (benchmarks/bench_metrics.py)
-    defaults: ClassVar[dict[str, Any]] = {**LearnedMetric.defaults, "batch_size": 1}
+    defaults: ClassVar[dict[str, Any]] = {**LearnedMetric.defaults, "backend": "native", "batch_size": 1}
+
+    def native_scores(self, frames: list[np.ndarray]) -> list[float]:
+        from mgld_bench.metrics.functional import brisque
+
+        model = _native_model(brisque.load_brisque_model, BRISQUE_SVM)
+        return [brisque.brisque(f, model) for f in frames]
 
 
 class MUSIQ(LearnedMetric):
