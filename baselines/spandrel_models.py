@@ -151,7 +151,7 @@ class SpandrelModel(SpandrelImageModel):
         return ident
 
     def extra_key(self, clip: Clip) -> str | None:
-        from mgld_bench.store.filehash import file_sha256
+        from mgld_bench.fileio import file_sha256
 
         path = self.model_path()
         if not path.is_file():

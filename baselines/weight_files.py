@@ -102,7 +102,7 @@ class UsesCheckpoint:
 
     def extra_key(self, clip: object) -> str | None:
         if self.weight_file is None and self.weight_path.is_file():
-            from mgld_bench.store.filehash import file_sha256
+            from mgld_bench.fileio import file_sha256
 
             return file_sha256(self.weight_path)
         return None

@@ -60,7 +60,7 @@ def bench_nr(frames_n: int, rounds: int = 3) -> None:
     os.environ["MGLD_BENCH_WEIGHTS"] = str(root)
     import pyiqa
 
-    from mgld_bench.metrics.learned import BRISQUE, NIQE
+    from mgld_bench.registry import METRICS
     from mgld_bench.weights import BRISQUE_SVM, NIQE_PARAMS
 
     rng = np.random.default_rng(1)
@@ -73,10 +73,10 @@ def bench_nr(frames_n: int, rounds: int = 3) -> None:
     tensors = [torch.from_numpy(f).permute(2, 0, 1)[None].float() / 255 for f in frames]
     print(f"no-reference metrics, 1280x720, {frames_n} frames, best of {rounds} rounds, "
           f"torch threads {torch.get_num_threads()}")
-    for cls, wf, kw in ((NIQE, NIQE_PARAMS, {"color_space": "yiq"}), (BRISQUE, BRISQUE_SVM, {})):
-        opts = {"color_space": "gray"} if cls is NIQE else {}
-        ours = {b: cls(batch_size=b, **opts) for b in (1, 4)}
-        direct = pyiqa.create_metric(cls.name, device="cpu", pretrained_model_path=str(wf.path()), **kw)
+    for name, wf, kw in (("niqe", NIQE_PARAMS, {"color_space": "yiq"}), ("brisque", BRISQUE_SVM, {})):
+        opts = {"color_space": "gray"} if name == "niqe" else {}
+        ours = {b: METRICS.create(name, batch_size=b, **opts) for b in (1, 4)}
+        direct = pyiqa.create_metric(name, device="cpu", pretrained_model_path=str(wf.path()), **kw)
         for m in ours.values():
             m.score_batch(frames[:1], None)  # build the model once (not timed)
         direct(tensors[0])
@@ -93,7 +93,7 @@ def bench_nr(frames_n: int, rounds: int = 3) -> None:
             best["pyiqa"] = max(best.get("pyiqa", 0.0), frames_n / (time.perf_counter() - t0))
         ref = best.pop("pyiqa")
         line = "   ".join(f"mgld-bench {k}: {v:5.2f} fps ({v / ref:4.2f}x)" for k, v in best.items())
-        print(f"  {cls.name:8s} pyiqa per-image loop: {ref:5.2f} fps   {line}")
+        print(f"  {name:8s} pyiqa per-image loop: {ref:5.2f} fps   {line}")
 
 
 def main() -> None:

@@ -1,45 +1,178 @@
-"""The names mgld-bench registers itself (lazy ``module:attr`` targets).
+"""The names mgld-bench registers itself: one :class:`~mgld_bench.specs.Spec` per name.
+
+A spec is a lazy ``module:attr`` target, default parameters (variants such as ``lpips-vgg`` or
+``udm10-bd`` are entries of one class with other parameters), and, for metrics, every static fact
+the rest of the suite needs (:class:`~mgld_bench.specs.MetricFacts`): display name, decimals,
+direction, kind, the inputs it reads, and the ``compare`` tolerance with its reason.  This file
+is the one place those facts are written; tables, figures, ``compare`` and ``list`` read them
+from here without importing any implementation.
 
 Everything else -- ``baselines/`` included -- registers through entry points exactly as a
-third-party plugin would (see ``pyproject.toml``).
+third-party plugin would (see ``pyproject.toml``); a plugin metric declares its facts as a
+``facts`` class attribute.
 """
 
 from __future__ import annotations
 
-DATASETS: dict[str, str] = {
-    "synthetic": "mgld_bench.datasets.synthetic:SyntheticDataset",
-    "reds4": "mgld_bench.datasets.reds4:REDS4",
-    "reds4-bicubic": "mgld_bench.datasets.reds4:REDS4Bicubic",
-    "videolq": "mgld_bench.datasets.videolq:VideoLQ",
-    "udm10": "mgld_bench.datasets.udm10:UDM10",
-    "udm10-bi": "mgld_bench.datasets.udm10:UDM10BI",
-    "udm10-bd": "mgld_bench.datasets.udm10:UDM10BD",
-    "spmcs": "mgld_bench.datasets.spmcs:SPMCS",
-    "spmcs-bi": "mgld_bench.datasets.spmcs:SPMCSBI",
-    "spmcs-bd": "mgld_bench.datasets.spmcs:SPMCSBD",
-    "folder": "mgld_bench.datasets.folder:FolderDataset",
-    "video": "mgld_bench.datasets.video:VideoDataset",
+from mgld_bench.specs import MetricFacts, Spec, Tolerance
+
+DATASETS: dict[str, Spec] = {
+    "synthetic": Spec.of("mgld_bench.datasets.synthetic:SyntheticDataset"),
+    "reds4": Spec.of("mgld_bench.datasets.reds4:REDS4"),
+    "reds4-bicubic": Spec.of(
+        "mgld_bench.datasets.reds4:REDS4",
+        summary="REDS4 (4 x 100 frames, 720p GT) with the official bicubic x4 LR (train_sharp_bicubic)",
+        lr="bicubic",
+    ),
+    "videolq": Spec.of("mgld_bench.datasets.videolq:VideoLQ"),
+    "udm10": Spec.of("mgld_bench.datasets.udm10:UDM10"),
+    "udm10-bi": Spec.of(
+        "mgld_bench.datasets.udm10:UDM10",
+        summary="UDM10 (10 clips, GT) with the official bicubic x4 LR (BIx4)",
+        lr="bi",
+    ),
+    "udm10-bd": Spec.of(
+        "mgld_bench.datasets.udm10:UDM10",
+        summary="UDM10 (10 clips, GT) with the official Gaussian-blur x4 LR (BDx4)",
+        lr="bd",
+    ),
+    "spmcs": Spec.of("mgld_bench.datasets.spmcs:SPMCS"),
+    "spmcs-bi": Spec.of(
+        "mgld_bench.datasets.spmcs:SPMCS",
+        summary="SPMCS (30 x 31 frames, GT) with the official bicubic x4 LR (BIx4)",
+        lr="bi",
+    ),
+    "spmcs-bd": Spec.of(
+        "mgld_bench.datasets.spmcs:SPMCS",
+        summary="SPMCS (30 x 31 frames, GT) with the official Gaussian-blur x4 LR (BDx4)",
+        lr="bd",
+    ),
+    "folder": Spec.of("mgld_bench.datasets.folder:FolderDataset"),
+    "video": Spec.of("mgld_bench.datasets.video:VideoDataset"),
 }
 
-METHODS: dict[str, str] = {
-    "precomputed": "mgld_bench.methods.precomputed:Precomputed",
-    "external": "mgld_bench.methods.external:External",
-    "mgld": "mgld_bench.methods.mgld_official:MGLDOfficial",
-    "mgld-sd": "mgld_bench.methods.mgld_sd:MGLDGuidedSD",
-    "sd-x4": "mgld_bench.methods.mgld_sd:SDx4Upscaler",
+METHODS: dict[str, Spec] = {
+    "precomputed": Spec.of("mgld_bench.methods.precomputed:Precomputed"),
+    "external": Spec.of("mgld_bench.methods.external:External"),
+    "mgld": Spec.of("mgld_bench.methods.mgld_official:MGLDOfficial"),
+    "mgld-sd": Spec.of("mgld_bench.methods.mgld_sd:MGLDGuidedSD"),
+    "sd-x4": Spec.of("mgld_bench.methods.mgld_sd:SDx4Upscaler"),
 }
 
-METRICS: dict[str, str] = {
-    "psnr": "mgld_bench.metrics.fidelity:PSNR",
-    "ssim": "mgld_bench.metrics.fidelity:SSIM",
-    "lpips": "mgld_bench.metrics.learned:LPIPS",
-    "lpips-vgg": "mgld_bench.metrics.learned:LPIPSVGG",
-    "dists": "mgld_bench.metrics.learned:DISTS",
-    "niqe": "mgld_bench.metrics.learned:NIQE",
-    "brisque": "mgld_bench.metrics.learned:BRISQUE",
-    "musiq": "mgld_bench.metrics.learned:MUSIQ",
-    "warping_error": "mgld_bench.metrics.temporal:WarpingError",
-    "warping_error-evalcrafter": "mgld_bench.metrics.temporal:WarpingErrorEvalCrafter",
-    "tof": "mgld_bench.metrics.temporal:TOF",
-    "tlp": "mgld_bench.metrics.temporal:TLP",
+_FIDELITY = ("color_space", "crop_border")
+_NETWORK = "float32 network: CPU vs GPU and cuDNN algorithm choice move it in the 4th decimal"
+_FLOW = "depends on optical flow, whose output varies with the OpenCV build and thread count; 1 % relative"
+
+METRICS: dict[str, Spec] = {
+    "psnr": Spec.of(
+        "mgld_bench.metrics.fidelity:PSNR",
+        MetricFacts(
+            "PSNR", "full-reference", True, ("sr", "gt"), decimals=2, unit="dB", protocol_fields=_FIDELITY,
+            tolerance=Tolerance(
+                0.01, 0.0,
+                "deterministic given the same frames; 0.01 dB is the last digit papers print and absorbs "
+                "float summation-order and resize-kernel differences between numpy/OpenCV builds",
+            ),
+        ),
+    ),
+    "ssim": Spec.of(
+        "mgld_bench.metrics.fidelity:SSIM",
+        MetricFacts(
+            "SSIM", "full-reference", True, ("sr", "gt"), decimals=4, protocol_fields=_FIDELITY,
+            tolerance=Tolerance(
+                1e-4, 0.0, "last printed digit (4 decimals); float32 Y conversion moves the 4th decimal at most"
+            ),
+        ),
+    ),
+    "lpips": Spec.of(
+        "mgld_bench.metrics.learned:LearnedMetric",
+        MetricFacts(
+            "LPIPS", "full-reference", False, ("sr", "gt"), decimals=4, tolerance=Tolerance(1e-3, 0.0, _NETWORK)
+        ),
+        summary="LPIPS v0.1 AlexNet (pyiqa; backend=lpips for the BSD lpips package)",
+        model="lpips",
+    ),
+    "lpips-vgg": Spec.of(
+        "mgld_bench.metrics.learned:LearnedMetric",
+        MetricFacts(
+            "LPIPS-VGG", "full-reference", False, ("sr", "gt"), decimals=4, tolerance=Tolerance(1e-3, 0.0, _NETWORK)
+        ),
+        summary="LPIPS v0.1 VGG16 (pyiqa; backend=lpips for the BSD lpips package)",
+        model="lpips-vgg",
+    ),
+    "dists": Spec.of(
+        "mgld_bench.metrics.learned:LearnedMetric",
+        MetricFacts(
+            "DISTS", "full-reference", False, ("sr", "gt"), decimals=4,
+            tolerance=Tolerance(1e-3, 0.0, "float32 network, as LPIPS"),
+        ),
+        summary="DISTS, VGG16, full resolution (pyiqa)",
+        model="dists",
+    ),
+    "niqe": Spec.of(
+        "mgld_bench.metrics.learned:NIQE",
+        MetricFacts(
+            "NIQE", "no-reference", False, ("sr",), decimals=3, protocol_fields=_FIDELITY,
+            tolerance=Tolerance(0.01, 0.0, "float32 feature statistics; 3 printed decimals"),
+        ),
+    ),
+    "brisque": Spec.of(
+        "mgld_bench.metrics.learned:LearnedMetric",
+        MetricFacts(
+            "BRISQUE", "no-reference", False, ("sr",), decimals=2,
+            tolerance=Tolerance(0.05, 0.0, "float32 features and SVR; 2 printed decimals on a ~0-100 scale"),
+        ),
+        summary="BRISQUE, LIVE SVR model; own NumPy code (backend=native) or pyiqa",
+        model="brisque",
+        backend="native",
+        # batch 1: batches of 4 ran at half the speed on CPU (benchmarks/bench_metrics.py)
+        batch_size=1,
+    ),
+    "musiq": Spec.of(
+        "mgld_bench.metrics.learned:LearnedMetric",
+        MetricFacts(
+            "MUSIQ", "no-reference", True, ("sr",), decimals=2,
+            tolerance=Tolerance(
+                0.05, 0.0, "float32 transformer on a 0-100 scale, GPU kernels not bitwise deterministic; 2 decimals"
+            ),
+        ),
+        summary="MUSIQ KonIQ-10k (pyiqa)",
+        model="musiq",
+    ),
+    "warping-error": Spec.of(
+        "mgld_bench.metrics.temporal:WarpingError",
+        MetricFacts(
+            "E*warp", "temporal", False, ("sr", "gt", "lr"), decimals=2, unit="x1e3",
+            protocol_fields=("warp_definition", "flow_backend", "flow_source"), uses_frame_subset=False,
+            tolerance=Tolerance(0.01, 0.01, _FLOW), gt_optional=True,
+        ),
+        aliases=("warping_error",),
+    ),
+    "warping-error-evalcrafter": Spec.of(
+        "mgld_bench.metrics.temporal:WarpingError",
+        MetricFacts(
+            "E*warp (EvalCrafter)", "temporal", False, ("sr", "gt", "lr"), decimals=2, unit="x1e3",
+            protocol_fields=("flow_backend",), uses_frame_subset=False,
+            tolerance=Tolerance(0.01, 0.01, _FLOW), gt_optional=True,
+        ),
+        aliases=("warping_error-evalcrafter",),
+        summary="warping error x1e3, EvalCrafter/STAR/DOVE variant (flow on the output at half size, channel sum)",
+        warp_definition="evalcrafter",
+        flow_source="sr",
+    ),
+    "tof": Spec.of(
+        "mgld_bench.metrics.temporal:TOF",
+        MetricFacts(
+            "tOF", "temporal", False, ("sr", "gt"), decimals=3, unit="px", uses_frame_subset=False,
+            tolerance=Tolerance(1e-3, 0.01, "Farneback flow varies with the OpenCV build; 1 % relative"),
+        ),
+    ),
+    "tlp": Spec.of(
+        "mgld_bench.metrics.temporal:TLP",
+        MetricFacts(
+            "tLP", "temporal", False, ("sr", "gt"), decimals=4, unit="x100", uses_frame_subset=False,
+            tolerance=Tolerance(0.1, 0.0, "difference of two float32 LPIPS values x100: 1e-3 of LPIPS"),
+        ),
+        aliases=("tlpips",),
+    ),
 }

@@ -166,7 +166,7 @@ class FolderFrames(FrameSequence):
         return read_image(self.files[index])
 
     def _compute_digest(self) -> str:
-        from mgld_bench.store.filehash import file_sha256
+        from mgld_bench.fileio import file_sha256
 
         h = hashlib.sha256(b"files-v1")
         for f in self.files:

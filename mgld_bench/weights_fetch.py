@@ -10,18 +10,17 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
-import shutil
 import sys
-import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Iterable
 from pathlib import Path
 
 from mgld_bench.errors import BenchError
+from mgld_bench.fileio import atomic_copy
+from mgld_bench.fileio import file_sha256 as _file_sha256
 from mgld_bench.weights import WeightFile, known_weights
 
 _HASH_IN_NAME = re.compile(r"-([0-9a-f]{8,64})\.[A-Za-z0-9]+$")
@@ -29,11 +28,8 @@ CHUNK = 1 << 20
 
 
 def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(CHUNK), b""):
-            h.update(block)
-    return h.hexdigest()
+    """sha256 of every byte of ``path`` (not memoised: a weight check reads the file again)."""
+    return _file_sha256(path, memo=False)
 
 
 def expected_hash(wf: WeightFile) -> str | None:
@@ -128,15 +124,7 @@ def _stream(resp, part: Path, mode: str, have: int, total: int | None, name: str
 
 
 def _copy_atomic(src: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    try:
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_copy(src, target)
 
 
 def import_folder(folder: Path, root: Path | None = None, files: Iterable[WeightFile] | None = None

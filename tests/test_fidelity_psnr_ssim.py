@@ -100,3 +100,22 @@ def test_size_mismatch_and_oversized_crop_raise(rng: np.random.Generator) -> Non
         psnr(a, a[:16])
     with pytest.raises(ValueError, match="crop border"):
         psnr(a, a, crop_border=16)
+
+
+def test_rgb_psnr_and_ssim_equal_piq() -> None:
+    """piq (Apache-2.0) as a second independent reference: Gaussian 11x11, sigma 1.5, valid region."""
+    import piq
+    import torch
+
+    rng = np.random.default_rng(5)
+    for shape in ((64, 80, 3), (33, 47, 3)):
+        a = rng.integers(0, 256, shape, dtype=np.uint8)
+        b = np.clip(a.astype(int) + rng.integers(-25, 26, shape), 0, 255).astype(np.uint8)
+
+        def t(x: np.ndarray) -> torch.Tensor:
+            return torch.from_numpy(x.astype(np.float64)).permute(2, 0, 1)[None]
+
+        ref_ssim = float(piq.ssim(t(a), t(b), data_range=255.0, downsample=False))
+        ref_psnr = float(piq.psnr(t(a), t(b), data_range=255.0))
+        assert ssim(a, b, "rgb") == pytest.approx(ref_ssim, abs=1e-9)
+        assert psnr(a, b, "rgb") == pytest.approx(ref_psnr, abs=1e-4)

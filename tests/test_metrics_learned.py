@@ -14,7 +14,7 @@ import torch
 from mgld_bench.errors import WeightsMissingError
 from mgld_bench.metrics.backends.base import clear_models
 from mgld_bench.metrics.functional.color import rgb_to_y
-from mgld_bench.metrics.learned import DISTS, LPIPS, NIQE
+from mgld_bench.registry import METRICS
 from mgld_bench.weights import ALEXNET, DISTS_HEAD, LPIPS_ALEX_HEAD, NIQE_PARAMS, VGG16
 
 
@@ -69,8 +69,8 @@ def test_lpips_equals_pyiqa_and_lpips_package(wdir) -> None:
 
     _write_lpips_alex(wdir)
     dist, ref = _frames(3, 64, 1), _frames(3, 64, 2)
-    ours = _score(LPIPS(), dist, ref)
-    ours_lpips_pkg = _score(LPIPS(backend="lpips"), dist, ref)
+    ours = _score(METRICS.create("lpips"), dist, ref)
+    ours_lpips_pkg = _score(METRICS.create("lpips", backend="lpips"), dist, ref)
     torch.hub.set_dir(str(wdir / "hub"))
     direct = pyiqa.create_metric("lpips", device="cpu", pretrained_model_path=str(LPIPS_ALEX_HEAD.path(wdir)))
     want = direct(_tensor(dist), _tensor(ref)).reshape(-1).tolist()
@@ -80,7 +80,7 @@ def test_lpips_equals_pyiqa_and_lpips_package(wdir) -> None:
     np.testing.assert_allclose(ours_lpips_pkg, want_pkg, rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(ours, ours_lpips_pkg, rtol=1e-4)  # both libraries load the same files
     assert min(ours) > 0
-    assert _score(LPIPS(), dist, dist) == pytest.approx([0.0] * 3, abs=1e-7)
+    assert _score(METRICS.create("lpips"), dist, dist) == pytest.approx([0.0] * 3, abs=1e-7)
 
 
 def test_dists_equals_pyiqa(wdir) -> None:
@@ -93,12 +93,12 @@ def test_dists_equals_pyiqa(wdir) -> None:
     del meta
     _save({"alpha": torch.rand(1, 1475, 1, 1), "beta": torch.rand(1, 1475, 1, 1)}, DISTS_HEAD.path(wdir))
     dist, ref = _frames(2, 48, 3), _frames(2, 48, 4)
-    ours = _score(DISTS(), dist, ref)
+    ours = _score(METRICS.create("dists"), dist, ref)
     torch.hub.set_dir(str(wdir / "hub"))
     direct = pyiqa.create_metric("dists", device="cpu", pretrained_model_path=str(DISTS_HEAD.path(wdir)))
     want = direct(_tensor(dist), _tensor(ref)).reshape(-1).tolist()
     np.testing.assert_allclose(ours, want, rtol=1e-5, atol=1e-7)
-    assert _score(DISTS(), dist, dist) == pytest.approx([0.0] * 2, abs=1e-5)
+    assert _score(METRICS.create("dists"), dist, dist) == pytest.approx([0.0] * 2, abs=1e-5)
 
 
 def _write_niqe(root) -> None:
@@ -115,9 +115,9 @@ def test_niqe_equals_pyiqa_with_the_same_mat_and_luma(wdir) -> None:
     _write_niqe(wdir)
     frames = _frames(2, 128, 6)
     path = str(NIQE_PARAMS.path(wdir))
-    ours_y = _score(NIQE(color_space="y"), frames)
-    ours_gray = _score(NIQE(color_space="gray"), frames)
-    assert _score(NIQE(color_space="rgb"), frames) == ours_gray
+    ours_y = _score(METRICS.create("niqe", color_space="y"), frames)
+    ours_gray = _score(METRICS.create("niqe", color_space="gray"), frames)
+    assert _score(METRICS.create("niqe", color_space="rgb"), frames) == ours_gray
     direct_y = pyiqa.create_metric("niqe", device="cpu", pretrained_model_path=path, color_space="ycbcr")
     direct_gray = pyiqa.create_metric("niqe", device="cpu", pretrained_model_path=path)
     x = _tensor(frames)
@@ -129,12 +129,12 @@ def test_niqe_equals_pyiqa_with_the_same_mat_and_luma(wdir) -> None:
     via_grey = direct_gray(torch.from_numpy(np.stack(grey)).permute(0, 3, 1, 2).float()).reshape(-1).tolist()
     np.testing.assert_allclose(ours_y, via_grey, rtol=1e-4)
     # crop_border from the protocol removes pixels before scoring
-    cropped = _score(NIQE(color_space="y", crop_border=8), frames)
+    cropped = _score(METRICS.create("niqe", color_space="y", crop_border=8), frames)
     np.testing.assert_allclose(cropped, direct_y(x[:, :, 8:-8, 8:-8]).reshape(-1).tolist(), rtol=1e-6)
 
 
 def test_missing_weights_reported_without_network(wdir) -> None:
-    metric = LPIPS()
+    metric = METRICS.create("lpips")
     ok, reason = metric.availability()
     assert not ok
     for part in ("alexnet-owt-7be5be79.pth", "https://download.pytorch.org/models/alexnet-owt-7be5be79.pth",
@@ -175,7 +175,6 @@ def test_brisque_and_musiq_equal_pyiqa(wdir) -> None:
     import pyiqa
     from pyiqa.archs.musiq_arch import MUSIQ as MusiqArch
 
-    from mgld_bench.metrics.learned import BRISQUE, MUSIQ
     from mgld_bench.weights import BRISQUE_SVM, MUSIQ_KONIQ
 
     g = torch.Generator().manual_seed(3)
@@ -185,9 +184,9 @@ def test_brisque_and_musiq_equal_pyiqa(wdir) -> None:
     _save(MusiqArch(pretrained=False).state_dict(), MUSIQ_KONIQ.path(wdir))
     frames = _frames(2, 64, 9)
     x = _tensor(frames)
-    for cls, wf in ((BRISQUE, BRISQUE_SVM), (MUSIQ, MUSIQ_KONIQ)):
-        ours = _score(cls(), frames)
-        direct = pyiqa.create_metric(cls.name, device="cpu", pretrained_model_path=str(wf.path(wdir)))
+    for name, wf in (("brisque", BRISQUE_SVM), ("musiq", MUSIQ_KONIQ)):
+        ours = _score(METRICS.create(name), frames)
+        direct = pyiqa.create_metric(name, device="cpu", pretrained_model_path=str(wf.path(wdir)))
         np.testing.assert_allclose(ours, direct(x).reshape(-1).tolist(), rtol=1e-5, atol=1e-6)
         assert len(set(ours)) == 2  # two different frames, two different values
 
@@ -197,6 +196,6 @@ def test_niqe_on_a_flat_frame_is_a_clear_error(wdir) -> None:
 
     _write_niqe(wdir)
     with pytest.raises(BenchError, match="niqe failed"):
-        _score(NIQE(), [np.full((128, 128, 3), 128, np.uint8)])
+        _score(METRICS.create("niqe"), [np.full((128, 128, 3), 128, np.uint8)])
     with pytest.raises(BenchError, match="at least 96x96"):
-        _score(NIQE(), [np.zeros((64, 64, 3), np.uint8)])
+        _score(METRICS.create("niqe"), [np.zeros((64, 64, 3), np.uint8)])

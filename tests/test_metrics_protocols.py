@@ -19,7 +19,7 @@ def test_protocol_fields_reach_metrics(tmp_path, monkeypatch) -> None:
     assert not ok and "raft_large_C_T_SKHT_V2-ff5fadd5.pth" in reason
     assert build_metric("warping_error", evalcrafter, {}).options["warp_definition"] == "evalcrafter"
     # the EvalCrafter column keeps its definition under any protocol; only the flow backend follows
-    ec = build_metric("warping_error-evalcrafter", default, {})
+    ec = build_metric("warping-error-evalcrafter", default, {})
     assert ec.options["warp_definition"] == "evalcrafter" and ec.options["flow_source"] == "sr"
     user = build_metric("warping_error", videolq, {"warping_error": {"flow_backend": "dis-fast"}})
     assert user.options["flow_backend"] == "dis-fast" and user.availability()[0]

@@ -34,7 +34,7 @@ def test_run_all_metrics_offline(tmp_path, monkeypatch, capsys) -> None:
     con = sqlite3.connect(out / "results.sqlite")
     got = {m: v for m, v in con.execute("SELECT metric, value FROM clip_scores")}
     unavailable = {m: r for m, r in con.execute("SELECT metric, reason FROM unavailable")}
-    assert set(got) == {"psnr", "ssim", "niqe", "warping_error", "tof"}
+    assert set(got) == {"psnr", "ssim", "niqe", "warping-error", "tof"}
     assert all(np.isfinite(v) for v in got.values())
     assert set(unavailable) == {"lpips", "dists", "brisque", "musiq", "tlp"}
     assert "alexnet-owt-7be5be79.pth" in unavailable["lpips"] and "weights fetch" in unavailable["lpips"]

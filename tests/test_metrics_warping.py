@@ -17,7 +17,8 @@ from mgld_bench.metrics.functional.warping import (
     tecogan_crop_box,
     warp_error_pair,
 )
-from mgld_bench.metrics.temporal import TOF, WarpingError, WarpingErrorEvalCrafter
+from mgld_bench.metrics.temporal import TOF, WarpingError
+from mgld_bench.registry import METRICS
 from mgld_bench.store.cache import Cache
 
 # -- hand-computed values --------------------------------------------------------------------
@@ -175,7 +176,7 @@ def test_evalcrafter_variant_sums_channels_at_half_size(tmp_path) -> None:
     gt = _flicker(_synthetic_gt(), 0.05)
     clip = _clip(gt)
     cache = Cache(tmp_path / "cache")
-    res = _score(WarpingErrorEvalCrafter(), clip, gt, cache)
+    res = _score(METRICS.create("warping-error-evalcrafter"), clip, gt, cache)
     assert res.extras["flow_source"] == "sr"
     assert not list(cache.root.rglob("*.npy"))  # flows of an output are used once and not kept
     res_lai_half = _score(WarpingError(flow_source="sr"), clip, gt)
@@ -199,8 +200,9 @@ def test_exclude_outside_auto_follows_the_definition() -> None:
     kept = _score(WarpingError(exclude_outside="false"), clip, gt).value
     assert _score(WarpingError(exclude_outside="true"), clip, gt).value == auto
     assert kept > auto  # the panning camera moves border pixels out of the frame
-    ec = WarpingErrorEvalCrafter()
-    assert _score(ec, clip, gt).value == _score(WarpingErrorEvalCrafter(exclude_outside="false"), clip, gt).value
+    ec = METRICS.create("warping-error-evalcrafter")
+    kept_ec = METRICS.create("warping-error-evalcrafter", exclude_outside="false")
+    assert _score(ec, clip, gt).value == _score(kept_ec, clip, gt).value
     with pytest.raises(Exception, match="exclude_outside"):
         WarpingError(exclude_outside="maybe")
 

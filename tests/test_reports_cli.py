@@ -228,13 +228,16 @@ def test_run_reports_skip_a_figure_whose_frames_are_gone(demo_run, tmp_path, cap
 
         with sqlite3.connect(out / "results.sqlite") as db:
             db.execute("UPDATE runs SET provenance = '{}'")
-        written = write_run_reports(out, out / "results.sqlite")
+        written = write_run_reports(out, out / "results.sqlite").written
     finally:
         mp.undo()
     names = {p.name for p in written}
     assert "results.tex" in names and "curves_synthetic_pan.png" in names
     assert "profile_synthetic_pan.png" not in names
     assert "temporal profile of synthetic/pan not written" in capsys.readouterr().err
+    assert not (out / ".reports-stamp").exists()  # a figure failed: the next run tries it again
+    again = write_run_reports(out, out / "results.sqlite")
+    assert not again.figures_reused
 
 
 def test_dataset_spec_is_read_back_from_the_run_provenance(tmp_path):

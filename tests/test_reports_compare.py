@@ -27,6 +27,7 @@ from mgld_bench.report.tolerances import (
     Tolerance,
     apply_flags,
     load_tolerance_file,
+    tolerance_for,
 )
 
 HIB = {"psnr": True, "ssim": True, "lpips": False}
@@ -137,7 +138,7 @@ def test_tolerances_absolute_relative_and_overrides(tmp_path):
     path = tmp_path / "tol.yaml"
     path.write_text("psnr:\n  rel: 0.02\n")
     from_file = load_tolerance_file(path)
-    assert from_file["psnr"].rel == 0.02 and from_file["psnr"].abs == DEFAULT_TOLERANCES["psnr"].abs
+    assert from_file["psnr"].rel == 0.02 and from_file["psnr"].abs == tolerance_for("psnr").abs == 0.01
     result = compare(frame(cur), frame(REF), tolerances=from_file)
     assert by_metric(result)[("bicubic", "psnr")].status == PASS
     with pytest.raises(BenchError, match="METRIC=VALUE"):

@@ -171,11 +171,21 @@ def test_videolq_protocol_scores_frames_0_50_99_and_the_last_frame_of_short_clip
         get_protocol("default").__class__(name="x", description="", frames="0,50").frame_indices(41)
 
 
-def test_reports_are_rewritten_only_when_results_change(tmp_path: Path) -> None:
+def test_reports_are_a_function_of_the_store(tmp_path: Path) -> None:
+    """results.csv and tables are rewritten on every run; figures only when results change."""
     assert _run(tmp_path, "--clips", "pan", "--metrics", "psnr") == 0
-    table = tmp_path / "out" / "table.md"
-    first = table.stat().st_mtime_ns
+    out = tmp_path / "out"
+    expected = (out / "results.csv").read_text()
+    figure = next((out / "figures").glob("*.png"))
+    first = figure.stat().st_mtime_ns
+    (out / "results.csv").unlink()
+    (out / "table.md").write_text("edited by hand\n")
     assert _run(tmp_path, "--clips", "pan", "--metrics", "psnr") == 0
-    assert table.stat().st_mtime_ns == first  # same results: reports kept as they are
+    assert (out / "results.csv").read_text() == expected  # a deleted CSV comes back
+    assert "PSNR" in (out / "table.md").read_text()  # an edited table is rewritten
+    assert figure.stat().st_mtime_ns == first  # same results: figures kept as they are
+    figure.unlink()
+    assert _run(tmp_path, "--clips", "pan", "--metrics", "psnr") == 0
+    assert figure.is_file()  # a missing figure is drawn again
     assert _run(tmp_path, "--clips", "pan", "--metrics", "psnr,ssim") == 0
-    assert "SSIM" in table.read_text()  # new results: reports rewritten
+    assert "SSIM" in (out / "table.md").read_text()  # new results: reports rewritten

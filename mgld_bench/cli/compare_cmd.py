@@ -53,8 +53,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from mgld_bench.fileio import atomic_write_text as write_text_atomic
     from mgld_bench.report.compare import compare_paths, render_junit, render_markdown
-    from mgld_bench.report.files import write_text_atomic
     from mgld_bench.report.tolerances import DEFAULT_TOLERANCES, apply_flags, load_tolerance_file
 
     tolerances = load_tolerance_file(args.tolerances) if args.tolerances else dict(DEFAULT_TOLERANCES)

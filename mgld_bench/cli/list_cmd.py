@@ -49,15 +49,21 @@ def run(args: argparse.Namespace) -> int:
     rows = []
     gpu: bool | None = None
     for entry in registry.entries():
+        extra = ""
+        if args.what == "metrics" and entry.facts is not None:  # declared facts: no import needed
+            f = entry.facts
+            extra = f"{f.kind}, {'higher' if f.higher_is_better else 'lower'} is better"
         try:
             cls = entry.load()
         except BenchError as exc:
-            rows.append([entry.name, "", "no", str(exc), entry.origin])
+            rows.append([entry.name, extra, "no", str(exc), entry.origin])
             continue
-        summary = getattr(cls, "summary", "")
+        summary = entry.summary or getattr(cls, "summary", "")
+        if args.what == "metrics" and not extra:
+            f = registry.facts(entry.name)
+            extra = f"{f.kind}, {'higher' if f.higher_is_better else 'lower'} is better" if f else "no facts declared"
         try:
-            obj = cls()
-            ready, reason = _status(obj)
+            ready, reason = _status(entry.create())
         except BenchError as exc:
             ready, reason = "needs options", str(exc)
         if getattr(cls, "requires_cuda", False):
@@ -67,9 +73,6 @@ def run(args: argparse.Namespace) -> int:
                 gpu = torch.cuda.is_available()
             if not gpu:
                 ready, reason = "no", (reason + "; " if reason else "") + "needs a CUDA GPU"
-        extra = ""
-        if args.what == "metrics":
-            extra = f"{cls.kind}, {'higher' if cls.higher_is_better else 'lower'} is better"
         rows.append([entry.name, summary if not extra else f"{summary} ({extra})", ready, reason, entry.origin])
     print(
         tabulate(

@@ -45,7 +45,12 @@ def _common(p: argparse.ArgumentParser, frames: bool) -> None:
     p.add_argument("source", type=Path, help="run folder (OUT of `mgld-bench run`) or results.sqlite")
     p.add_argument("--dataset", help="dataset (default: every dataset in the results)")
     p.add_argument("--clips", help="clips (comma-separated; default: every clip)")
-    p.add_argument("--methods", help="methods, in panel order (default: bicubic first, then alphabetical)")
+    p.add_argument("--methods", help="methods, in panel order (default: --reference first, then alphabetical)")
+    p.add_argument(
+        "--reference",
+        metavar="METHOD",
+        help="a baseline method listed first (e.g. bicubic); in figures it also stands in for the input panel",
+    )
     p.add_argument("--format", default="png,pdf", help="png, pdf or png,pdf (default)")
     p.add_argument("--out", type=Path, help="output folder (default: SOURCE/figures)")
     if frames:
@@ -117,6 +122,7 @@ def _sources(args: argparse.Namespace, store: Path, dataset: str, clip: str):
         cache_dir=args.cache_dir,
         data_root=args.data_root,
         options=parse_assignments(args.set),
+        reference=args.reference,
     )
 
 

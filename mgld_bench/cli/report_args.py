@@ -29,7 +29,14 @@ def int_assignments(flags: list[str] | None, what: str) -> dict[str, int]:
 
 def add_selection_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--datasets", help="only these datasets, in this order (comma-separated)")
-    p.add_argument("--methods", help="only these methods, in this order (default: bicubic first, then alphabetical)")
+    p.add_argument(
+        "--methods", help="only these methods, in this order (default: --reference first, then alphabetical)"
+    )
+    p.add_argument(
+        "--reference",
+        metavar="METHOD",
+        help="a baseline method listed first (e.g. bicubic); in figures it also stands in for the input panel",
+    )
     p.add_argument(
         "--metrics", help="only these metrics, in this order (default: full-reference, no-reference, temporal)"
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
 from pathlib import Path
@@ -37,6 +36,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--keep-going", action="store_true", help="continue with other jobs after an error (exit 1 at the end)"
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument(
+        "--reference", metavar="METHOD", help="a baseline method listed first in tables and figures (e.g. bicubic)"
+    )
     add_cache_args(p)
     add_device_arg(p)
     p.set_defaults(func=run)
@@ -45,104 +47,48 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from mgld_bench import provenance
     from mgld_bench.options import parse_assignments
-    from mgld_bench.report.console import run_summary
+    from mgld_bench.report.run_reports import write_run_reports
+    from mgld_bench.runner.device import resolve_device
     from mgld_bench.runner.local import execute
-    from mgld_bench.runner.outputs import write_csv, write_text
     from mgld_bench.runner.plan import build_plan, split_names
     from mgld_bench.store.results import ResultStore
 
-    options = parse_assignments(args.set)
     plan = build_plan(
         split_names(args.datasets),
         split_names(args.methods),
         split_names(args.metrics),
-        options,
+        parse_assignments(args.set),
         data_root=args.data_root,
         protocol=args.protocol,
         clips=split_names(args.clips) or None,
     )
     cache = open_cache(args)
-    device = args.device
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     with ResultStore(out / "results.sqlite") as store:
-        datasets = {
-            ds.label: {"spec": spec, "options": ds.options, "root": args.data_root}
-            for spec, ds in zip(split_names(args.datasets), plan.datasets, strict=True)
-        }
-        methods = {m.label: m.identity() for m in plan.methods}
-        extra = {"seed": args.seed, "datasets": datasets, "methods": methods, "device_requested": device}
-        run_id = store.start_run(sys.argv, provenance.collect(device, cache.root, extra))
+        extra = {"seed": args.seed, "device_requested": args.device, **plan.provenance}
+        run_id = store.start_run(sys.argv, provenance.collect(args.device, cache.root, extra))
         summary = execute(
-            plan,
-            cache,
-            store,
-            run_id,
-            device=device,
-            seed=args.seed,
-            keep_going=args.keep_going,
-            progress=not args.no_progress,
+            plan, cache, store, run_id, device=args.device, seed=args.seed,
+            keep_going=args.keep_going, progress=not args.no_progress,
         )
         finished: dict[str, object] = {"elapsed_s": round(time.perf_counter() - started, 3)}
-        if summary.inferred or summary.scored:
-            from mgld_bench.runner.device import resolve_device
-
-            finished.update(provenance.device_info(resolve_device(device)))
+        if summary.inferred or summary.scored:  # the device was resolved by a job that computed
+            finished.update(provenance.device_info(resolve_device(args.device)))
         store.finish_run(run_id, finished)
-        rows = store.clip_rows()
-        stamp = _results_stamp(rows, store.unavailable_rows())
-    stamp_file = out / ".reports-stamp"
-    table_file = out / "table.md"
-    if _stamp_matches(stamp_file, stamp) and table_file.is_file():
-        # Same results as the reports already in OUT: reuse them (a warm rerun stays fast).
-        table = table_file.read_text()
-        extra = ", reports unchanged"
-    else:
-        table = run_summary(out / "results.sqlite")
-        write_text(table_file, table)
-        write_csv(out / "results.csv", rows)
-        extra = _write_reports(out)
-        write_text(stamp_file, stamp)
-    print(table)
+    reports = write_run_reports(out, out / "results.sqlite", reference=args.reference)
+    print(reports.table)
     elapsed = time.perf_counter() - started
+    figures = ", figures unchanged" if reports.figures_reused else ""
     print(
         f"{summary.inferred} inference jobs run, {summary.infer_cached} cached; "
         f"{summary.scored} scores computed, {summary.score_cached} cached; {elapsed:.1f} s. "
-        f"Results in {out}/ (results.sqlite, results.csv, table.md{extra}).",
+        f"Results in {out}/ (results.sqlite, results.csv, table.md, {len(reports.written)} report files{figures}).",
         file=sys.stderr,
     )
     for failure in summary.failures:
         print(f"mgld-bench: error: {failure}", file=sys.stderr)
-    if any(math.isnan(r["value"]) for r in rows):
+    if "| n/a" in reports.table or "n/a |" in reports.table:
         print("mgld-bench: note: some values are n/a (NaN); see results.csv", file=sys.stderr)
     return 1 if summary.failures else 0
-
-
-def _results_stamp(rows: list[dict], unavailable: list[dict]) -> str:
-    """A digest of everything the reports show (run ids left out)."""
-    from mgld_bench.store.keys import make_key
-
-    def strip(items: list[dict]) -> list[dict]:
-        return sorted(({k: v for k, v in r.items() if k != "run_id"} for r in items), key=repr)
-
-    from mgld_bench import __version__
-
-    return make_key({"version": __version__, "rows": strip(rows), "unavailable": strip(unavailable)})
-
-
-def _stamp_matches(path: Path, stamp: str) -> bool:
-    try:
-        return path.read_text() == stamp
-    except OSError:
-        return False
-
-
-def _write_reports(out: Path) -> str:
-    """Tables and plots of the run, when the report package provides them."""
-    try:
-        from mgld_bench.report.run_reports import write_run_reports  # type: ignore[import-not-found]
-    except ImportError:
-        return ""
-    written = write_run_reports(out, out / "results.sqlite")
-    return f", {len(written)} report files" if written else ""

@@ -54,28 +54,22 @@ def _open_frames(path: Path) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    from dataclasses import replace
-
     from mgld_bench.errors import FrameError
     from mgld_bench.frames import Clip
-    from mgld_bench.metrics.base import ScoreContext
     from mgld_bench.options import parse_assignments
     from mgld_bench.protocol import get_protocol
+    from mgld_bench.registry import METRICS
     from mgld_bench.report.console import format_value
-    from mgld_bench.runner.jobs import run_scores
-    from mgld_bench.runner.plan import build_metric, split_names
-    from mgld_bench.store.cache import Cache
+    from mgld_bench.runner.jobs import score_frames
+    from mgld_bench.runner.plan import build_metric, check_option_targets, override_protocol, split_names
 
-    protocol = get_protocol(args.protocol)
-    overrides = {}
-    if args.crop_border is not None:
-        overrides["crop_border"] = args.crop_border
-    if args.color_space is not None:
-        overrides["color_space"] = args.color_space
-    if overrides:
-        protocol = replace(protocol, name=f"{protocol.name}+custom", **overrides)
+    protocol = override_protocol(
+        get_protocol(args.protocol), crop_border=args.crop_border, color_space=args.color_space
+    )
     options = parse_assignments(args.set)
-    metrics = [build_metric(m, protocol, options) for m in split_names(args.metrics)]
+    names = [METRICS.canonical(m) for m in split_names(args.metrics)]
+    check_option_targets(options, {"metric": names})
+    metrics = [build_metric(m, protocol, options) for m in names]
 
     sr = _open_frames(args.sr)
     gt = _open_frames(args.gt) if args.gt else None
@@ -90,10 +84,11 @@ def run(args: argparse.Namespace) -> int:
     clip = Clip(dataset="score", name=args.sr.name, lr=sr, gt=gt, scale=1)
     device = args.device
 
+    from mgld_bench.store.cache import Cache
+
     with tempfile.TemporaryDirectory(prefix="mgld-bench-score-") as tmp:
         cache = Cache(tmp) if args.no_cache else Cache(args.cache_dir)
-        ctx = ScoreContext(clip=clip, protocol=protocol, device=device, cache=cache)
-        results = run_scores(metrics, clip, sr, cache, ctx)
+        results = score_frames(metrics, clip, sr, cache, protocol, device)
 
     if args.json:
         payload = {

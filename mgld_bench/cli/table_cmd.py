@@ -66,8 +66,8 @@ def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from mgld_bench.errors import BenchError
+    from mgld_bench.fileio import atomic_write_text as write_text_atomic
     from mgld_bench.report.aggregate import load_many, load_unavailable
-    from mgld_bench.report.files import write_text_atomic
     from mgld_bench.report.layouts import get_layout, layout_table
     from mgld_bench.report.table import render
 
@@ -93,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
         decimals=int_assignments(args.decimals, "--decimals"),
         title=args.caption,
         unavailable=unavailable.drop_duplicates(),
+        reference=args.reference,
     )
     orientation = args.orientation or layout.orientation
     formats = ["md", "tex", "csv"] if args.format == "all" else [args.format]

@@ -11,7 +11,6 @@ where to put the files by hand.
 from __future__ import annotations
 
 import fnmatch
-import hashlib
 import os
 import shutil
 import urllib.error
@@ -26,11 +25,9 @@ CHUNK = 1 << 20
 
 
 def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(CHUNK):
-            h.update(block)
-    return h.hexdigest()
+    from mgld_bench.fileio import file_sha256
+
+    return file_sha256(path, memo=False)
 
 
 def _complete(path: Path, archive: Archive) -> bool:

@@ -21,6 +21,7 @@ from typing import Any
 from mgld_bench.datasets.prepared import PREPARED_MANIFEST, prepared_dir
 from mgld_bench.datasets.standard import ManifestDataset
 from mgld_bench.errors import BenchError
+from mgld_bench.fileio import atomic_write_json
 
 CLIP_RECORD = ".clip.json"
 
@@ -53,15 +54,13 @@ def pixel_digest(frame: Any) -> str:
 
 
 def _sha256(path: Path) -> str:
-    from mgld_bench.store.filehash import file_sha256
+    from mgld_bench.fileio import file_sha256
 
     return file_sha256(path, memo=True)
 
 
 def _write_json(path: Path, obj: Any) -> None:
-    tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(obj, indent=2, sort_keys=True), encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write_json(path, obj)
 
 
 def prepare_clip(

@@ -1,8 +1,7 @@
-"""REDS4: clips 000, 011, 015, 020 of REDS train_sharp (GT), with prepared or official bicubic LR."""
+"""REDS4: clips 000, 011, 015, 020 of REDS train_sharp (GT).  The LR set is an option (``lr``):
+prepared (``reds4``) or the official bicubic frames (the ``reds4-bicubic`` entry)."""
 
 from __future__ import annotations
-
-from typing import Any, ClassVar
 
 from mgld_bench.datasets.standard import ManifestDataset
 
@@ -13,12 +12,3 @@ class REDS4(ManifestDataset):
     name = "reds4"
     summary = "REDS4 (4 x 100 frames, 720p GT) with seeded RealBasicVSR-degraded LR from `data prepare`"
     manifest_name = "reds4"
-
-
-class REDS4Bicubic(ManifestDataset):
-    """REDS4 GT with the official bicubic x4 LR frames."""
-
-    name = "reds4-bicubic"
-    summary = "REDS4 (4 x 100 frames, 720p GT) with the official bicubic x4 LR (train_sharp_bicubic)"
-    manifest_name = "reds4"
-    defaults: ClassVar[dict[str, Any]] = {**ManifestDataset.defaults, "lr": "bicubic"}

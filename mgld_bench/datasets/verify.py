@@ -9,7 +9,6 @@ official data are recorded next to the data (``ROOT/.mgld-bench/checksums/``) by
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from mgld_bench.datasets.layout import IGNORED_FILES, image_size
 from mgld_bench.datasets.prepared import PREPARED_MANIFEST
 from mgld_bench.datasets.standard import ManifestDataset
 from mgld_bench.errors import BenchError, FrameError
+from mgld_bench.fileio import atomic_write_json
 from mgld_bench.frames import IMAGE_SUFFIXES, _natural_key
 
 
@@ -34,7 +34,7 @@ class VerifyReport:
 
 
 def _sha256(path: Path) -> str:
-    from mgld_bench.store.filehash import file_sha256
+    from mgld_bench.fileio import file_sha256
 
     return file_sha256(path, memo=False)
 
@@ -131,9 +131,7 @@ def verify_frame_set(
     )
     if record and not recorded:
         sums_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = sums_path.with_name(sums_path.name + f".tmp-{os.getpid()}")
-        tmp.write_text(json.dumps(found, indent=1, sort_keys=True), encoding="utf-8")
-        os.replace(tmp, sums_path)
+        atomic_write_json(sums_path, found, indent=1)
         report.info.append(f"{frame_set}: recorded {len(found)} checksums in {sums_path}")
 
 

@@ -105,7 +105,7 @@ class VideoFrames(FrameSequence):
         self._next = 0
 
     def _compute_digest(self) -> str:
-        from mgld_bench.store.filehash import file_sha256
+        from mgld_bench.fileio import file_sha256
 
         return hashlib.sha256(f"video-v1:{file_sha256(self.path)}".encode()).hexdigest()
 

@@ -27,7 +27,7 @@ def frame_digest(frame: np.ndarray) -> str:
 
 
 def flow_key(digest_a: str, digest_b: str, backend: str) -> str:
-    from mgld_bench.store.keys import make_key
+    from mgld_bench.specs import digest as make_key
 
     return make_key({"kind": "flow", "format": FLOW_FORMAT, "a": digest_a, "b": digest_b, **backend_identity(backend)})
 

@@ -17,6 +17,7 @@ import numpy as np
 from mgld_bench.frames import Clip
 from mgld_bench.options import Configurable
 from mgld_bench.protocol import DEFAULT, Protocol
+from mgld_bench.specs import MetricFacts
 from mgld_bench.weights import WeightFile, missing_weights
 
 
@@ -52,16 +53,41 @@ class Accumulator:
 
 
 class Metric(Configurable):
-    """A metric.  Static facts are class attributes, so listing needs no computation."""
+    """A metric.
 
-    #: "full-reference", "no-reference" or "temporal".
-    kind: ClassVar[str] = "full-reference"
-    higher_is_better: ClassVar[bool] = True
-    needs_gt: ClassVar[bool] = True
-    #: Option names whose values come from the protocol unless set explicitly.
-    protocol_fields: ClassVar[tuple[str, ...]] = ()
-    #: Printed beside the metric in tables (e.g. "x1e3").
-    unit: ClassVar[str] = ""
+    Its static facts (:class:`~mgld_bench.specs.MetricFacts`: kind, direction, the inputs it
+    reads, ...) are declared once, on its registry entry, and handed to the instance when the
+    registry builds it; a plugin class may declare them as a ``facts`` class attribute instead.
+    """
+
+    facts: MetricFacts
+
+    def __init__(self, **options: Any) -> None:
+        if getattr(self, "facts", None) is None:  # built directly rather than by the registry
+            from mgld_bench.registry import METRICS
+
+            self.facts = METRICS.facts(self.name)
+        super().__init__(**options)
+
+    @property
+    def kind(self) -> str:
+        return self.facts.kind
+
+    @property
+    def higher_is_better(self) -> bool:
+        return self.facts.higher_is_better
+
+    @property
+    def needs_gt(self) -> bool:
+        return self.facts.needs_gt
+
+    @property
+    def unit(self) -> str:
+        return self.facts.unit
+
+    @property
+    def protocol_fields(self) -> tuple[str, ...]:
+        return self.facts.protocol_fields
 
     def backend(self) -> str:
         """The implementation and its version (part of the cache key)."""

@@ -6,23 +6,14 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from mgld_bench.errors import BenchError
 from mgld_bench.metrics.base import FrameMetric
 from mgld_bench.metrics.functional import psnr_ssim
 
 
 class _Fidelity(FrameMetric):
-    kind: ClassVar[str] = "full-reference"
-    needs_gt: ClassVar[bool] = True
-    protocol_fields: ClassVar[tuple[str, ...]] = ("color_space", "crop_border")
     defaults: ClassVar[dict[str, Any]] = {"color_space": "y", "crop_border": 0}
-
-    def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
-        if self.options["color_space"] not in ("y", "rgb"):
-            raise BenchError(f"{self.name}: color_space must be 'y' or 'rgb', got {self.options['color_space']!r}")
-        if int(self.options["crop_border"]) < 0:
-            raise BenchError(f"{self.name}: crop_border must be >= 0")
+    choices: ClassVar[dict[str, tuple[str, ...]]] = {"color_space": ("y", "rgb")}
+    minimum: ClassVar[dict[str, float]] = {"crop_border": 0}
 
     def _one(self, sr: np.ndarray, gt: np.ndarray) -> float:
         raise NotImplementedError
@@ -37,8 +28,6 @@ class PSNR(_Fidelity):
 
     name = "psnr"
     summary = "PSNR (dB), BT.601 Y by default; identical frames give inf"
-    higher_is_better = True
-    unit = "dB"
 
     def _one(self, sr: np.ndarray, gt: np.ndarray) -> float:
         return psnr_ssim.psnr(sr, gt, self.options["color_space"], int(self.options["crop_border"]))
@@ -49,7 +38,6 @@ class SSIM(_Fidelity):
 
     name = "ssim"
     summary = "SSIM, 11x11 Gaussian sigma 1.5, valid region, BT.601 Y by default"
-    higher_is_better = True
 
     def _one(self, sr: np.ndarray, gt: np.ndarray) -> float:
         return psnr_ssim.ssim(sr, gt, self.options["color_space"], int(self.options["crop_border"]))

@@ -1,6 +1,8 @@
-"""Learned and no-reference image metrics through a backend (pyiqa by default; lpips for LPIPS).
+"""Learned and no-reference image metrics through a backend (pyiqa by default; lpips for LPIPS;
+mgld-bench's own NumPy code, ``native``, by default for NIQE and BRISQUE).
 
-Each metric is a :class:`LearnedMetric` naming a :class:`~mgld_bench.metrics.backends.ModelSpec`;
+Each metric is a :class:`LearnedMetric` whose ``model`` option names a backend model (the registry
+entries ``lpips``, ``lpips-vgg``, ``dists``, ``brisque``, ``musiq`` differ only in it);
 frames are scored in batches of ``batch_size`` on the run's device.  ``availability()`` only
 checks that the weight files exist (no model is built), and names each missing file, its URL
 and the ``mgld-bench weights fetch`` command.
@@ -28,27 +30,67 @@ from mgld_bench.weights import (
     require_weights,
 )
 
+#: The weight files of each backend model: (the file passed as the model's own weights, all files).
+MODEL_FILES: dict[str, tuple[WeightFile, tuple[WeightFile, ...]]] = {
+    "lpips": (LPIPS_ALEX_HEAD, (LPIPS_ALEX_HEAD, ALEXNET)),
+    "lpips-vgg": (LPIPS_VGG_HEAD, (LPIPS_VGG_HEAD, VGG16)),
+    "dists": (DISTS_HEAD, (DISTS_HEAD, VGG16)),
+    "niqe": (NIQE_PARAMS, (NIQE_PARAMS,)),
+    "brisque": (BRISQUE_SVM, (BRISQUE_SVM,)),
+    "musiq": (MUSIQ_KONIQ, (MUSIQ_KONIQ,)),
+}
+#: Backends that can compute each model (pyiqa computes all of them; ``native`` is mgld-bench's
+#: own NumPy/OpenCV code, equal to pyiqa within 1e-4 relative, tests/test_metrics_nss.py).
+MODEL_BACKENDS: dict[str, tuple[str, ...]] = {
+    "lpips": ("pyiqa", "lpips"),
+    "lpips-vgg": ("pyiqa", "lpips"),
+    "niqe": ("native", "pyiqa"),
+    "brisque": ("native", "pyiqa"),
+}
+
+_NATIVE_MODELS: dict[tuple[Any, str, int, int], Any] = {}
+
+
+def _native_model(loader: Any, wf: WeightFile) -> Any:
+    """``loader(path)`` of a weight file, once per process and file version."""
+    require_weights([wf])
+    path = wf.path()
+    st = path.stat()
+    key = (loader, str(path), st.st_mtime_ns, st.st_size)
+    if key not in _NATIVE_MODELS:
+        _NATIVE_MODELS[key] = loader(path)
+    return _NATIVE_MODELS[key]
+
 
 class LearnedMetric(FrameMetric):
-    """A per-frame metric computed by a backend model."""
+    """A per-frame metric computed by a backend model: ``model`` names it (pyiqa's name), the
+    registry entry's facts say whether it is full-reference and which way is better.  The
+    registered metrics ``lpips``, ``lpips-vgg``, ``dists``, ``brisque`` and ``musiq`` are entries
+    of this one class with another ``model``."""
 
-    #: pyiqa's model name, mode ("FR"/"NR"), the file passed as the model's weights, all files.
-    pyiqa_name: ClassVar[str] = ""
-    mode: ClassVar[str] = "FR"
-    model_file: ClassVar[WeightFile | None] = None
-    files: ClassVar[tuple[WeightFile, ...]] = ()
-    backends: ClassVar[tuple[str, ...]] = ("pyiqa",)
-    defaults: ClassVar[dict[str, Any]] = {"backend": "pyiqa", "batch_size": 4}
+    defaults: ClassVar[dict[str, Any]] = {"model": "", "backend": "pyiqa", "batch_size": 4}
+    minimum: ClassVar[dict[str, float]] = {"batch_size": 1}
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
-        if self.options["backend"] not in self.backends:
-            raise BenchError(f"{self.name}: backend must be one of {', '.join(self.backends)}, "
+        model = self.options["model"]
+        if model not in MODEL_FILES:
+            raise BenchError(f"{self.name}: model must be one of {', '.join(MODEL_FILES)}, got {model!r}")
+        backends = MODEL_BACKENDS.get(model, ("pyiqa",))
+        if self.options["backend"] not in backends:
+            raise BenchError(f"{self.name}: backend must be one of {', '.join(backends)}, "
                              f"got {self.options['backend']!r}")
-        if int(self.options["batch_size"]) < 1:
-            raise BenchError(f"{self.name}: batch_size must be >= 1")
         self.batch_size = int(self.options["batch_size"])  # type: ignore[misc]
         self.device = "cpu"
+
+    @property
+    def mode(self) -> str:
+        """pyiqa's mode: "FR" (distorted, reference) or "NR"."""
+        return "FR" if self.facts.needs_gt else "NR"
+
+    @property
+    def files(self) -> tuple[WeightFile, ...]:
+        return MODEL_FILES[self.options["model"]][1]
 
     # -- identity --------------------------------------------------------------------------
     def backend(self) -> str:
@@ -58,7 +100,7 @@ class LearnedMetric(FrameMetric):
         if lib == "native":
             from mgld_bench import __version__
 
-            return f"mgld_bench {__version__} {self.name}"
+            return f"mgld_bench {__version__} {self.options['model']}"
         return f"{lib} {version(lib)}" if lib in BACKENDS else lib
 
     def weight_files(self) -> list[WeightFile]:
@@ -69,8 +111,9 @@ class LearnedMetric(FrameMetric):
         return {}
 
     def spec(self) -> ModelSpec:
-        return ModelSpec(self.name, self.mode, not self.higher_is_better, self.pyiqa_name, tuple(self.files),
-                         self.model_file, self.model_options())
+        model = self.options["model"]
+        return ModelSpec(self.name, self.mode, not self.higher_is_better, model, self.files,
+                         MODEL_FILES[model][0], self.model_options())
 
     # -- scoring ---------------------------------------------------------------------------
     def start(self, ctx: ScoreContext) -> Accumulator:
@@ -82,8 +125,13 @@ class LearnedMetric(FrameMetric):
         return frame
 
     def native_scores(self, frames: list[np.ndarray]) -> list[float]:
-        """Scores computed by mgld-bench itself (``backend=native``); only some metrics have them."""
-        raise NotImplementedError
+        """Scores computed by mgld-bench's own code (``backend=native``: NIQE, BRISQUE)."""
+        if self.options["model"] == "brisque":
+            from mgld_bench.metrics.functional import brisque
+
+            svr = _native_model(brisque.load_brisque_model, BRISQUE_SVM)
+            return [brisque.brisque(f, svr) for f in frames]
+        raise BenchError(f"{self.name}: no native implementation of {self.options['model']}")
 
     def score_batch(self, srs: list[np.ndarray], gts: list[np.ndarray] | None) -> list[float]:
         dist = [self.prepare(f) for f in srs]
@@ -101,53 +149,6 @@ class LearnedMetric(FrameMetric):
             ) from exc
 
 
-_NATIVE_MODELS: dict[tuple[Any, str, int, int], Any] = {}
-
-
-def _native_model(loader: Any, wf: WeightFile) -> Any:
-    """``loader(path)`` of a weight file, once per process and file version."""
-    require_weights([wf])
-    path = wf.path()
-    st = path.stat()
-    key = (loader, str(path), st.st_mtime_ns, st.st_size)
-    if key not in _NATIVE_MODELS:
-        _NATIVE_MODELS[key] = loader(path)
-    return _NATIVE_MODELS[key]
-
-
-class LPIPS(LearnedMetric):
-    """LPIPS v0.1 with AlexNet (Zhang et al. 2018), inputs in [0, 1]; lower is better."""
-
-    name = "lpips"
-    summary = "LPIPS v0.1 AlexNet (pyiqa; backend=lpips for the BSD lpips package)"
-    higher_is_better = False
-    pyiqa_name = "lpips"
-    model_file = LPIPS_ALEX_HEAD
-    files = (LPIPS_ALEX_HEAD, ALEXNET)
-    backends = ("pyiqa", "lpips")
-
-
-class LPIPSVGG(LPIPS):
-    """LPIPS v0.1 with VGG16."""
-
-    name = "lpips-vgg"
-    summary = "LPIPS v0.1 VGG16 (pyiqa; backend=lpips for the BSD lpips package)"
-    pyiqa_name = "lpips-vgg"
-    model_file = LPIPS_VGG_HEAD
-    files = (LPIPS_VGG_HEAD, VGG16)
-
-
-class DISTS(LearnedMetric):
-    """DISTS (Ding et al. 2020) at full resolution (no resizing, unlike piq); lower is better."""
-
-    name = "dists"
-    summary = "DISTS, VGG16, full resolution (pyiqa)"
-    higher_is_better = False
-    pyiqa_name = "dists"
-    model_file = DISTS_HEAD
-    files = (DISTS_HEAD, VGG16)
-
-
 class NIQE(LearnedMetric):
     """NIQE with the official LIVE pristine model; lower is better.
 
@@ -159,25 +160,11 @@ class NIQE(LearnedMetric):
 
     name = "niqe"
     summary = "NIQE, LIVE pristine model; luma per protocol (BT.601 Y or rgb2gray); own NumPy code or pyiqa"
-    kind: ClassVar[str] = "no-reference"
-    needs_gt: ClassVar[bool] = False
-    higher_is_better = False
-    mode = "NR"
-    pyiqa_name = "niqe"
-    model_file = NIQE_PARAMS
-    files = (NIQE_PARAMS,)
-    protocol_fields: ClassVar[tuple[str, ...]] = ("color_space", "crop_border")
-    backends = ("native", "pyiqa")
     #: batch 1: pyiqa's NIQE loops over images anyway; bigger float64 batches were slower on CPU
-    defaults: ClassVar[dict[str, Any]] = {**LearnedMetric.defaults, "backend": "native", "batch_size": 1,
-                                          "color_space": "y", "crop_border": 0}
-
-    def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
-        if self.options["color_space"] not in ("y", "gray", "rgb"):
-            raise BenchError(f"niqe: color_space must be y, gray or rgb, got {self.options['color_space']!r}")
-        if int(self.options["crop_border"]) < 0:
-            raise BenchError("niqe: crop_border must be >= 0")
+    defaults: ClassVar[dict[str, Any]] = {**LearnedMetric.defaults, "model": "niqe", "backend": "native",
+                                          "batch_size": 1, "color_space": "y", "crop_border": 0}
+    choices: ClassVar[dict[str, tuple[str, ...]]] = {"color_space": ("y", "gray", "rgb")}
+    minimum: ClassVar[dict[str, float]] = {"batch_size": 1, "crop_border": 0}
 
     def model_options(self) -> dict[str, Any]:
         pyiqa_space = "ycbcr" if self.options["color_space"] == "y" else "yiq"
@@ -186,9 +173,9 @@ class NIQE(LearnedMetric):
     def native_scores(self, frames: list[np.ndarray]) -> list[float]:
         from mgld_bench.metrics.functional import niqe
 
-        model = _native_model(niqe.load_niqe_model, NIQE_PARAMS)
+        params = _native_model(niqe.load_niqe_model, NIQE_PARAMS)
         space = self.model_options()["color_space"]
-        return [niqe.niqe(f, model, space) for f in frames]
+        return [niqe.niqe(f, params, space) for f in frames]
 
     def prepare(self, frame: np.ndarray) -> np.ndarray:
         c = int(self.options["crop_border"])
@@ -198,40 +185,3 @@ class NIQE(LearnedMetric):
         if min(frame.shape[:2]) < 96:
             raise BenchError(f"niqe needs frames of at least 96x96 pixels, got {frame.shape[1]}x{frame.shape[0]}")
         return frame
-
-
-class BRISQUE(LearnedMetric):
-    """BRISQUE (LIVE model, YIQ luma, unclipped SVR output that can be negative); lower is better."""
-
-    name = "brisque"
-    summary = "BRISQUE, LIVE SVR model; own NumPy code or pyiqa"
-    kind: ClassVar[str] = "no-reference"
-    needs_gt: ClassVar[bool] = False
-    higher_is_better = False
-    mode = "NR"
-    pyiqa_name = "brisque"
-    model_file = BRISQUE_SVM
-    files = (BRISQUE_SVM,)
-    backends = ("native", "pyiqa")
-    #: batch 1: batches of 4 ran at half the speed on CPU (benchmarks/bench_metrics.py)
-    defaults: ClassVar[dict[str, Any]] = {**LearnedMetric.defaults, "backend": "native", "batch_size": 1}
-
-    def native_scores(self, frames: list[np.ndarray]) -> list[float]:
-        from mgld_bench.metrics.functional import brisque
-
-        model = _native_model(brisque.load_brisque_model, BRISQUE_SVM)
-        return [brisque.brisque(f, model) for f in frames]
-
-
-class MUSIQ(LearnedMetric):
-    """MUSIQ trained on KonIQ-10k (0-100); higher is better.  Cost grows with frame size."""
-
-    name = "musiq"
-    summary = "MUSIQ KonIQ-10k (pyiqa)"
-    kind: ClassVar[str] = "no-reference"
-    needs_gt: ClassVar[bool] = False
-    higher_is_better = True
-    mode = "NR"
-    pyiqa_name = "musiq"
-    model_file = MUSIQ_KONIQ
-    files = (MUSIQ_KONIQ,)

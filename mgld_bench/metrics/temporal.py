@@ -75,13 +75,8 @@ class WarpingError(Metric):
     then means the output itself, as EvalCrafter does.
     """
 
-    name = "warping_error"
+    name = "warping-error"
     summary = "warping error x1e3 (Lai et al. 2018; flow backend/source/definition from the protocol)"
-    kind: ClassVar[str] = "temporal"
-    higher_is_better: ClassVar[bool] = False
-    needs_gt: ClassVar[bool] = False
-    unit: ClassVar[str] = "x1e3"
-    protocol_fields: ClassVar[tuple[str, ...]] = ("warp_definition", "flow_backend", "flow_source")
     defaults: ClassVar[dict[str, Any]] = {
         "warp_definition": "lai",
         "flow_backend": "dis-medium",
@@ -92,37 +87,18 @@ class WarpingError(Metric):
         "scale": 1000.0,
     }
 
-    def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
-        o = self.options
-        if o["warp_definition"] not in WARP_DEFINITIONS:
-            raise BenchError(f"{self.name}: warp_definition must be one of {', '.join(WARP_DEFINITIONS)}, "
-                             f"got {o['warp_definition']!r}")
-        if o["flow_source"] not in FLOW_SOURCES:
-            raise BenchError(f"{self.name}: flow_source must be one of {', '.join(FLOW_SOURCES)}, "
-                             f"got {o['flow_source']!r}")
-        if str(o["exclude_outside"]).lower() not in ("auto", "true", "false"):
-            raise BenchError(f"{self.name}: exclude_outside must be auto, true or false, got {o['exclude_outside']!r}")
-        if o["flow_backend"] not in FLOW_BACKENDS:
-            raise BenchError(f"{self.name}: flow_backend must be one of {', '.join(FLOW_BACKENDS)}, "
-                             f"got {o['flow_backend']!r}")
+    choices: ClassVar[dict[str, tuple[Any, ...]]] = {
+        "warp_definition": WARP_DEFINITIONS,
+        "flow_source": FLOW_SOURCES,
+        "exclude_outside": ("auto", "true", "false", True, False),
+        "flow_backend": tuple(FLOW_BACKENDS),
+    }
 
     def weight_files(self) -> list[WeightFile]:
         return _flow_weights(self.options["flow_backend"])
 
     def start(self, ctx: ScoreContext) -> Accumulator:
         return _WarpAccumulator(self, ctx)
-
-
-class WarpingErrorEvalCrafter(WarpingError):
-    """The EvalCrafter/STAR/DOVE warping error as its own column (flow on the output, half size)."""
-
-    name = "warping_error-evalcrafter"
-    summary = "warping error x1e3, EvalCrafter/STAR/DOVE variant (flow on the output at half size, channel sum)"
-    protocol_fields: ClassVar[tuple[str, ...]] = ("flow_backend",)
-    defaults: ClassVar[dict[str, Any]] = {
-        **WarpingError.defaults, "warp_definition": "evalcrafter", "flow_source": "sr",
-    }
 
 
 class _WarpAccumulator(Accumulator):
@@ -177,10 +153,6 @@ class TOF(Metric):
 
     name = "tof"
     summary = "tOF (TecoGAN): mean flow difference SR vs GT in px, Farneback on the centre crop"
-    kind: ClassVar[str] = "temporal"
-    higher_is_better: ClassVar[bool] = False
-    needs_gt: ClassVar[bool] = True
-    unit: ClassVar[str] = "px"
     defaults: ClassVar[dict[str, Any]] = {"flow_backend": "farneback", "tecogan_crop": True}
 
     def __init__(self, **options: Any) -> None:
@@ -233,16 +205,12 @@ class TLP(Metric):
 
     name = "tlp"
     summary = "tLP x100 (TecoGAN): LPIPS-AlexNet change SR vs GT between frames, on the centre crop"
-    kind: ClassVar[str] = "temporal"
-    higher_is_better: ClassVar[bool] = False
-    needs_gt: ClassVar[bool] = True
-    unit: ClassVar[str] = "x100"
     defaults: ClassVar[dict[str, Any]] = {"backend": "pyiqa", "tecogan_crop": True, "scale": 100.0}
 
     def _lpips(self) -> Any:
-        from mgld_bench.metrics.learned import LPIPS
+        from mgld_bench.registry import METRICS
 
-        return LPIPS(backend=self.options["backend"])
+        return METRICS.create("lpips", backend=self.options["backend"])
 
     def backend(self) -> str:
         return self._lpips().backend()

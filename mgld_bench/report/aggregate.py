@@ -122,9 +122,13 @@ def load_unavailable(source: Path | str) -> Any:
     path = resolve_store(source)
     if path.suffix.lower() == ".csv":
         return pd.DataFrame(columns=["dataset", "method", "metric", "reason"])
+    from mgld_bench.report.metric_facts import canonical_metric
     from mgld_bench.report.store_read import unavailable
 
-    return unavailable(path).drop_duplicates()
+    df = unavailable(path).drop_duplicates()
+    if not df.empty:
+        df["metric"] = df["metric"].map(canonical_metric)
+    return df
 
 
 def _read_sqlite(path: Path) -> Any:
@@ -149,6 +153,19 @@ def normalise_clip_frame(df: Any, label: str = "results") -> Any:
     df["higher_is_better"] = df["higher_is_better"].map(_as_bool)
     for col in ("dataset", "method", "clip", "metric", "protocol", "kind", "unit", *IDENTITY_COLUMNS):
         df[col] = df[col].fillna("").astype(str)
+    return with_declared_facts(df)
+
+
+def with_declared_facts(df: Any) -> Any:
+    """Metric names in today's spelling; an empty ``kind`` filled from the metric's facts."""
+    from mgld_bench.report.metric_facts import canonical_metric, metric_facts
+
+    if df.empty:
+        return df
+    df["metric"] = df["metric"].map(canonical_metric)
+    missing = df["kind"] == ""
+    if missing.any():
+        df.loc[missing, "kind"] = df.loc[missing, "metric"].map(lambda m: metric_facts(m).kind)
     return df
 
 

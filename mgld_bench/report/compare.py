@@ -30,7 +30,7 @@ from mgld_bench.report.aggregate import (
     describe_difference,
     load_clip_scores,
 )
-from mgld_bench.report.metric_style import display_name
+from mgld_bench.report.metric_facts import display_name
 from mgld_bench.report.tolerances import DEFAULT_TOLERANCES, Tolerance, tolerance_for
 
 PASS, IMPROVED, REGRESSED, MISSING, MISMATCH, NEW = ("pass", "improved", "regressed", "missing", "mismatch", "new")

@@ -12,7 +12,7 @@ from typing import Any
 
 from mgld_bench.errors import BenchError
 from mgld_bench.report.figures import pyplot, safe_name, save_figure
-from mgld_bench.report.metric_style import display_name, metric_sort_key
+from mgld_bench.report.metric_facts import display_name, metric_sort_key
 
 
 def curves_figure(
@@ -33,7 +33,7 @@ def curves_figure(
     if not keys:
         raise BenchError(f"{title or 'clip'}: no per-frame scores to plot")
     several_protocols = len({p for _, p in keys}) > 1
-    method_order = list(methods) if methods else sorted(set(frames["method"]), key=lambda n: (n != "bicubic", n))
+    method_order = list(methods) if methods else sorted(set(frames["method"]))
     fig, axes = plt.subplots(len(keys), 1, figsize=(6.0, 1.9 * len(keys) + 0.4), squeeze=False, sharex=True)
     for ax, (metric, protocol) in zip(axes[:, 0], keys, strict=True):
         sub = frames[(frames["metric"] == metric) & (frames["protocol"] == protocol)]

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from mgld_bench.errors import BenchError
-from mgld_bench.report.files import write_bytes_atomic
+from mgld_bench.fileio import atomic_write_bytes as write_bytes_atomic
 
 FIGURE_FORMATS = ("png", "pdf")
 

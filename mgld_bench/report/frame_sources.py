@@ -66,22 +66,22 @@ def open_dataset(
 ) -> Any:
     """The dataset ``name`` as the run built it; caller's ``data_root``/``options`` win."""
     from mgld_bench.registry import DATASETS
-    from mgld_bench.runner.plan import create
+    from mgld_bench.specs import Ref
 
     spec, run_options, run_root = info.datasets.get(name, (name, {}, None))
-    merged = {k: dict(v) for k, v in run_options.items()}
-    for key, opts in (options or {}).items():
-        merged.setdefault(key, {}).update(opts)
     registered = spec.partition(":")[0].strip().lower()
     if registered not in DATASETS:
         raise BenchError(f"dataset {registered!r} of the results is not registered here; install its plugin")
-    return create(DATASETS, spec, merged, root=data_root or run_root)
+    merged = dict(run_options.get(registered, {}))
+    for key in (registered, name.lower(), spec.lower()):
+        merged.update((options or {}).get(key, {}))
+    return DATASETS.instantiate(Ref.of("dataset", spec, merged), root=data_root or run_root)
 
 
 def sr_frames(infer_key: str, cache_dirs: Sequence[str], label: str) -> Any:
     """The cached SR frames of ``infer_key`` (searched in each cache folder)."""
-    from mgld_bench.runner.jobs import load_infer
     from mgld_bench.store.cache import Cache
+    from mgld_bench.store.outputs import load_infer
 
     for root in cache_dirs:
         if not infer_key or not Path(root).is_dir():
@@ -119,10 +119,12 @@ def clip_sources(
     data_root: str | None = None,
     options: dict[str, dict[str, Any]] | None = None,
     with_input: bool = True,
+    reference: str | None = None,
 ) -> list[tuple[str, Sequence[np.ndarray]]]:
-    """(label, frames) for GT (if any), the bicubic input and each method on one clip.
+    """(label, frames) for GT (if any), the bicubic-upsampled input and each method on one clip.
 
-    The input panel is left out when a method called ``bicubic`` is among the methods.
+    ``reference``: a method shown first that stands in for the input panel (e.g. a ``bicubic``
+    method, whose output is that same image); without it methods come alphabetically.
     """
     info = run_info(store_path)
     if cache_dir is not None:
@@ -135,7 +137,7 @@ def clip_sources(
     if keys.empty:
         raise BenchError(f"the results hold no clip {dataset}/{clip}")
     by_method = dict(zip(keys["method"], keys["infer_key"], strict=True))
-    wanted = list(methods) if methods else sorted(by_method, key=lambda n: (n != "bicubic", n))
+    wanted = list(methods) if methods else sorted(by_method, key=lambda n: (n != reference, n))
     unknown = [m for m in wanted if m not in by_method]
     if unknown:
         raise BenchError(
@@ -147,7 +149,7 @@ def clip_sources(
     sources: list[tuple[str, Sequence[np.ndarray]]] = []
     if clip_obj.gt is not None:
         sources.append((GT_LABEL, clip_obj.gt))
-    if with_input and "bicubic" not in wanted:
+    if with_input and (reference is None or reference not in wanted):
         sources.append((INPUT_LABEL, UpsampledFrames(clip_obj.lr, clip_obj.expected_sr_size())))
     for method in wanted:
         sources.append((method, sr_frames(by_method[method], info.cache_dirs, f"{method} on {dataset}/{clip}")))

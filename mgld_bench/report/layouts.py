@@ -18,22 +18,6 @@ from mgld_bench.errors import BenchError
 from mgld_bench.report.aggregate import AGGREGATION_NOTE, clip_values, dataset_means
 from mgld_bench.report.table import Table, build_table
 
-#: Metric kinds known without importing the metric (for results files that lack ``kind``).
-KNOWN_KINDS = {
-    "psnr": "full-reference",
-    "ssim": "full-reference",
-    "lpips": "full-reference",
-    "dists": "full-reference",
-    "niqe": "no-reference",
-    "brisque": "no-reference",
-    "musiq": "no-reference",
-    "clipiqa": "no-reference",
-    "dover": "no-reference",
-    "warping-error": "temporal",
-    "tlpips": "temporal",
-    "tof": "temporal",
-}
-
 
 @dataclass(frozen=True)
 class Layout:
@@ -68,23 +52,14 @@ def get_layout(name: str) -> Layout:
 
 
 def fill_kinds(df: Any) -> Any:
-    """Fill an empty ``kind`` from the metric's registered class (or the known kinds)."""
+    """Fill an empty ``kind`` from the metric's declared facts."""
+    from mgld_bench.report.metric_facts import metric_kind
+
     missing = df["kind"].fillna("") == ""
     if not missing.any():
         return df
     df = df.copy()
-    kinds: dict[str, str] = {}
-    for metric in set(df.loc[missing, "metric"]):
-        kind = KNOWN_KINDS.get(metric, "")
-        if not kind:
-            try:
-                from mgld_bench.registry import METRICS
-
-                kind = str(getattr(METRICS.load(metric), "kind", ""))
-            except BenchError:
-                kind = ""
-        kinds[metric] = kind
-    df.loc[missing, "kind"] = df.loc[missing, "metric"].map(kinds)
+    df.loc[missing, "kind"] = df.loc[missing, "metric"].map(metric_kind)
     return df
 
 
@@ -99,6 +74,7 @@ def layout_table(
     decimals: dict[str, int] | None = None,
     title: str | None = None,
     unavailable: Any = None,
+    reference: str | None = None,
 ) -> Table:
     """The table of ``layout`` from clip scores (per dataset, or per clip with ``per_clip``).
 
@@ -145,6 +121,7 @@ def layout_table(
         groups=order,
         decimals=decimals,
         notes=notes,
+        reference=reference,
     )
     table.group_label = "dataset/clip" if per_clip else "dataset"
     return table
@@ -158,9 +135,11 @@ def unavailable_notes(
         return []
     import re
 
+    from mgld_bench.report.metric_facts import metric_kind
+
     grouped: dict[tuple[str, str, str], list[str]] = {}
     for r in rows.to_dict("records"):
-        kind = KNOWN_KINDS.get(r["metric"], "")
+        kind = metric_kind(r["metric"])
         if spec.kinds and kind and kind not in spec.kinds:
             continue
         if (metrics and r["metric"] not in metrics) or (methods and r["method"] not in methods):

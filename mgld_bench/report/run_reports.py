@@ -1,52 +1,197 @@
-"""The tables and figures ``mgld-bench run`` writes into its output folder.
+"""Everything ``mgld-bench run`` writes into its output folder besides the store, as a pure
+function of the store.
 
-``OUT/tables/``: ``results.{md,tex,csv}`` (per dataset, methods × metrics), ``per_clip.md``, and
-MGLD's ``mgld-table1.{md,tex}`` / ``mgld-table2.{md,tex}`` when the run has image-quality /
-temporal metrics.  ``OUT/figures/``: per-frame curves of up to :data:`MAX_CURVE_CLIPS` clips and
-temporal profiles of up to :data:`MAX_PROFILE_CLIPS` clips per dataset, as PNG (``mgld-bench
-plot`` makes PDFs and any other clip).  A figure that cannot be made (frames no longer cached,
-dataset folder moved) is skipped with a note: it never fails a finished run.
+From one consistent read of ``OUT/results.sqlite`` (:meth:`ResultStore.snapshot`), every run
+rewrites, each file atomically:
+
+* ``OUT/results.csv`` -- one row per (dataset, method, clip, metric, protocol);
+* ``OUT/table.md`` -- the run summary printed on the console;
+* ``OUT/tables/``: ``results.{md,tex,csv}`` (per dataset, methods × metrics), ``per_clip.md``,
+  and MGLD's ``mgld-table1.{md,tex}`` / ``mgld-table2.{md,tex}`` when the store has
+  image-quality / temporal metrics;
+* ``OUT/figures/``: per-frame curves of up to :data:`MAX_CURVE_CLIPS` clips and temporal
+  profiles of up to :data:`MAX_PROFILE_CLIPS` clips per dataset, as PNG.
+
+Figures are the slow part: ``OUT/.reports-stamp`` records the digest of the results they were
+drawn from and the files written, and they are redrawn when the results changed or a listed
+file is gone.  A figure that cannot be made (frames no longer cached, dataset folder moved) is
+skipped with a note -- it never fails a finished run -- and the stamp is then not written, so it
+is tried again next time.  Concurrent runs into one folder take turns (a lock file), and each
+reads the store after its own rows are in, so the last writer's files equal the store.
 """
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from mgld_bench.errors import BenchError
+from mgld_bench.fileio import atomic_write_text
 
 MAX_CURVE_CLIPS = 2
 MAX_PROFILE_CLIPS = 1
 RUN_FIGURE_FORMATS = ("png",)
+STAMP_FILE = ".reports-stamp"
+
+CSV_COLUMNS = [
+    "dataset", "method", "clip", "metric", "value", "protocol", "n_frames", "higher_is_better", "unit",
+    "params", "protocol_fields",
+]
 
 
-def write_run_reports(out_dir: Path, store_path: Path) -> list[Path]:
-    """Write the run's tables and a few figures under ``out_dir``; return the written paths."""
+@dataclass
+class Snapshot:
+    """What the reports show, read from the store in one transaction."""
+
+    rows: list[dict[str, Any]]
+    unavailable: list[dict[str, Any]]
+    clip_df: Any
+    unavailable_df: Any
+    frame_df: Any
+
+    def stamp(self) -> str:
+        """A digest of everything the reports show (run ids left out)."""
+        from mgld_bench import __version__
+        from mgld_bench.specs import digest
+
+        def strip(items: list[dict]) -> list[dict]:
+            return sorted(({k: v for k, v in r.items() if k != "run_id"} for r in items), key=repr)
+
+        return digest({"version": __version__, "rows": strip(self.rows), "unavailable": strip(self.unavailable)})
+
+
+@dataclass
+class RunReports:
+    """What :func:`write_run_reports` did."""
+
+    table: str
+    written: list[Path] = field(default_factory=list)
+    figures_reused: bool = False
+
+
+def read_snapshot(store_path: Path) -> Snapshot:
+    """Clip rows, unavailable rows and per-frame rows from one consistent read of the store."""
+    import pandas as pd
+
+    from mgld_bench.report.aggregate import normalise_clip_frame
+    from mgld_bench.report.metric_facts import canonical_metric
+    from mgld_bench.report.store_read import frame_frame
+    from mgld_bench.store.results import CLIP_COLUMNS, ResultStore
+
+    with ResultStore(store_path, readonly=True) as store, store.snapshot():
+        rows = store.clip_rows()
+        unavailable = store.unavailable_rows()
+        frames = frame_frame(store)
+    clip_df = normalise_clip_frame(pd.DataFrame(rows, columns=CLIP_COLUMNS), str(store_path))
+    na = pd.DataFrame(unavailable, columns=["run_id", "dataset", "method", "metric", "reason"])
+    na = na[["dataset", "method", "metric", "reason"]].drop_duplicates()
+    if not na.empty:
+        na["metric"] = na["metric"].map(canonical_metric)
+    if not frames.empty:
+        frames["metric"] = frames["metric"].map(canonical_metric)
+    return Snapshot(rows, unavailable, clip_df, na, frames)
+
+
+@contextmanager
+def _turn(out_dir: Path) -> Iterator[None]:
+    """One report writer per output folder at a time (an advisory lock)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with open(out_dir / ".reports.lock", "a+b") as fh:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - no advisory locks: writers may interleave
+            yield
+            return
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def write_run_reports(out_dir: Path, store_path: Path | None = None, reference: str | None = None) -> RunReports:
+    """Rewrite every report file of ``out_dir`` from its store; figures only when stale."""
     out_dir = Path(out_dir)
-    written = write_run_tables(out_dir / "tables", store_path)
-    written += write_run_figures(out_dir / "figures", store_path)
-    return written
+    store_path = Path(store_path) if store_path is not None else out_dir / "results.sqlite"
+    with _turn(out_dir):
+        snap = read_snapshot(store_path)
+        table = summary_table(snap, reference)
+        written = [
+            atomic_write_text(out_dir / "results.csv", results_csv(snap.rows)),
+            atomic_write_text(out_dir / "table.md", table),
+        ]
+        written += write_run_tables(out_dir / "tables", snap, reference)
+        stamp_file = out_dir / STAMP_FILE
+        previous = _read_stamp(stamp_file)
+        stamp = snap.stamp()
+        if previous.get("stamp") == stamp and all((out_dir / f).is_file() for f in previous.get("figures", [])):
+            return RunReports(table, written, figures_reused=True)
+        figures, complete = write_run_figures(out_dir / "figures", store_path, snap, reference)
+        written += figures
+        if complete:
+            listed = [str(p.relative_to(out_dir)) for p in figures]
+            atomic_write_text(stamp_file, json.dumps({"stamp": stamp, "figures": listed}, indent=1))
+        else:
+            stamp_file.unlink(missing_ok=True)
+        return RunReports(table, written)
 
 
-def write_run_tables(folder: Path, store_path: Path) -> list[Path]:
-    """Generic, per-clip and MGLD-layout tables of the store."""
-    from mgld_bench.report.aggregate import load_clip_scores, load_unavailable
-    from mgld_bench.report.files import write_text_atomic
-    from mgld_bench.report.layouts import LAYOUTS, fill_kinds, layout_table
+def _read_stamp(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def results_csv(rows: list[dict[str, Any]]) -> str:
+    """One row per dataset, method, clip and metric, with the protocol that produced it."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in sorted(rows, key=lambda r: (r["dataset"], r["method"], r["clip"], r["metric"], r["protocol"])):
+        out = dict(row)
+        out["value"] = repr(float(row["value"]))
+        out["higher_is_better"] = int(bool(row["higher_is_better"]))
+        for key in ("params", "protocol_fields"):
+            if not isinstance(out.get(key), str):
+                out[key] = json.dumps(out.get(key), sort_keys=True)
+        writer.writerow(out)
+    return buf.getvalue()
+
+
+def summary_table(snap: Snapshot, reference: str | None = None) -> str:
+    """The generic results table (markdown) the run prints."""
+    from mgld_bench.report.layouts import layout_table
     from mgld_bench.report.table import render
 
-    df = fill_kinds(load_clip_scores(store_path))
+    if snap.clip_df.empty:
+        return "no results\n"
+    return render(layout_table(snap.clip_df, "generic", unavailable=snap.unavailable_df, reference=reference), "md")
+
+
+def write_run_tables(folder: Path, snap: Snapshot, reference: str | None = None) -> list[Path]:
+    """Generic, per-clip and MGLD-layout tables of the snapshot."""
+    from mgld_bench.report.layouts import LAYOUTS, layout_table
+    from mgld_bench.report.table import render
+
+    df, na = snap.clip_df, snap.unavailable_df
     if df.empty:
         return []
     written = []
-    na = load_unavailable(store_path)
     try:
-        generic = layout_table(df, "generic", unavailable=na)
+        generic = layout_table(df, "generic", unavailable=na, reference=reference)
         for fmt in ("md", "tex", "csv"):
-            written.append(write_text_atomic(folder / f"results.{fmt}", render(generic, fmt)))
-        written.append(
-            write_text_atomic(folder / "per_clip.md", render(layout_table(df, "generic", per_clip=True), "md"))
-        )
+            written.append(atomic_write_text(folder / f"results.{fmt}", render(generic, fmt)))
+        per_clip = layout_table(df, "generic", per_clip=True, reference=reference)
+        written.append(atomic_write_text(folder / "per_clip.md", render(per_clip, "md")))
     except BenchError as exc:
         _note(f"tables not written: {exc}")
         return written
@@ -54,33 +199,34 @@ def write_run_tables(folder: Path, store_path: Path) -> list[Path]:
         kinds = LAYOUTS[name].kinds or ()
         if not df["kind"].isin(kinds).any():
             continue
-        table = layout_table(df, name, unavailable=na)
+        table = layout_table(df, name, unavailable=na, reference=reference)
         for fmt in ("md", "tex"):
-            written.append(write_text_atomic(folder / f"{name}.{fmt}", render(table, fmt, LAYOUTS[name].orientation)))
+            written.append(atomic_write_text(folder / f"{name}.{fmt}", render(table, fmt, LAYOUTS[name].orientation)))
     return written
 
 
-def write_run_figures(folder: Path, store_path: Path) -> list[Path]:
-    """Per-frame curves and temporal profiles of the first few clips."""
-    from mgld_bench.report.store_read import frame_scores, query
-
+def write_run_figures(
+    folder: Path, store_path: Path, snap: Snapshot, reference: str | None = None
+) -> tuple[list[Path], bool]:
+    """Per-frame curves and temporal profiles of the first few clips; and whether all succeeded."""
     written: list[Path] = []
-    pairs_df = query(store_path, "SELECT DISTINCT dataset, clip FROM clip_scores ORDER BY dataset, clip")
-    pairs = list(zip(pairs_df["dataset"], pairs_df["clip"], strict=True))
+    complete = True
+    df = snap.clip_df
+    pairs = sorted(set(zip(df["dataset"], df["clip"], strict=True))) if not df.empty else []
     if not pairs:
-        return written
+        return written, complete
+    frames = snap.frame_df
     try:
         from mgld_bench.report.curves import write_clip_curves
 
-        frames = frame_scores(store_path)
         if not frames.empty:
-            dirs = query(store_path, "SELECT DISTINCT metric, higher_is_better FROM clip_scores")
-            directions = {m: bool(h) for m, h in zip(dirs["metric"], dirs["higher_is_better"], strict=True)}
+            directions = {m: bool(h) for m, h in zip(df["metric"], df["higher_is_better"], strict=True)}
             with_frames = sorted(set(zip(frames["dataset"], frames["clip"], strict=True)))
             written += write_clip_curves(
                 frames, folder, RUN_FIGURE_FORMATS, clips=with_frames[:MAX_CURVE_CLIPS], directions=directions
             )
     except Exception as exc:  # a figure must never fail a finished run; say what went wrong
+        complete = False
         _note(f"per-frame curves not written: {_describe(exc)}")
     from mgld_bench.report.figures import safe_name
     from mgld_bench.report.frame_sources import clip_sources
@@ -92,7 +238,7 @@ def write_run_figures(folder: Path, store_path: Path) -> list[Path]:
             continue
         per_dataset[dataset] = per_dataset.get(dataset, 0) + 1
         try:
-            sources = clip_sources(store_path, dataset, clip)
+            sources = clip_sources(store_path, dataset, clip, reference=reference)
             written += write_profiles(
                 sources,
                 folder,
@@ -102,8 +248,9 @@ def write_run_figures(folder: Path, store_path: Path) -> list[Path]:
                 raw=False,
             )
         except Exception as exc:  # as above: the run's results are already safe
+            complete = False
             _note(f"temporal profile of {dataset}/{clip} not written: {_describe(exc)}")
-    return written
+    return written, complete
 
 
 def _describe(exc: Exception) -> str:

@@ -1,39 +1,21 @@
-"""Read-only access to a run's ``results.sqlite`` (opened with ``mode=ro``: reports never write it).
+"""Read-only access to a run's ``results.sqlite`` through the store's own read-only mode.
 
-The result store's own class (:class:`mgld_bench.store.results.ResultStore`) creates the file and
-its schema when opened; reports must not, so they read through these small queries instead.
+Reports never create or change a store; every function here opens it with
+``ResultStore(path, readonly=True)``.
 """
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from pathlib import Path
 from typing import Any
 
-from mgld_bench.errors import BenchError
-
-
-def _connect(path: Path) -> sqlite3.Connection:
-    if not Path(path).is_file():
-        raise BenchError(f"result store {path} does not exist")
-    try:
-        return sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
-    except sqlite3.Error as exc:
-        raise BenchError(f"{path} is not a readable mgld-bench result store: {exc}") from exc
+from mgld_bench.store.results import ResultStore
 
 
 def query(path: Path, sql: str, args: tuple[Any, ...] = ()) -> Any:
     """Run a SELECT on the store and return a pandas DataFrame."""
-    import pandas as pd
-
-    db = _connect(path)
-    try:
-        return pd.read_sql_query(sql, db, params=args)
-    except Exception as exc:
-        raise BenchError(f"{path} is not a readable mgld-bench result store: {exc}") from exc
-    finally:
-        db.close()
+    with ResultStore(path, readonly=True) as store:
+        return store.query(sql, args)
 
 
 def clip_scores(path: Path) -> Any:
@@ -43,6 +25,12 @@ def clip_scores(path: Path) -> Any:
 
 def frame_scores(path: Path, dataset: str | None = None, clip: str | None = None) -> Any:
     """Per-frame rows (optionally of one dataset / clip), ordered by frame; NULL values -> NaN."""
+    with ResultStore(path, readonly=True) as store:
+        return frame_frame(store, dataset, clip)
+
+
+def frame_frame(store: ResultStore, dataset: str | None = None, clip: str | None = None) -> Any:
+    """:func:`frame_scores` from an open store."""
     where, args = [], []
     for col, val in (("dataset", dataset), ("clip", clip)):
         if val is not None:
@@ -51,20 +39,15 @@ def frame_scores(path: Path, dataset: str | None = None, clip: str | None = None
     sql = "SELECT dataset, method, clip, metric, protocol, frame, frame_id, value FROM frame_scores"
     if where:
         sql += " WHERE " + " AND ".join(where)
-    df = query(path, sql + " ORDER BY dataset, clip, metric, protocol, method, frame", tuple(args))
+    df = store.query(sql + " ORDER BY dataset, clip, metric, protocol, method, frame", tuple(args))
     df["value"] = df["value"].astype(float)
     return df
 
 
 def runs(path: Path) -> list[dict[str, Any]]:
     """The runs recorded in the store, oldest first, with argv and provenance decoded."""
-    df = query(path, "SELECT run_id, started, finished, argv, provenance FROM runs ORDER BY started")
-    out = []
-    for row in df.to_dict("records"):
-        row["argv"] = json.loads(row["argv"] or "[]")
-        row["provenance"] = json.loads(row["provenance"] or "{}")
-        out.append(row)
-    return out
+    with ResultStore(path, readonly=True) as store:
+        return store.runs()
 
 
 def unavailable(path: Path) -> Any:

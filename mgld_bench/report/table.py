@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mgld_bench.errors import BenchError
-from mgld_bench.report.metric_style import default_decimals, display_name, metric_sort_key
+from mgld_bench.report.metric_facts import default_decimals, display_name, metric_sort_key
 
 BEST, SECOND = "best", "second"
 ORIENTATIONS = ("methods-rows", "methods-columns")
@@ -131,17 +131,19 @@ def build_table(
     kinds: list[str] | None = None,
     decimals: dict[str, int] | None = None,
     notes: list[str] | None = None,
+    reference: str | None = None,
 ) -> Table:
     """A :class:`Table` from aggregated values (the output of ``dataset_means``).
 
     ``metrics``/``methods``/``groups`` select and order (unknown names raise, listing the valid
-    ones); ``kinds`` keeps only metrics of those kinds; ``decimals`` overrides per metric.
+    ones); ``kinds`` keeps only metrics of those kinds; ``decimals`` overrides per metric;
+    ``reference`` is a method listed first (the rest alphabetically) when ``methods`` is not given.
     """
     df = agg
     if kinds:
         df = df[df["kind"].isin(kinds)]
     metrics = _select("metric", metrics, sorted(set(agg["metric"]), key=metric_sort_key))
-    methods = _select("method", methods, _default_method_order(set(agg["method"])))
+    methods = _select("method", methods, _default_method_order(set(agg["method"]), reference))
     groups = _select(group_col, groups, sorted(set(agg[group_col])))
     df = df[df["metric"].isin(metrics) & df["method"].isin(methods) & df[group_col].isin(groups)]
     if df.empty:
@@ -231,9 +233,9 @@ def metric_notes(df: Any, columns: list[Column]) -> list[str]:
     return notes
 
 
-def _default_method_order(names: set[str]) -> list[str]:
-    """Bicubic first (the input baseline), the rest alphabetically."""
-    return sorted(names, key=lambda n: (n != "bicubic", n))
+def _default_method_order(names: set[str], reference: str | None = None) -> list[str]:
+    """The reference method first (``--reference``, e.g. the bicubic baseline), the rest alphabetically."""
+    return sorted(names, key=lambda n: (n != reference, n))
 
 
 def _select(what: str, wanted: list[str] | None, available: list[str]) -> list[str]:

@@ -2,69 +2,45 @@
 
 A value passes when it is no worse than the reference by more than
 ``allowed = max(abs, rel × |reference|)`` (direction-aware: "worse" is lower for
-higher-is-better metrics and higher otherwise).  Each default has its reason next to it; a file
-(YAML or JSON: ``{metric: {abs: X, rel: Y}}``, with ``"*"`` for every other metric) or the CLI
-flags ``--abs-tol METRIC=X`` / ``--rel-tol METRIC=X`` override them.
+higher-is-better metrics and higher otherwise).  Each metric's default tolerance, with its
+reason, is declared with its other facts on its registry entry (:mod:`mgld_bench.builtins`);
+a user's file (YAML or JSON: ``{metric: {abs: X, rel: Y}}``, with ``"*"`` for every metric that
+declares none) or the CLI flags ``--abs-tol METRIC=X`` / ``--rel-tol METRIC=X`` override them.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from mgld_bench.errors import BenchError
+from mgld_bench.specs import STRICT, Tolerance
 
-
-@dataclass(frozen=True)
-class Tolerance:
-    """Absolute and relative tolerance of one metric, and why."""
-
-    abs: float = 0.0
-    rel: float = 0.0
-    reason: str = ""
-
-    def allowed(self, reference: float) -> float:
-        """The largest change tolerated around ``reference``."""
-        rel = self.rel * abs(reference) if reference == reference and abs(reference) != float("inf") else 0.0
-        return max(self.abs, rel)
+__all__ = ["DEFAULT_KEY", "DEFAULT_TOLERANCES", "Tolerance", "apply_flags", "load_tolerance_file", "tolerance_for"]
 
 
 DEFAULT_KEY = "*"
 
-DEFAULT_TOLERANCES: dict[str, Tolerance] = {
-    "psnr": Tolerance(
-        0.01,
-        0.0,
-        "deterministic given the same frames; 0.01 dB is the last digit "
-        "papers print and absorbs float summation-order and resize-kernel differences "
-        "between numpy/OpenCV builds",
-    ),
-    "ssim": Tolerance(
-        1e-4,
-        0.0,
-        "last printed digit (4 decimals); float32 Y conversion moves the 4th decimal at most (BasicSR vs float64)",
-    ),
-    "lpips": Tolerance(1e-3, 0.0, "float32 network: CPU vs GPU and cuDNN algorithm choice move it in the 4th decimal"),
-    "dists": Tolerance(1e-3, 0.0, "float32 network, as LPIPS"),
-    "niqe": Tolerance(0.01, 0.0, "float32 feature statistics; 3 printed decimals"),
-    "brisque": Tolerance(0.05, 0.0, "float32 features and SVR; 2 printed decimals on a ~0-100 scale"),
-    "musiq": Tolerance(
-        0.05, 0.0, "float32 transformer on a 0-100 scale, GPU kernels not bitwise deterministic; 2 printed decimals"
-    ),
-    "clipiqa": Tolerance(1e-3, 0.0, "float32 CLIP network on a 0-1 scale"),
-    "dover": Tolerance(1e-3, 0.0, "float32 video network"),
-    "warping-error": Tolerance(
-        0.01, 0.01, "depends on optical flow, whose output varies with the OpenCV build and thread count; 1 % relative"
-    ),
-    DEFAULT_KEY: Tolerance(1e-6, 1e-4, "no known tolerance: must reproduce to float32 precision"),
-}
+#: No overrides: every metric gets the tolerance its registry entry declares.
+DEFAULT_TOLERANCES: dict[str, Tolerance] = {}
 
 
-def tolerance_for(metric: str, table: dict[str, Tolerance]) -> Tolerance:
-    """The tolerance of ``metric`` (the ``"*"`` entry when it has none)."""
-    return table.get(metric) or table.get(DEFAULT_KEY) or Tolerance()
+def tolerance_for(metric: str, table: dict[str, Tolerance] | None = None) -> Tolerance:
+    """The tolerance of ``metric``: a user override (file or flag) for it, else the tolerance
+    its registry entry declares, else the user's ``"*"`` entry, else the strict default."""
+    from mgld_bench.report.metric_facts import canonical_metric, metric_facts
+
+    table = table or {}
+    name = canonical_metric(metric)
+    for key in (metric, name):
+        if key in table:
+            return table[key]
+    declared = metric_facts(name).tolerance
+    if declared is not STRICT:
+        return declared
+    return table.get(DEFAULT_KEY, STRICT)
 
 
 def load_tolerance_file(path: Path | str, base: dict[str, Tolerance] | None = None) -> dict[str, Tolerance]:

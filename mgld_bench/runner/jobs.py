@@ -1,185 +1,144 @@
-"""The two job kinds, each a pure function of its inputs and the content-addressed cache.
+"""The two job kinds: a frozen spec (:class:`~mgld_bench.specs.InferJob`,
+:class:`~mgld_bench.specs.ScoreJob`) and a pure function that carries it out against the
+content-addressed cache.
 
-* :func:`run_infer` -- LR clip -> method -> SR frames (cached under the inference key);
-* :func:`run_scores` -- SR (+ GT) frames -> metrics (each cached under its score key).
+* :func:`infer_job` / :func:`run_infer_job` -- LR clip -> method -> SR frames (cached under the
+  job's key);
+* :func:`score_job` / :func:`run_score_job` -- SR (+ GT, LR) frames -> metrics (each cached under its
+  score key: identity + backend + digests of exactly the inputs its facts say it reads).
 
-They take no global state and choose no device themselves, so the same functions can later
-run in Ray workers across GPUs and machines.
+A job function takes no global state; given only the spec it rebuilds the method, clip and
+metrics through the registries (:func:`resolve_infer`), so the same functions run in this
+process (the local loop passes the objects it already built) or in a remote worker.  The
+device is resolved here, once per process, and only when a job really computes.
 """
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import tempfile
-import uuid
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from mgld_bench.errors import BenchError, OutputMismatchError
-from mgld_bench.frames import Clip, FrameSequence, check_frame, encode_png
+from mgld_bench.fileio import file_sha256
+from mgld_bench.frames import Clip, FrameSequence
 from mgld_bench.methods.base import Method, RunContext
 from mgld_bench.metrics.base import Metric, MetricResult, ScoreContext
 from mgld_bench.protocol import Protocol
+from mgld_bench.registry import DATASETS, METHODS, METRICS
 from mgld_bench.runner.device import resolve_device
+from mgld_bench.specs import InferJob, MetricJob, Ref, ScoreJob, canonical_json
 from mgld_bench.store.cache import Cache
-from mgld_bench.store.filehash import file_sha256
-from mgld_bench.store.keys import make_key
+from mgld_bench.store.outputs import CachedFrames, InferResult, load_infer, save_infer
 
-INFER_FORMAT = 1
+__all__ = [
+    "CachedFrames", "InferResult", "infer_job", "infer_key", "load_infer", "run_infer", "run_infer_job",
+    "run_score_job", "score_frames", "score_job",
+]
+
 SCORE_FORMAT = 1
 
 
 # -- inference --------------------------------------------------------------------------------
-def infer_key(method: Method, clip: Clip, seed: int) -> str:
-    """Covers the method's identity and options, its weight files, extra inputs, LR and seed."""
-    weights = {}
+def infer_job(method: Method, method_ref: Ref, dataset_ref: Ref, clip: Clip, seed: int) -> InferJob:
+    """The spec of running ``method`` on ``clip``: its identity, weight digests, extra inputs,
+    LR digest, and the seed when the output can depend on it (``uses_seed``, or a method that is
+    not deterministic: its outputs are cached under their seed)."""
+    weights = []
     for wf in method.weight_files():
         path = wf.path()
-        weights[wf.name] = file_sha256(path) if path.is_file() else "missing"
-    return make_key(
-        {
-            "kind": "infer",
-            "format": INFER_FORMAT,
-            "method": method.identity(),
-            "weights": weights,
-            "extra": method.extra_key(clip),
-            "lr": clip.lr.digest(),
-            "scale": clip.scale,
-            "seed": seed if method.uses_seed else None,
-        }
+        weights.append((wf.name, file_sha256(path) if path.is_file() else "missing"))
+    seeded = method.uses_seed or not method.deterministic
+    return InferJob(
+        method=method_ref,
+        dataset=dataset_ref,
+        clip=clip.name,
+        identity=canonical_json(method.identity()),
+        weights=tuple(sorted(weights)),
+        extra=canonical_json(method.extra_key(clip)),
+        lr=clip.lr.digest(),
+        scale=clip.scale,
+        seed=seed if seeded else None,
     )
 
 
-class CachedFrames(FrameSequence):
-    """SR frames stored in the cache as PNG blobs, decoded lazily."""
-
-    def __init__(self, cache: Cache, shas: list[str], digest: str, label: str) -> None:
-        self.cache = cache
-        self.shas = shas
-        super().__init__([f"{i:08d}" for i in range(len(shas))], label)
-        self._digest = digest
-
-    def _read(self, index: int) -> np.ndarray:
-        import cv2
-
-        data = np.frombuffer(self.cache.read_blob(self.shas[index]), dtype=np.uint8)
-        img = cv2.imdecode(data, cv2.IMREAD_COLOR)
-        if img is None:
-            raise BenchError(f"cache blob {self.shas[index]} is not a PNG; delete it and rerun")
-        return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
-
-    def path(self, index: int) -> Path:
-        return self.cache.blob_path(self.shas[index])
+def resolve_infer(job: InferJob, data_root: str | None = None) -> tuple[Method, Clip]:
+    """Rebuild the method and clip of ``job`` from its refs (what a remote worker does)."""
+    dataset = DATASETS.instantiate(job.dataset, root=data_root)
+    return METHODS.instantiate(job.method), dataset.clip(job.clip)
 
 
-@dataclass
-class InferResult:
-    key: str
-    frames: CachedFrames
-    cached: bool
-    manifest: dict[str, Any] = field(default_factory=dict)
+def run_infer_job(
+    job: InferJob, cache: Cache, device: str = "auto", method: Method | None = None, clip: Clip | None = None
+) -> InferResult:
+    """The SR frames of ``job``, running the method only on a cache miss.
 
-
-def load_infer(cache: Cache, key: str, label: str = "") -> InferResult | None:
-    """The cached output of an inference key, or None (also when a blob has gone missing)."""
-    manifest = cache.get_json("infer", key)
-    if not manifest or manifest.get("format") != INFER_FORMAT:
-        return None
-    shas = manifest["frames"]
-    if not all(cache.has_blob(s) for s in shas):
-        return None
-    return InferResult(key, CachedFrames(cache, shas, manifest["digest"], label or key), True, manifest)
-
-
-def run_infer(method: Method, clip: Clip, cache: Cache, ctx: RunContext) -> InferResult:
-    """Return the SR frames of ``clip`` under ``method``, running the method only on a cache miss.
-
-    Frames are validated (dtype, size, count) as they arrive and staged in a private folder;
-    only when the whole clip is valid are they moved into the blob store and the manifest is
-    written (last, atomically).  A failure leaves nothing in the cache.
+    Frames are validated (dtype, size, count) as they arrive and stored only when the whole
+    clip is valid (:func:`~mgld_bench.store.outputs.save_infer`): a failure leaves nothing in the
+    cache (and no log folder).
     """
-    key = infer_key(method, clip, ctx.seed)
-    label = f"{method.label} on {clip.label}"
+    key = job.key()
+    label = f"{job.method.spec} on {job.dataset.spec}/{job.clip}"
     hit = load_infer(cache, key, label)
     if hit is not None:
         return hit
-
-    expected = clip.expected_sr_size()
-    staging = cache.root / "tmp" / f"{key}-{uuid.uuid4().hex[:8]}"
-    staging.mkdir(parents=True)
+    if method is None or clip is None:
+        method, clip = resolve_infer(job)
+    label = f"{method.label} on {clip.label}"
     log_dir = cache.log_dir(key)
     workdir = Path(tempfile.mkdtemp(prefix="mgld-bench-job-"))
-    ctx = RunContext(resolve_device(ctx.device), ctx.seed, workdir, log_dir, dict(ctx.extras))
+    ctx = RunContext(resolve_device(device), job.seed or 0, workdir, log_dir)
     try:
-        staged: list[tuple[str, Path]] = []
-        for i, frame in enumerate(method.run(clip, ctx)):
-            check_frame(frame, f"{label}: output frame {i}")
-            if frame.shape[:2] != expected:
-                raise OutputMismatchError(
-                    f"{label}: output frame {i} is {frame.shape[1]}x{frame.shape[0]} but the clip "
-                    f"needs {expected[1]}x{expected[0]} (the GT size, or scale x LR)"
-                )
-            if i >= len(clip.lr):
-                raise OutputMismatchError(f"{label}: the method produced more than the clip's {len(clip.lr)} frames")
-            data = encode_png(frame)
-            sha = hashlib.sha256(data).hexdigest()
-            path = staging / sha
-            path.write_bytes(data)
-            staged.append((sha, path))
-        if len(staged) != len(clip.lr):
-            raise OutputMismatchError(
-                f"{label}: the method produced {len(staged)} frames but the clip has {len(clip.lr)} LR frames"
-            )
-        for sha, path in staged:
-            target = cache.blob_path(sha)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            path.replace(target)
-        shas = [s for s, _ in staged]
-        digest = hashlib.sha256("".join(shas).encode()).hexdigest()
-        manifest = {
-            "format": INFER_FORMAT,
-            "frames": shas,
-            "digest": digest,
-            "method": method.identity(),
-            "clip": clip.label,
-            "size": list(expected),
-        }
-        cache.put_json("infer", key, manifest)
+        return save_infer(
+            cache, key, method.run(clip, ctx), len(clip.lr), clip.expected_sr_size(), label,
+            {"method": method.identity(), "clip": clip.label},
+        )
     except BaseException:
         shutil.rmtree(log_dir, ignore_errors=True)
         raise
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
         shutil.rmtree(workdir, ignore_errors=True)
-    return InferResult(key, CachedFrames(cache, shas, digest, label), False, manifest)
+
+
+def run_infer(method: Method, clip: Clip, cache: Cache, ctx: RunContext | None = None) -> InferResult:
+    """:func:`run_infer_job` for a method object (tests, scripts): the job is built here."""
+    ctx = ctx or RunContext()
+    job = infer_job(method, Ref.of("method", method.name, method.options), Ref.of("dataset", clip.dataset), clip,
+                    ctx.seed)
+    return run_infer_job(job, cache, ctx.device, method, clip)
+
+
+def infer_key(method: Method, clip: Clip, seed: int) -> str:
+    """The cache key of ``method`` on ``clip`` with ``seed``."""
+    return infer_job(method, Ref.of("method", method.name, method.options), Ref.of("dataset", clip.dataset), clip,
+                     seed).key()
 
 
 # -- scoring ----------------------------------------------------------------------------------
-def score_key(
-    metric: Metric, protocol: Protocol, sr_digest: str, gt_digest: str | None, lr_digest: str | None = None
-) -> str:
-    """Covers the metric, its resolved options and backend, the protocol fields it reads, and the
-    content it reads: SR, GT (full-reference metrics, and temporal ones whose flow may come from
-    the GT) and LR (temporal metrics whose flow may come from the upsampled input)."""
-    temporal = metric.kind == "temporal"
-    return make_key(
-        {
-            "kind": "score",
-            "format": SCORE_FORMAT,
-            "metric": metric.identity(),
-            "backend": metric.backend(),
-            "frames": [protocol.frames, protocol.frames_past_end],
-            "protocol": {f: getattr(protocol, f) for f in ("warp_definition", "flow_backend", "flow_source")}
-            if temporal
-            else {},
-            "sr": sr_digest,
-            "gt": gt_digest if (metric.needs_gt or temporal) else None,
-            "lr": lr_digest if temporal else None,
-        }
+def metric_job(metric: Metric, ref: Ref) -> MetricJob:
+    """How to rebuild ``metric`` and what identifies its results."""
+    return MetricJob(
+        metric=ref,
+        identity=canonical_json(metric.identity()),
+        backend=metric.backend(),
+        reads=tuple(metric.facts.reads),
+        uses_frame_subset=metric.facts.uses_frame_subset,
+    )
+
+
+def score_job(
+    infer: InferJob, sr_digest: str, clip: Clip, protocol: Protocol, metrics: list[Metric]
+) -> ScoreJob:
+    """The spec of scoring one SR output with ``metrics`` under ``protocol``."""
+    gt = clip.gt.digest() if clip.gt is not None else None
+    needs_lr = any("lr" in m.facts.reads for m in metrics)
+    return ScoreJob(
+        infer=infer,
+        protocol=canonical_json(protocol.fields()),
+        frames=(protocol.frames, protocol.frames_past_end),
+        inputs=(("sr", sr_digest), ("gt", gt), ("lr", clip.lr.digest() if needs_lr else None)),
+        metrics=tuple(metric_job(m, Ref.of("metric", m.name, m.options)) for m in metrics),
     )
 
 
@@ -200,27 +159,30 @@ def _result_from_json(obj: dict[str, Any]) -> MetricResult | None:
     )
 
 
-def run_scores(
-    metrics: list[Metric], clip: Clip, sr: FrameSequence, cache: Cache, ctx: ScoreContext
+def run_score_job(
+    job: ScoreJob,
+    sr: FrameSequence,
+    clip: Clip,
+    cache: Cache,
+    protocol: Protocol,
+    device: str = "auto",
+    metrics: list[Metric] | None = None,
 ) -> dict[str, tuple[MetricResult, str, bool]]:
-    """Score ``sr`` with every metric; return {metric name: (result, score key, was cached)}.
+    """Score ``sr`` with every metric of ``job``; return {metric name: (result, key, was cached)}.
 
     Cached results are returned as they are.  For the rest, each SR frame (and GT frame) is
-    decoded once and fed to every metric that still needs computing.
+    decoded once and fed to every metric that still needs computing; results are written only
+    after every metric of the clip succeeded.
     """
+    if metrics is None:
+        metrics = [METRICS.instantiate(mj.metric) for mj in job.metrics]
     gt = clip.gt
     out: dict[str, tuple[MetricResult, str, bool]] = {}
     todo: list[tuple[Metric, str]] = []
-    for metric in metrics:
+    for metric, mj in zip(metrics, job.metrics, strict=True):
         if metric.needs_gt and gt is None:
             raise BenchError(f"metric {metric.name} needs ground truth, but clip {clip.label} has none")
-        key = score_key(
-            metric,
-            ctx.protocol,
-            sr.digest(),
-            gt.digest() if gt is not None else None,
-            clip.lr.digest() if metric.kind == "temporal" else None,
-        )
+        key = job.metric_key(mj)
         cached = _result_from_json(cache.get_json("score", key))
         if cached is not None:
             out[metric.name] = (cached, key, True)
@@ -230,9 +192,9 @@ def run_scores(
         return out
     if len(sr) != len(clip.lr):
         raise OutputMismatchError(f"{clip.label}: {len(sr)} SR frames for {len(clip.lr)} LR frames")
-    ctx = replace(ctx, device=resolve_device(ctx.device))
+    ctx = ScoreContext(clip=clip, protocol=protocol, device=resolve_device(device), cache=cache)
     accumulators = [(m, k, m.start(ctx)) for m, k in todo]
-    need_gt = gt is not None and any(m.needs_gt or m.kind == "temporal" for m, _ in todo)
+    need_gt = gt is not None and any("gt" in m.facts.reads for m, _ in todo)
     for i in range(len(sr)):
         sr_frame = sr[i]
         gt_frame = gt[i] if need_gt and gt is not None else None
@@ -244,7 +206,17 @@ def run_scores(
         for _, _, acc in accumulators:
             acc.update(i, sr_frame, gt_frame)
     results = [(m, k, acc.result()) for m, k, acc in accumulators]
-    for m, k, res in results:  # write only after every metric of the clip succeeded
+    for m, k, res in results:
         cache.put_json("score", k, _result_to_json(res))
         out[m.name] = (res, k, False)
     return out
+
+
+def score_frames(
+    metrics: list[Metric], clip: Clip, sr: FrameSequence, cache: Cache, protocol: Protocol, device: str = "auto"
+) -> dict[str, tuple[MetricResult, str, bool]]:
+    """Score ``sr`` (no inference job behind it: ``mgld-bench score``) with ``metrics``."""
+    infer = InferJob(Ref("method", "frames"), Ref("dataset", clip.dataset), clip.name, "{}", (), "null",
+                     clip.lr.digest(), clip.scale, None)
+    job = score_job(infer, sr.digest(), clip, protocol, metrics)
+    return run_score_job(job, sr, clip, cache, protocol, device, metrics)

@@ -1,4 +1,9 @@
-"""The local runner: every (dataset, clip, method) job in turn, in this process."""
+"""The local executor: a plain loop over the run's jobs, in this process.
+
+For each dataset, clip and method it builds the :class:`~mgld_bench.specs.InferJob`, runs it,
+builds the :class:`~mgld_bench.specs.ScoreJob` of its output and runs that; results go to the
+store.  Another executor (Ray) schedules the same specs and calls the same job functions.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,7 @@ import sys
 from dataclasses import dataclass, field
 
 from mgld_bench.errors import BenchError
-from mgld_bench.methods.base import RunContext
-from mgld_bench.metrics.base import ScoreContext
-from mgld_bench.runner.jobs import run_infer, run_scores
+from mgld_bench.runner.jobs import infer_job, run_infer_job, run_score_job, score_job
 from mgld_bench.runner.plan import Plan
 from mgld_bench.store.cache import Cache
 from mgld_bench.store.results import ClipRecord, ResultStore
@@ -27,7 +30,7 @@ class RunSummary:
 
 
 def execute(
-    plan: Plan, cache: Cache, store: ResultStore, run_id: str, device: str = "cpu", seed: int = 0,
+    plan: Plan, cache: Cache, store: ResultStore, run_id: str, device: str = "auto", seed: int = 0,
     keep_going: bool = False, progress: bool = True,
 ) -> RunSummary:
     """Run every job of ``plan``; results go to ``store``, outputs and scores to ``cache``."""
@@ -35,39 +38,37 @@ def execute(
 
     summary = RunSummary()
     methods = []
-    for method in plan.methods:
+    for ref, method in plan.methods:
         ok, reason = method.availability()
         if ok:
-            methods.append(method)
+            methods.append((ref, method))
             continue
         msg = f"method {method.label} cannot run: {reason}"
         if not keep_going:
             raise BenchError(msg)
         summary.failures.append(msg)
 
-    for dataset in plan.datasets:
-        protocol = plan.protocol_for(dataset)
-        metrics, skipped = plan.metrics_for(protocol, dataset.has_gt)
-        for metric_name, reason in skipped:
-            for method in methods:
+    for entry in plan.datasets:
+        ds_ref, dataset, protocol, metrics, used = entry.ref, entry.dataset, entry.protocol, entry.metrics, entry.used
+        for metric_name, reason in entry.skipped:
+            for _, method in methods:
                 store.mark_unavailable(run_id, dataset.label, method.label, metric_name, reason)
                 summary.unavailable.append((dataset.label, method.label, metric_name, reason))
         names = plan.clips or dataset.clip_names()
-        jobs = [(c, m) for c in names for m in methods]
-        bar = tqdm(total=len(jobs), desc=f"{dataset.label}", unit="job", disable=not progress or None, file=sys.stderr)
+        bar = tqdm(total=len(names) * len(methods), desc=f"{dataset.label}", unit="job",
+                   disable=not progress or None, file=sys.stderr)
         for clip_name in names:
             clip = dataset.clip(clip_name)
             frame_ids = (clip.gt or clip.lr).ids
-            for method in methods:
+            for m_ref, method in methods:
                 bar.set_postfix_str(f"{method.label} {clip.name}")
                 try:
-                    inf = run_infer(method, clip, cache, RunContext(device=device, seed=seed))
-                    if inf.cached:
-                        summary.infer_cached += 1
-                    else:
-                        summary.inferred += 1
-                    ctx = ScoreContext(clip=clip, protocol=protocol, device=device, cache=cache)
-                    scores = run_scores(metrics, clip, inf.frames, cache, ctx)
+                    job = infer_job(method, m_ref, ds_ref, clip, seed)
+                    inf = run_infer_job(job, cache, device, method, clip)
+                    summary.infer_cached += int(inf.cached)
+                    summary.inferred += int(not inf.cached)
+                    sjob = score_job(job, inf.frames.digest(), clip, protocol, metrics)
+                    scores = run_score_job(sjob, inf.frames, clip, cache, protocol, device, metrics)
                 except BenchError as exc:
                     if not keep_going:
                         bar.close()
@@ -83,12 +84,12 @@ def execute(
                         run_id,
                         ClipRecord(
                             dataset=dataset.label, method=method.label, clip=clip.name,
-                            metric=metric.name, protocol=protocol.name, value=res.value,
+                            metric=metric.name, protocol=used[metric.name].name, value=res.value,
                             frames=res.frames,
                             frame_ids={i: frame_ids[i] for i in res.frames if i < len(frame_ids)},
                             higher_is_better=metric.higher_is_better, kind=metric.kind, unit=metric.unit,
                             params={**metric.identity(), "backend": metric.backend()},
-                            protocol_fields=protocol.fields(), method_identity=method.identity(),
+                            protocol_fields=used[metric.name].fields(), method_identity=method.identity(),
                             infer_key=inf.key, score_key=key,
                         ),
                     )

@@ -1,8 +1,16 @@
-"""Turning names from the command line into configured components."""
+"""Turning names from the command line into configured components -- the one route from names,
+``--set`` options and the protocol to a dataset, method or metric.
+
+* every ``--set NAME.OPTION`` must name a component of this run (a typo is an error with the
+  close matches, never a silently ignored option);
+* a metric takes the protocol's values for the fields its facts list (``protocol_fields``)
+  unless the user set them; :func:`effective_protocol` then says which protocol the metric
+  really used, and that is what the store records.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from mgld_bench.datasets.base import Dataset
@@ -10,7 +18,8 @@ from mgld_bench.errors import BenchError
 from mgld_bench.methods.base import Method
 from mgld_bench.metrics.base import Metric
 from mgld_bench.protocol import Protocol, get_protocol
-from mgld_bench.registry import DATASETS, METHODS, METRICS, Registry
+from mgld_bench.registry import DATASETS, METHODS, METRICS, Registry, check_option_targets
+from mgld_bench.specs import Ref
 
 
 def split_names(text: str | None) -> list[str]:
@@ -25,86 +34,122 @@ def parse_spec(spec: str) -> tuple[str, str | None]:
 
 
 def create(registry: Registry, spec: str, options: dict[str, dict[str, Any]], **extra: Any) -> Any:
-    """Instantiate ``spec`` (``NAME`` or ``NAME:PATH``) with its ``--set`` options.
-
-    ``extra`` options (such as ``root`` from ``--data-root``) are passed only to components
-    that declare them.
-    """
-    name, arg = parse_spec(spec)
-    cls = registry.load(name)
-    opts: dict[str, Any] = {}
-    defaults = getattr(cls, "defaults", {})
-    for key, value in extra.items():
-        if key in defaults and value is not None:
-            opts[key] = value
-    if arg is not None:
-        if "path" not in defaults:
-            raise BenchError(f"{registry.kind} {name!r} takes no argument (got {spec!r})")
-        opts["path"] = arg
-    opts.update(options.get(name, {}))
-    opts.update(options.get(spec.lower(), {}) if spec.lower() != name else {})
-    return cls(**opts)
-
-
-@dataclass
-class Plan:
-    """Everything a run needs, resolved."""
-
-    datasets: list[Dataset]
-    methods: list[Method]
-    metric_names: list[str]
-    metric_options: dict[str, dict[str, Any]] = field(default_factory=dict)
-    protocol: str | None = None
-    clips: list[str] | None = None
-
-    def protocol_for(self, dataset: Dataset) -> Protocol:
-        return get_protocol(self.protocol or dataset.default_protocol)
-
-    def metrics_for(self, protocol: Protocol, has_gt: bool) -> tuple[list[Metric], list[tuple[str, str]]]:
-        """Metrics configured for ``protocol``; and (name, reason) for those that cannot run."""
-        ready: list[Metric] = []
-        skipped: list[tuple[str, str]] = []
-        for name in self.metric_names:
-            metric = build_metric(name, protocol, self.metric_options)
-            if metric.needs_gt and not has_gt:
-                skipped.append((metric.name, "needs ground truth; this dataset has none"))
-                continue
-            ok, reason = metric.availability()
-            if ok:
-                ready.append(metric)
-            else:
-                skipped.append((metric.name, reason))
-        return ready, skipped
+    """Instantiate ``spec`` (``NAME`` or ``NAME:PATH``) with its ``--set`` options."""
+    return registry.instantiate(registry.ref(spec, options), **extra)
 
 
 def build_metric(spec: str, protocol: Protocol, options: dict[str, dict[str, Any]]) -> Metric:
     """A metric with the protocol's values for its ``protocol_fields`` unless set by the user."""
     name, _ = parse_spec(spec)
-    cls = METRICS.load(name)
+    entry = METRICS.get(name)
+    facts = METRICS.facts(entry.name)
+    defaults = {**getattr(entry.load(), "defaults", {}), **dict(entry.params)}
     opts: dict[str, Any] = {}
-    for fld in getattr(cls, "protocol_fields", ()):
-        if fld in cls.defaults and hasattr(protocol, fld):
+    for fld in getattr(facts, "protocol_fields", ()):
+        if fld in defaults and hasattr(protocol, fld):
             opts[fld] = getattr(protocol, fld)
-    opts.update(options.get(name, {}))
-    return cls(**opts)
+    opts.update(METRICS.options_for(spec, options))
+    return entry.create(**opts)
+
+
+def effective_protocol(protocol: Protocol, metric: Metric) -> Protocol:
+    """``protocol`` with the metric's own values for its protocol fields: unchanged when they
+    agree, else renamed ``NAME[field=value,...]`` so a result never misstates its protocol."""
+    names = {f.name for f in fields(protocol)}
+    changed = {
+        f: metric.options[f]
+        for f in metric.protocol_fields
+        if f in names and f in metric.options and metric.options[f] != getattr(protocol, f)
+    }
+    if not changed:
+        return protocol
+    suffix = ",".join(f"{k}={v}" for k, v in sorted(changed.items()))
+    return replace(protocol, name=f"{protocol.name}[{suffix}]", **changed)
+
+
+def override_protocol(protocol: Protocol, **values: Any) -> Protocol:
+    """``protocol`` with some fields changed (``score --crop-border``), renamed as above."""
+    changed = {k: v for k, v in values.items() if v is not None and v != getattr(protocol, k)}
+    if not changed:
+        return protocol
+    suffix = ",".join(f"{k}={v}" for k, v in sorted(changed.items()))
+    return replace(protocol, name=f"{protocol.name}[{suffix}]", **changed)
+
+
+@dataclass
+class DatasetPlan:
+    """One dataset of a run, resolved: its protocol and the metrics configured for it."""
+
+    ref: Ref
+    dataset: Dataset
+    protocol: Protocol
+    metrics: list[Metric]
+    #: (metric name, reason) of the metrics that cannot run on it.
+    skipped: list[tuple[str, str]]
+    #: The protocol each metric really uses (see :func:`effective_protocol`).
+    used: dict[str, Protocol]
+
+
+@dataclass
+class Plan:
+    """Everything a run needs, resolved before any work starts."""
+
+    datasets: list[DatasetPlan]
+    methods: list[tuple[Ref, Method]]
+    clips: list[str] | None = None
+    #: What the run is made of, for the store: dataset specs (enough to rebuild each dataset
+    #: for figures) and method identities.
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+
+def metrics_for(
+    names: list[str], protocol: Protocol, has_gt: bool, options: dict[str, dict[str, Any]]
+) -> tuple[list[Metric], list[tuple[str, str]]]:
+    """Metrics configured for ``protocol``; and (name, reason) for those that cannot run."""
+    ready: list[Metric] = []
+    skipped: list[tuple[str, str]] = []
+    for name in names:
+        metric = build_metric(name, protocol, options)
+        if metric.needs_gt and not has_gt:
+            skipped.append((metric.name, "needs ground truth; this dataset has none"))
+            continue
+        ok, reason = metric.availability()
+        if ok:
+            ready.append(metric)
+        else:
+            skipped.append((metric.name, reason))
+    return ready, skipped
 
 
 def build_plan(
     datasets: list[str], methods: list[str], metrics: list[str], options: dict[str, dict[str, Any]],
     data_root: str | None = None, protocol: str | None = None, clips: list[str] | None = None,
 ) -> Plan:
-    """Resolve every name (unknown names fail here, before any work starts)."""
-    for m in metrics:
-        METRICS.get(parse_spec(m)[0])
-    if protocol is not None:
-        get_protocol(protocol)
-    ds = [create(DATASETS, d, options, root=data_root) for d in datasets]
+    """Resolve every name (unknown names and ``--set`` typos fail here, before any work starts)."""
+    chosen = get_protocol(protocol) if protocol is not None else None
+    metrics = list(dict.fromkeys(METRICS.get(parse_spec(m)[0]).name for m in metrics))
+    check_option_targets(options, {"dataset": datasets, "method": methods, "metric": metrics})
+    ds_refs = [DATASETS.ref(d, options) for d in datasets]
+    ds = [DATASETS.instantiate(r, root=data_root) for r in ds_refs]
     ds_labels = [d.label for d in ds]
     if len(set(ds_labels)) != len(ds_labels):
         raise BenchError(f"a dataset is listed twice: {', '.join(ds_labels)}")
-    ms = [create(METHODS, m, options) for m in methods]
+    m_refs = [METHODS.ref(m, options) for m in methods]
+    ms = [METHODS.instantiate(r) for r in m_refs]
     labels = [m.label for m in ms]
     dup = {x for x in labels if labels.count(x) > 1}
     if dup:
         raise BenchError(f"two methods would be filed under the same name {', '.join(sorted(dup))}; set a label")
-    return Plan(ds, ms, metrics, options, protocol, clips)
+    planned = []
+    for ref, dataset in zip(ds_refs, ds, strict=True):
+        proto = chosen or get_protocol(dataset.default_protocol)
+        ready, skipped = metrics_for(metrics, proto, dataset.has_gt, options)
+        used = {m.name: effective_protocol(proto, m) for m in ready}
+        planned.append(DatasetPlan(ref, dataset, proto, ready, skipped, used))
+    provenance = {
+        "datasets": {
+            d.label: {"spec": r.spec, "options": d.options, "root": data_root} for r, d in zip(ds_refs, ds, strict=True)
+        },
+        "methods": {m.label: m.identity() for m in ms},
+    }
+    return Plan(planned, list(zip(m_refs, ms, strict=True)), clips, provenance)

@@ -3,6 +3,7 @@
 Layout under the cache root::
 
     blobs/ab/abcdef...        immutable content (frame PNGs), named by the sha256 of their bytes
+    tmp/<id>/                 blobs of a job in progress (:meth:`Cache.staged_blobs`)
     <namespace>/ab/<key>.json  small JSON entries (inference manifests, metric results)
     <namespace>/ab/<key>.npy   arrays (flows)
     logs/<key>/                logs of the job that wrote an entry
@@ -18,13 +19,17 @@ import hashlib
 import io
 import json
 import os
-import tempfile
+import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from mgld_bench.errors import BenchError
+from mgld_bench.fileio import atomic_write_bytes
 
 
 def default_cache_dir() -> Path:
@@ -35,21 +40,6 @@ def default_cache_dir() -> Path:
     from platformdirs import user_cache_dir
 
     return Path(user_cache_dir("mgld-bench"))
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same folder and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class Cache:
@@ -75,13 +65,15 @@ class Cache:
         return self.root / "logs" / key
 
     # -- blobs -------------------------------------------------------------------------------
-    def put_blob(self, data: bytes) -> str:
-        """Store ``data`` (once) and return its sha256."""
-        sha = hashlib.sha256(data).hexdigest()
-        path = self.blob_path(sha)
-        if not path.is_file():
-            atomic_write_bytes(path, data)
-        return sha
+    @contextmanager
+    def staged_blobs(self) -> Iterator[BlobStage]:
+        """Blobs of one job, kept aside until :meth:`BlobStage.commit`: a job that fails before
+        committing leaves nothing in the blob store (the staging folder is always removed)."""
+        stage = BlobStage(self, self.root / "tmp" / uuid.uuid4().hex)
+        try:
+            yield stage
+        finally:
+            shutil.rmtree(stage.folder, ignore_errors=True)
 
     def read_blob(self, sha: str) -> bytes:
         path = self.blob_path(sha)
@@ -128,3 +120,30 @@ class Cache:
         path = self._entry(namespace, key, ".npy")
         atomic_write_bytes(path, buf.getvalue())
         return path
+
+
+class BlobStage:
+    """Blobs written aside (same file system as the blob store) and moved in together."""
+
+    def __init__(self, cache: Cache, folder: Path) -> None:
+        self.cache = cache
+        self.folder = folder
+        self.shas: list[str] = []
+
+    def put(self, data: bytes) -> str:
+        """Stage ``data``; return its sha256."""
+        sha = hashlib.sha256(data).hexdigest()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        (self.folder / sha).write_bytes(data)
+        self.shas.append(sha)
+        return sha
+
+    def commit(self) -> list[str]:
+        """Move every staged blob into the blob store; return their digests in staging order."""
+        for sha in dict.fromkeys(self.shas):
+            target = self.cache.blob_path(sha)
+            if target.is_file():
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(self.folder / sha, target)
+        return list(self.shas)

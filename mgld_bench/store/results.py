@@ -88,16 +88,45 @@ class ClipRecord:
 
 
 class ResultStore:
-    """Read and write ``results.sqlite``."""
+    """Read and write ``results.sqlite`` -- the one owner of its schema.
 
-    def __init__(self, path: Path | str) -> None:
+    ``readonly=True`` opens an existing store without creating or changing anything (reports
+    use it); a missing file is then an error.
+    """
+
+    def __init__(self, path: Path | str, readonly: bool = False) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.readonly = readonly
+        if readonly and not self.path.is_file():
+            raise BenchError(f"result store {self.path} does not exist")
         try:
-            self._db = sqlite3.connect(self.path, timeout=30)
-            self._db.executescript(SCHEMA)
+            if readonly:
+                self._db = sqlite3.connect(f"file:{self.path.resolve()}?mode=ro", uri=True, timeout=30)
+                self._db.execute("SELECT 1 FROM clip_scores LIMIT 1")
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._db = sqlite3.connect(self.path, timeout=30)
+                self._db.executescript(SCHEMA)
         except sqlite3.DatabaseError as exc:
             raise BenchError(f"{self.path} is not a readable mgld-bench result store: {exc}") from exc
+
+    def query(self, sql: str, args: tuple[Any, ...] = ()) -> Any:
+        """Run a SELECT and return a pandas DataFrame."""
+        import pandas as pd
+
+        try:
+            return pd.read_sql_query(sql, self._db, params=args)
+        except Exception as exc:
+            raise BenchError(f"{self.path} is not a readable mgld-bench result store: {exc}") from exc
+
+    @contextmanager
+    def snapshot(self) -> Iterator[ResultStore]:
+        """Every read inside sees one consistent state of the store (one read transaction)."""
+        self._db.execute("BEGIN")
+        try:
+            yield self
+        finally:
+            self._db.execute("COMMIT")
 
     def close(self) -> None:
         self._db.close()
@@ -180,12 +209,6 @@ class ResultStore:
                 row["value"] = float("nan")
             row["higher_is_better"] = bool(row["higher_is_better"])
         return rows
-
-    def clip_frame(self) -> Any:
-        """The clip scores as a pandas DataFrame (columns ``CLIP_COLUMNS``)."""
-        import pandas as pd
-
-        return pd.DataFrame(self.clip_rows(), columns=CLIP_COLUMNS)
 
     def frame_rows(
         self,

@@ -29,8 +29,3 @@ def load_pyiqa(spec: ModelSpec, device: str) -> IQAModel:
 
     return IQAModel(spec, device, call)
 
-
-def pyiqa_version() -> str:
-    from importlib.metadata import version
-
-    return version("pyiqa")

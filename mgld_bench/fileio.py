@@ -1,0 +1,82 @@
+"""The two file primitives every layer uses: sha256 of a file, and atomic writes.
+
+An atomic write goes to a temporary name in the target's folder, is flushed to disk and renamed
+into place, so readers see either the old file or the whole new one, and a killed process
+leaves no half-written target (at most a ``.NAME.*.tmp`` file, removed on failure).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+_MEMO: dict[tuple[str, int, int], str] = {}
+CHUNK = 1 << 20
+
+
+def file_sha256(path: Path | str, memo: bool = True) -> str:
+    """sha256 hex digest of a file's bytes.
+
+    With ``memo`` the digest is remembered for the file's (path, size, mtime) within this
+    process; checks that must see every byte again pass ``memo=False``.
+    """
+    path = Path(path)
+    st = path.stat()
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+    cached = _MEMO.get(key) if memo else None
+    if cached is not None:
+        return cached
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(CHUNK):
+            h.update(block)
+    digest = h.hexdigest()
+    _MEMO[key] = digest
+    return digest
+
+
+def atomic_write_bytes(path: Path | str, data: bytes) -> Path:
+    """Write ``data`` to ``path`` via a temporary file in the same folder and a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def atomic_write_text(path: Path | str, text: str) -> Path:
+    """:func:`atomic_write_bytes` of ``text`` in UTF-8."""
+    return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_json(path: Path | str, obj: Any, indent: int | None = 2) -> Path:
+    """:func:`atomic_write_bytes` of ``obj`` as sorted JSON."""
+    return atomic_write_text(path, json.dumps(obj, indent=indent, sort_keys=True))
+
+
+def atomic_copy(src: Path | str, target: Path | str) -> Path:
+    """Copy ``src`` to ``target`` atomically (a large file is streamed, not read into memory)."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target

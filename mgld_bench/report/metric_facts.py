@@ -1,0 +1,69 @@
+"""The report's view of metric facts: read from the metric registry (declared once, in
+:mod:`mgld_bench.builtins` or on a plugin's class), never kept here.
+
+A name no registry entry knows (a plugin not installed here, an old store) still prints: under
+its own name, with decimals chosen from the values' magnitude and the strict tolerance.
+Older spellings (``warping_error``, ``tlpips``) resolve to today's names.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Iterable
+
+from mgld_bench.errors import BenchError
+from mgld_bench.specs import KINDS, MetricFacts, unknown_metric_facts
+
+
+@functools.lru_cache(maxsize=256)
+def canonical_metric(name: str) -> str:
+    """Today's spelling of a metric name (aliases resolved; unknown names unchanged)."""
+    from mgld_bench.registry import METRICS
+
+    return METRICS.canonical(name) if name in METRICS else name
+
+
+@functools.lru_cache(maxsize=256)
+def metric_facts(name: str) -> MetricFacts:
+    """The declared facts of ``name``, or neutral ones when nothing declares them."""
+    from mgld_bench.registry import METRICS
+
+    if name in METRICS:
+        try:
+            facts = METRICS.facts(name)
+        except BenchError:  # a plugin that fails to load: its rows still print
+            facts = None
+        if isinstance(facts, MetricFacts):
+            return facts
+    return unknown_metric_facts(name)
+
+
+def display_name(metric: str) -> str:
+    """The name printed in table headers and figure labels."""
+    return metric_facts(metric).display
+
+
+def default_decimals(metric: str, values: Iterable[float]) -> int:
+    """The metric's declared decimals, else 4 below 1, 3 below 10 and 2 above (largest value)."""
+    declared = metric_facts(metric).decimals
+    if declared is not None:
+        return declared
+    finite = [abs(v) for v in values if v is not None and math.isfinite(v)]
+    top = max(finite, default=0.0)
+    return 4 if top < 1 else 3 if top < 10 else 2
+
+
+def metric_sort_key(metric: str) -> tuple[int, int, str]:
+    """Column order: full-reference, no-reference, temporal (as in MGLD's tables), then the
+    order of declaration, then the name."""
+    from mgld_bench.registry import METRICS
+
+    facts = metric_facts(metric)
+    return (KINDS.index(facts.kind), METRICS.position(metric) if metric in METRICS else 10**6, metric)
+
+
+def metric_kind(metric: str) -> str:
+    """The declared kind of ``metric``; "" when nothing declares it."""
+    facts = metric_facts(metric)
+    return "" if facts == unknown_metric_facts(metric) else facts.kind
