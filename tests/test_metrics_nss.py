@@ -19,7 +19,7 @@ import torch
 
 from mgld_bench.metrics.backends.base import clear_models
 from mgld_bench.metrics.functional import nss
-from mgld_bench.metrics.learned import BRISQUE, NIQE
+from mgld_bench.registry import METRICS
 from mgld_bench.weights import BRISQUE_SVM, NIQE_PARAMS
 
 RTOL = 1e-4
@@ -97,10 +97,11 @@ def test_niqe_native_equals_pyiqa(wdir, space, pyiqa_space) -> None:
     direct = pyiqa.create_metric("niqe", device="cpu", pretrained_model_path=str(NIQE_PARAMS.path(wdir)),
                                  color_space=pyiqa_space)
     want = [float(direct(_tensor(f))) for f in frames]
-    ours = NIQE(color_space=space).score_batch(frames, None)
+    ours = METRICS.create("niqe", color_space=space).score_batch(frames, None)
     np.testing.assert_allclose(ours, want, rtol=RTOL)
-    assert NIQE(color_space=space, backend="pyiqa").score_batch(frames[:1], None) == pytest.approx(want[:1], rel=1e-9)
-    cropped = NIQE(color_space=space, crop_border=8).score_batch(frames[-1:], None)
+    via_pyiqa = METRICS.create("niqe", color_space=space, backend="pyiqa").score_batch(frames[:1], None)
+    assert via_pyiqa == pytest.approx(want[:1], rel=1e-9)
+    cropped = METRICS.create("niqe", color_space=space, crop_border=8).score_batch(frames[-1:], None)
     np.testing.assert_allclose(cropped, [float(direct(_tensor(frames[-1])[:, :, 8:-8, 8:-8]))], rtol=RTOL)
 
 
@@ -110,31 +111,31 @@ def test_brisque_native_equals_pyiqa(wdir) -> None:
     frames = [*_calibration_images(), _textured((201, 299), 4)]
     direct = pyiqa.create_metric("brisque", device="cpu", pretrained_model_path=str(BRISQUE_SVM.path(wdir)))
     want = [float(direct(_tensor(f))) for f in frames]
-    ours = BRISQUE().score_batch(frames, None)
+    ours = METRICS.create("brisque").score_batch(frames, None)
     np.testing.assert_allclose(ours, want, rtol=RTOL)
     assert np.ptp(want) > 10  # the stand-in SVR spreads the scores: the comparison is not dominated by rho
 
 
 def test_native_backend_identity_differs_from_pyiqa() -> None:
-    assert NIQE().backend().startswith("mgld_bench ")
-    assert NIQE(backend="pyiqa").backend().startswith("pyiqa ")
-    assert NIQE().identity() != NIQE(backend="pyiqa").identity()
+    assert METRICS.create("niqe").backend().startswith("mgld_bench ")
+    assert METRICS.create("niqe", backend="pyiqa").backend().startswith("pyiqa ")
+    assert METRICS.create("niqe").identity() != METRICS.create("niqe", backend="pyiqa").identity()
 
 
 def test_native_niqe_flat_frame_is_a_clear_error(wdir) -> None:
     from mgld_bench.errors import BenchError
 
     with pytest.raises(BenchError, match="niqe failed"):
-        NIQE().score_batch([np.full((128, 128, 3), 128, np.uint8)], None)
+        METRICS.create("niqe").score_batch([np.full((128, 128, 3), 128, np.uint8)], None)
 
 
 def test_native_niqe_imports_no_torch(wdir) -> None:
     code = (
         "import sys, numpy as np\n"
-        "from mgld_bench.metrics.learned import NIQE\n"
+        "from mgld_bench.registry import METRICS\n"
         "rng = np.random.default_rng(0)\n"
         "f = (rng.random((100, 120, 3)) * 255).astype(np.uint8)\n"
-        "v = NIQE().score_batch([f], None)[0]\n"
+        "v = METRICS.create('niqe').score_batch([f], None)[0]\n"
         "assert v == v and 'torch' not in sys.modules, sorted(m for m in sys.modules if 'torch' in m)\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, env={**__import__("os").environ})
