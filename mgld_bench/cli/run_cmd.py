@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     from mgld_bench import provenance
     from mgld_bench.options import parse_assignments
     from mgld_bench.report.run_reports import write_run_reports
-    from mgld_bench.runner.device import resolve_device
+    from mgld_bench.runner.device import used_device
     from mgld_bench.runner.local import execute
     from mgld_bench.runner.plan import build_plan, split_names
     from mgld_bench.store.results import ResultStore
@@ -74,8 +74,8 @@ def run(args: argparse.Namespace) -> int:
             keep_going=args.keep_going, progress=not args.no_progress,
         )
         finished: dict[str, object] = {"elapsed_s": round(time.perf_counter() - started, 3)}
-        if summary.inferred or summary.scored:  # the device was resolved by a job that computed
-            finished.update(provenance.device_info(resolve_device(args.device)))
+        if summary.inferred or summary.scored:  # the device a computing job resolved ("cpu" if none needed one)
+            finished.update(provenance.device_info(used_device(args.device)))
         store.finish_run(run_id, finished)
     reports = write_run_reports(out, out / "results.sqlite", reference=args.reference)
     print(reports.table)

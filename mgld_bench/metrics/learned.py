@@ -106,6 +106,9 @@ class LearnedMetric(FrameMetric):
     def weight_files(self) -> list[WeightFile]:
         return list(self.files)
 
+    def uses_device(self) -> bool:
+        return self.options["backend"] != "native"
+
     def model_options(self) -> dict[str, Any]:
         """Options passed to the library's constructor (beyond the weights path)."""
         return {}

@@ -97,6 +97,9 @@ class WarpingError(Metric):
     def weight_files(self) -> list[WeightFile]:
         return _flow_weights(self.options["flow_backend"])
 
+    def uses_device(self) -> bool:
+        return str(self.options["flow_backend"]).startswith("raft")
+
     def start(self, ctx: ScoreContext) -> Accumulator:
         return _WarpAccumulator(self, ctx)
 
@@ -162,6 +165,9 @@ class TOF(Metric):
     def weight_files(self) -> list[WeightFile]:
         return _flow_weights(self.options["flow_backend"])
 
+    def uses_device(self) -> bool:
+        return str(self.options["flow_backend"]).startswith("raft")
+
     def start(self, ctx: ScoreContext) -> Accumulator:
         return _PairAccumulator(ctx, self._pair, bool(self.options["tecogan_crop"]))
 
@@ -217,6 +223,9 @@ class TLP(Metric):
 
     def weight_files(self) -> list[WeightFile]:
         return self._lpips().weight_files()
+
+    def uses_device(self) -> bool:
+        return True
 
     def start(self, ctx: ScoreContext) -> Accumulator:
         from mgld_bench.metrics.backends.base import load_model

@@ -6,9 +6,23 @@ from functools import lru_cache
 
 from mgld_bench.errors import BenchError
 
+_USED: dict[str, str] = {}
+
+
+def used_device(device: str) -> str:
+    """What ``device`` resolved to in this process, or "cpu" when no job needed a device (then
+    torch was never imported for it)."""
+    return _USED.get(device, "cpu")
+
+
+def resolve_device(device: str) -> str:
+    """:func:`_resolve` once per process; remembered for :func:`used_device`."""
+    _USED[device] = _resolve(device)
+    return _USED[device]
+
 
 @lru_cache(maxsize=8)
-def resolve_device(device: str) -> str:
+def _resolve(device: str) -> str:
     """``auto`` -> ``cuda`` when torch sees a GPU, else ``cpu``; ``cuda`` is checked to exist."""
     if device == "cpu":
         return device
