@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -26,8 +27,22 @@ C1 = (0.01 * 255) ** 2
 C2 = (0.03 * 255) ** 2
 
 
+#: the last frame pair's planes: PSNR and SSIM of one frame (the runner hands both metrics the
+#: same decoded arrays) convert it once; one pair is held, and arrays are never modified here
+_LAST: list[Any] = [None, None, None, None]
+
+
 def _planes(sr: np.ndarray, gt: np.ndarray, color_space: str, crop_border: int) -> tuple[np.ndarray, np.ndarray]:
     """float32 planes (H, W) for "y" or (H, W, 3) for "rgb", on the 0-255 scale."""
+    key = (color_space, crop_border, sr.shape)
+    if _LAST[0] is sr and _LAST[1] is gt and _LAST[2] == key:
+        return _LAST[3]
+    planes = _convert(sr, gt, color_space, crop_border)
+    _LAST[:] = [sr, gt, key, planes]
+    return planes
+
+
+def _convert(sr: np.ndarray, gt: np.ndarray, color_space: str, crop_border: int) -> tuple[np.ndarray, np.ndarray]:
     if sr.shape != gt.shape:
         raise ValueError(f"SR frame {sr.shape} and GT frame {gt.shape} differ in size")
     a, b = crop(sr, crop_border), crop(gt, crop_border)
