@@ -8,6 +8,7 @@ import pickle
 import sqlite3
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -238,3 +239,55 @@ def test_concurrent_runs_into_one_folder_leave_a_csv_equal_to_the_store(tmp_path
     db = sqlite3.connect(out / "results.sqlite")
     store_rows = {(m, repr(float(v))) for m, v in db.execute("SELECT metric, value FROM clip_scores")}
     assert csv_rows == store_rows and {m for m, _ in csv_rows} == {"psnr", "ssim"}
+
+
+def test_a_plugin_metric_declares_its_facts_on_its_class() -> None:
+    from mgld_bench.registry import Registry
+    from tests.fakes import MeanAbsDiff, clip_from_gt
+
+    reg = Registry("metric", "mgld_bench.tests-none")
+    reg.register("fake-mad", "tests.fakes:MeanAbsDiff", origin="a plugin")
+    assert reg.facts("fake-mad") is MeanAbsDiff.facts
+    metric = reg.create("fake-mad")
+    assert metric.kind == "full-reference" and metric.needs_gt and not metric.higher_is_better
+    rng = np.random.default_rng(0)
+    gt = [rng.integers(0, 256, (16, 16, 3), dtype=np.uint8) for _ in range(2)]
+    from mgld_bench.metrics.base import ScoreContext
+
+    acc = metric.start(ScoreContext(clip=clip_from_gt(gt)))
+    for i, g in enumerate(gt):
+        acc.update(i, g, g)
+    assert acc.result().value == 0.0
+
+
+def test_an_old_store_spelling_reads_as_todays_metric() -> None:
+    from mgld_bench.report.layouts import layout_table
+    from mgld_bench.report.table import render
+
+    df = _we_rows(5.0)
+    assert list(df["metric"]) == ["warping-error"]
+    md = render(layout_table(df, "generic", metrics=["warping_error"]), "md")
+    assert "E*warp" in md and "5.00" in md
+    table2 = render(layout_table(df, "mgld-table2"), "md")
+    assert "E*warp" in table2
+
+
+def test_an_unavailable_temporal_metric_stays_out_of_table_1() -> None:
+    from mgld_bench.report.aggregate import normalise_clip_frame
+    from mgld_bench.report.layouts import layout_table
+
+    df = normalise_clip_frame(pd.DataFrame([{"dataset": "d", "method": "m", "clip": "c", "metric": "psnr",
+                                             "protocol": "default", "value": 30.0, "kind": "full-reference"}]))
+    na = pd.DataFrame([{"dataset": "d", "method": "m", "metric": "tlp", "reason": "weight file x missing"},
+                       {"dataset": "d", "method": "m", "metric": "lpips", "reason": "weight file y missing"}])
+    notes = " ".join(layout_table(df, "mgld-table1", unavailable=na).notes)
+    assert "lpips" in notes and "tlp" not in notes
+
+
+def test_data_commands_build_the_registered_variant(tmp_path: Path) -> None:
+    import argparse
+
+    from mgld_bench.cli.data_cmd import _dataset
+
+    ds = _dataset(argparse.Namespace(name="udm10-bd", root=str(tmp_path)))
+    assert ds.options["lr"] == "bd" and ds.label == "udm10-bd"

@@ -45,7 +45,7 @@ def _dataset(args: argparse.Namespace):
             f"`data` works on the datasets with manifests (reds4, reds4-bicubic, videolq, udm10, spmcs, ...); "
             f"{args.name!r} reads its files directly"
         )
-    ds = cls(root=args.root or "")
+    ds = DATASETS.create(args.name, root=args.root or "")  # an entry's parameters (lr=bd) included
     ds.root  # noqa: B018 - raises when neither --root nor $MGLD_BENCH_DATA is set
     return ds
 

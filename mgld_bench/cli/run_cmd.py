@@ -89,6 +89,6 @@ def run(args: argparse.Namespace) -> int:
     )
     for failure in summary.failures:
         print(f"mgld-bench: error: {failure}", file=sys.stderr)
-    if "| n/a" in reports.table or "n/a |" in reports.table:
+    if reports.has_nan:
         print("mgld-bench: note: some values are n/a (NaN); see results.csv", file=sys.stderr)
     return 1 if summary.failures else 0

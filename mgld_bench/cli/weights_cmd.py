@@ -33,7 +33,7 @@ def _declared():
     for registry in (METHODS, METRICS):
         for entry in registry.entries():
             try:
-                obj = entry.load()()  # importing declares module-level files; defaults give the rest
+                obj = entry.create()  # importing declares module-level files; defaults give the rest
                 for wf in obj.weight_files():
                     register_weight(wf)
             except (BenchError, TypeError, ValueError, AttributeError):

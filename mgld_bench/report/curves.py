@@ -12,7 +12,7 @@ from typing import Any
 
 from mgld_bench.errors import BenchError
 from mgld_bench.report.figures import pyplot, safe_name, save_figure
-from mgld_bench.report.metric_facts import display_name, metric_sort_key
+from mgld_bench.report.metric_facts import canonical_metric, display_name, metric_sort_key
 
 
 def curves_figure(
@@ -29,7 +29,8 @@ def curves_figure(
         key=lambda k: (metric_sort_key(k[0]), k[1]),
     )
     if metrics:
-        keys = [k for k in keys if k[0] in metrics]
+        wanted = {canonical_metric(m) for m in metrics}
+        keys = [k for k in keys if k[0] in wanted]
     if not keys:
         raise BenchError(f"{title or 'clip'}: no per-frame scores to plot")
     several_protocols = len({p for _, p in keys}) > 1

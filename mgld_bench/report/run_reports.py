@@ -25,6 +25,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -74,6 +75,8 @@ class RunReports:
     table: str
     written: list[Path] = field(default_factory=list)
     figures_reused: bool = False
+    #: True when some stored value is NaN (n/a).
+    has_nan: bool = False
 
 
 def read_snapshot(store_path: Path) -> Snapshot:
@@ -131,8 +134,9 @@ def write_run_reports(out_dir: Path, store_path: Path | None = None, reference: 
         stamp_file = out_dir / STAMP_FILE
         previous = _read_stamp(stamp_file)
         stamp = snap.stamp()
+        has_nan = any(math.isnan(float(r["value"])) for r in snap.rows)
         if previous.get("stamp") == stamp and all((out_dir / f).is_file() for f in previous.get("figures", [])):
-            return RunReports(table, written, figures_reused=True)
+            return RunReports(table, written, figures_reused=True, has_nan=has_nan)
         figures, complete = write_run_figures(out_dir / "figures", store_path, snap, reference)
         written += figures
         if complete:
@@ -140,7 +144,7 @@ def write_run_reports(out_dir: Path, store_path: Path | None = None, reference: 
             atomic_write_text(stamp_file, json.dumps({"stamp": stamp, "figures": listed}, indent=1))
         else:
             stamp_file.unlink(missing_ok=True)
-        return RunReports(table, written)
+        return RunReports(table, written, has_nan=has_nan)
 
 
 def _read_stamp(path: Path) -> dict[str, Any]:

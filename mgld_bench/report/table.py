@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mgld_bench.errors import BenchError
-from mgld_bench.report.metric_facts import default_decimals, display_name, metric_sort_key
+from mgld_bench.report.metric_facts import canonical_metric, default_decimals, display_name, metric_sort_key
 
 BEST, SECOND = "best", "second"
 ORIENTATIONS = ("methods-rows", "methods-columns")
@@ -142,6 +142,9 @@ def build_table(
     df = agg
     if kinds:
         df = df[df["kind"].isin(kinds)]
+    if metrics:  # older spellings (warping_error) name today's metric
+        metrics = [canonical_metric(m) for m in metrics]
+    decimals = {canonical_metric(k): v for k, v in (decimals or {}).items()}
     metrics = _select("metric", metrics, sorted(set(agg["metric"]), key=metric_sort_key))
     methods = _select("method", methods, _default_method_order(set(agg["method"]), reference))
     groups = _select(group_col, groups, sorted(set(agg[group_col])))

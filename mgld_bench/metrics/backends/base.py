@@ -96,6 +96,12 @@ def prepare_torch_home() -> None:
 
 
 Loader = Callable[[ModelSpec, str], IQAModel]
+#: Backend name -> where its loader lives (imported on first use, so no backend library is
+#: imported before a metric needs it).  Plugins may add loaders with :func:`register_backend`.
+LOADER_TARGETS: dict[str, str] = {
+    "pyiqa": "mgld_bench.metrics.backends.pyiqa_backend:load_pyiqa",
+    "lpips": "mgld_bench.metrics.backends.lpips_backend:load_lpips",
+}
 _LOADERS: dict[str, Loader] = {}
 _MODELS: dict[tuple[str, str, str, str], IQAModel] = {}
 
@@ -111,20 +117,29 @@ def register_backend(name: str) -> Callable[[Loader], Loader]:
 
 
 #: Backend names a learned metric may use.
-BACKENDS = ("pyiqa", "lpips")
+BACKENDS = tuple(LOADER_TARGETS)
+
+
+def _loader(backend: str, metric: str) -> Loader:
+    if backend not in _LOADERS and backend in LOADER_TARGETS:
+        import importlib
+
+        module, _, attr = LOADER_TARGETS[backend].partition(":")
+        _LOADERS[backend] = getattr(importlib.import_module(module), attr)
+    if backend not in _LOADERS:
+        valid = ", ".join(sorted({*LOADER_TARGETS, *_LOADERS}))
+        raise BenchError(f"{metric}: unknown backend {backend!r}; valid: {valid}")
+    return _LOADERS[backend]
 
 
 def load_model(spec: ModelSpec, backend: str, device: str) -> IQAModel:
     """Build (once per process) the model of ``spec`` with ``backend`` on ``device``."""
-    from mgld_bench.metrics.backends import lpips_backend, pyiqa_backend  # noqa: F401 - registers loaders
-
-    if backend not in _LOADERS:
-        raise BenchError(f"{spec.metric}: unknown backend {backend!r}; valid: {', '.join(sorted(_LOADERS))}")
+    loader = _loader(backend, spec.metric)
     require_weights(list(spec.files), spec.metric)
     key = (spec.metric, repr(sorted(spec.options.items())), backend, f"{device}|{weights_dir()}")
     if key not in _MODELS:
         prepare_torch_home()
-        _MODELS[key] = _LOADERS[backend](spec, device)
+        _MODELS[key] = loader(spec, device)
     return _MODELS[key]
 
 

@@ -6,12 +6,11 @@ import contextlib
 import io
 
 from mgld_bench.errors import BenchError
-from mgld_bench.metrics.backends.base import IQAModel, ModelSpec, register_backend
+from mgld_bench.metrics.backends.base import IQAModel, ModelSpec
 
 _NETS = {"lpips": "alex", "lpips-vgg": "vgg"}
 
 
-@register_backend("lpips")
 def load_lpips(spec: ModelSpec, device: str) -> IQAModel:
     if spec.pyiqa_name not in _NETS:
         raise BenchError(f"{spec.metric}: the lpips backend only computes lpips and lpips-vgg; use backend=pyiqa")

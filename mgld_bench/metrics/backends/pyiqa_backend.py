@@ -6,10 +6,9 @@ import contextlib
 import io
 
 from mgld_bench.errors import BenchError
-from mgld_bench.metrics.backends.base import IQAModel, ModelSpec, register_backend
+from mgld_bench.metrics.backends.base import IQAModel, ModelSpec
 
 
-@register_backend("pyiqa")
 def load_pyiqa(spec: ModelSpec, device: str) -> IQAModel:
     import pyiqa
 
