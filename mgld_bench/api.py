@@ -86,7 +86,7 @@ def run_config(cfg: RunConfig, argv: Sequence[str] = (), progress: bool = True) 
     """
     from mgld_bench import provenance
     from mgld_bench.report.run_reports import write_run_reports
-    from mgld_bench.runner.device import resolve_device
+    from mgld_bench.runner.device import used_device
     from mgld_bench.runner.local import execute
     from mgld_bench.runner.plan import build_plan
     from mgld_bench.store.cache import Cache
@@ -126,7 +126,7 @@ def run_config(cfg: RunConfig, argv: Sequence[str] = (), progress: bool = True) 
         if summary.failures:
             finished["failures"] = list(summary.failures)  # the HTML report lists them with the fix
         if cfg.executor == "local" and (summary.inferred or summary.scored):  # resolved by a job that computed
-            finished.update(provenance.device_info(resolve_device(cfg.device)))
+            finished.update(provenance.device_info(used_device(cfg.device)))
         store.finish_run(run_id, finished)
         rows = store.clip_rows()
     reports = write_run_reports(

@@ -125,8 +125,9 @@ METRICS: dict[str, Spec] = {
             "BRISQUE", "no-reference", False, ("sr",), decimals=2,
             tolerance=Tolerance(0.05, 0.0, "float32 features and SVR; 2 printed decimals on a ~0-100 scale"),
         ),
-        summary="BRISQUE, LIVE SVR model (pyiqa)",
+        summary="BRISQUE, LIVE SVR model; own NumPy code (backend=native) or pyiqa",
         model="brisque",
+        backend="native",
         # batch 1: batches of 4 ran at half the speed on CPU (benchmarks/bench_metrics.py)
         batch_size=1,
     ),

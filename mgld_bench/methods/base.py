@@ -93,6 +93,13 @@ class Method(Configurable):
         """Any further input that determines the output (e.g. a folder of precomputed frames)."""
         return None
 
+    def frame_files(self, clip: Clip) -> list[Path] | None:
+        """Image files that already are this method's output for ``clip``, in order (or None).
+
+        The runner then stores their bytes as they are when they are 8-bit RGB PNGs (hash and
+        copy, no decode/re-encode) and decodes only the others."""
+        return None
+
     def availability(self) -> tuple[bool, str]:
         """(True, "") if the method can run here; else (False, the reason and the fix)."""
         missing = missing_weights(self.weight_files())

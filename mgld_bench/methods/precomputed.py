@@ -59,6 +59,9 @@ class Precomputed(Method):
         folder = self.clip_folder(clip)
         return FolderFrames.from_folder(folder, f"precomputed outputs {folder}")
 
+    def frame_files(self, clip: Clip) -> list[Path]:
+        return list(self.frames(clip).files)
+
     def extra_key(self, clip: Clip) -> str | None:
         return self.frames(clip).digest()
 

@@ -45,6 +45,10 @@ class MetricResult:
 class Accumulator:
     """Per-clip state of one metric."""
 
+    def wants(self, index: int) -> bool:
+        """False when frame ``index`` would be ignored (the runner then need not decode it)."""
+        return True
+
     def update(self, index: int, sr: np.ndarray, gt: np.ndarray | None) -> None:
         raise NotImplementedError
 
@@ -104,6 +108,11 @@ class Metric(Configurable):
             return False, "; ".join(missing)
         return True, ""
 
+    def uses_device(self) -> bool:
+        """True when scoring runs on the run's device (torch); False for NumPy/OpenCV metrics,
+        whose jobs then never resolve the device (and never import torch)."""
+        return False
+
     def start(self, ctx: ScoreContext) -> Accumulator:
         raise NotImplementedError
 
@@ -137,6 +146,9 @@ class _FrameAccumulator(Accumulator):
         self.selected = set(ctx.protocol.frame_indices(len(ctx.clip.lr)))
         self.values: dict[int, float] = {}
         self._pending: list[tuple[int, np.ndarray, np.ndarray | None]] = []
+
+    def wants(self, index: int) -> bool:
+        return index in self.selected
 
     def update(self, index: int, sr: np.ndarray, gt: np.ndarray | None) -> None:
         if index not in self.selected:

@@ -98,6 +98,9 @@ class WarpingError(Metric):
     def weight_files(self) -> list[WeightFile]:
         return _flow_weights(self.options["flow_backend"])
 
+    def uses_device(self) -> bool:
+        return str(self.options["flow_backend"]).startswith("raft")
+
     def start(self, ctx: ScoreContext) -> Accumulator:
         return _WarpAccumulator(self, ctx)
 
@@ -164,6 +167,9 @@ class TOF(Metric):
     def weight_files(self) -> list[WeightFile]:
         return _flow_weights(self.options["flow_backend"])
 
+    def uses_device(self) -> bool:
+        return str(self.options["flow_backend"]).startswith("raft")
+
     def start(self, ctx: ScoreContext) -> Accumulator:
         return _PairAccumulator(ctx, self._pair, bool(self.options["tecogan_crop"]))
 
@@ -222,6 +228,9 @@ class TLP(Metric):
 
     def availability(self) -> tuple[bool, str]:
         return self._lpips().availability()
+
+    def uses_device(self) -> bool:
+        return True
 
     def start(self, ctx: ScoreContext) -> Accumulator:
         from mgld_bench.metrics.backends.base import load_model

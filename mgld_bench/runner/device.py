@@ -6,9 +6,52 @@ from functools import lru_cache
 
 from mgld_bench.errors import BenchError
 
+_USED: dict[str, str] = {}
+
+
+def used_device(device: str) -> str:
+    """What ``device`` resolved to in this process, or "cpu" when no job needed a device (then
+    torch was never imported for it)."""
+    return _USED.get(device, "cpu")
+
+
+def resolve_device(device: str) -> str:
+    """:func:`_resolve` once per process; remembered for :func:`used_device`."""
+    _USED[device] = _resolve(device)
+    configure_threads()  # torch is imported now: give it the run's thread count
+    return _USED[device]
+
+
+_THREADS: list[int] = []
+
+
+def configure_threads(n: int | None = None) -> int:
+    """The one place that sets the run's thread counts: OpenCV's pool, torch's intra-op pool
+    (when torch is loaded; :func:`resolve_device` calls this again after importing it) and the
+    BLAS pools of libraries loaded later (``OMP/OPENBLAS/MKL_NUM_THREADS``).  ``n`` defaults to
+    ``$MGLD_BENCH_THREADS``, else the CPUs this process may use."""
+    import os
+    import sys
+
+    if n is None:
+        n = _THREADS[0] if _THREADS else int(os.environ.get("MGLD_BENCH_THREADS", "0") or 0)
+        if not n:
+            n = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    _THREADS[:] = [n]
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, str(n))
+    import cv2
+
+    cv2.setNumThreads(n)
+    if "torch" in sys.modules:
+        torch = sys.modules["torch"]
+        if torch.get_num_threads() != n:
+            torch.set_num_threads(n)
+    return n
+
 
 @lru_cache(maxsize=8)
-def resolve_device(device: str) -> str:
+def _resolve(device: str) -> str:
     """``auto`` -> ``cuda`` when torch sees a GPU, else ``cpu``; ``cuda`` is checked to exist."""
     if device == "cpu":
         return device

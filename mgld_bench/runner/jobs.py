@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ from mgld_bench.registry import DATASETS, METHODS, METRICS
 from mgld_bench.runner.device import resolve_device
 from mgld_bench.specs import InferJob, MetricJob, Ref, ScoreJob, canonical_json
 from mgld_bench.store.cache import Cache
-from mgld_bench.store.outputs import CachedFrames, InferResult, load_infer, save_infer
+from mgld_bench.store.outputs import CachedFrames, InferResult, load_infer, save_infer, save_infer_files
 
 __all__ = [
     "CachedFrames", "InferResult", "cached_scores", "chunk_bounds", "infer_job", "infer_key", "join_infer_chunks",
@@ -91,6 +92,10 @@ def run_infer_job(
     if method is None or clip is None:
         method, clip = resolve_infer(job)
     label = f"{method.label} on {clip.label}"
+    files = method.frame_files(clip)
+    if files is not None:  # outputs made elsewhere: stored as they are, no device, no re-encoding
+        return save_infer_files(cache, key, files, len(clip.lr), clip.expected_sr_size(), label,
+                                {"method": method.identity(), "clip": clip.label})
     log_dir = cache.log_dir(key)
     workdir = Path(tempfile.mkdtemp(prefix=f"mgld-bench-job-{os.getpid()}-"))  # pid: see store.sweep
     ctx = RunContext(resolve_device(device), job.seed or 0, workdir, log_dir, cache=cache)
@@ -255,24 +260,55 @@ def run_score_job(
         return out
     if len(sr) != len(clip.lr):
         raise OutputMismatchError(f"{clip.label}: {len(sr)} SR frames for {len(clip.lr)} LR frames")
-    ctx = ScoreContext(clip=clip, protocol=protocol, device=resolve_device(device), cache=cache)
+    # the device (and torch) only when a metric runs on it
+    dev = resolve_device(device) if any(m.uses_device() for m, _ in todo) else "cpu"
+    ctx = ScoreContext(clip=clip, protocol=protocol, device=dev, cache=cache)
     accumulators = [(m, k, m.start(ctx)) for m, k in todo]
-    need_gt = gt is not None and any("gt" in m.facts.reads for m, _ in todo)
-    for i in range(len(sr)):
-        sr_frame = sr[i]
-        gt_frame = gt[i] if need_gt and gt is not None else None
+    gt_readers = [acc for m, _, acc in accumulators if "gt" in m.facts.reads]
+    for i, sr_frame, gt_frame in _decode_ahead(sr, gt, len(sr), accumulators, gt_readers):
         if gt_frame is not None and gt_frame.shape != sr_frame.shape:
             raise OutputMismatchError(
                 f"{clip.label}: frame {i} SR is {sr_frame.shape[1]}x{sr_frame.shape[0]} but GT is "
                 f"{gt_frame.shape[1]}x{gt_frame.shape[0]}"
             )
         for _, _, acc in accumulators:
-            acc.update(i, sr_frame, gt_frame)
+            if acc.wants(i):
+                acc.update(i, sr_frame, gt_frame)
     results = [(m, k, acc.result()) for m, k, acc in accumulators]
     for m, k, res in results:
         cache.put_json("score", k, _result_to_json(res))
         out[m.name] = (res, k, False)
     return out
+
+
+def _decode_ahead(
+    sr: FrameSequence, gt: FrameSequence | None, n: int, accumulators: list[Any], gt_readers: list[Any]
+) -> Iterator[tuple[int, Any, Any]]:
+    """(index, SR frame, GT frame or None) for the frames some metric wants, in order.
+
+    Only those frames are decoded (a protocol scoring frames 0/50/99 decodes 3, unless a temporal
+    metric wants them all), the GT only where a GT reader wants it; each is decoded once and
+    shared by every metric.  Decoding runs one frame ahead in a background thread (OpenCV
+    releases the GIL), so metrics rarely wait for it; at most two frames are held.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    wanted = [i for i in range(n) if any(acc.wants(i) for _, _, acc in accumulators)]
+
+    def load(i: int) -> tuple[int, Any, Any]:
+        need_gt = gt is not None and any(acc.wants(i) for acc in gt_readers)
+        return i, sr[i], (gt[i] if need_gt and gt is not None else None)
+
+    if len(wanted) < 2:
+        yield from (load(i) for i in wanted)
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mgld-decode") as pool:
+        ahead = pool.submit(load, wanted[0])
+        for j in range(len(wanted)):
+            current = ahead.result()
+            if j + 1 < len(wanted):
+                ahead = pool.submit(load, wanted[j + 1])
+            yield current
 
 
 def score_frames(

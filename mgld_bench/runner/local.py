@@ -113,6 +113,9 @@ def execute(
     """Run every job of ``plan``; results go to ``store``, outputs and scores to ``cache``."""
     from tqdm import tqdm
 
+    from mgld_bench.runner.device import configure_threads
+
+    configure_threads()
     summary = RunSummary()
     methods = available_methods(plan, keep_going, summary)
     for entry in plan.datasets:

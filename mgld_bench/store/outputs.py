@@ -65,16 +65,60 @@ def load_infer(cache: Cache, key: str, label: str = "") -> InferResult | None:
     return InferResult(key, CachedFrames(cache, shas, digest, label or key), True, manifest)
 
 
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def png_rgb8_size(data: bytes) -> tuple[int, int] | None:
+    """(H, W) of an 8-bit truecolour (RGB) PNG from its IHDR chunk, else None (no decoding).
+
+    A file that does not end with the IEND chunk (truncated) also gives None."""
+    if len(data) < 45 or not data.startswith(_PNG_SIGNATURE) or data[12:16] != b"IHDR":
+        return None
+    if not data.endswith(b"IEND\xaeB`\x82"):
+        return None
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    bit_depth, colour_type = data[24], data[25]
+    return (height, width) if bit_depth == 8 and colour_type == 2 else None
+
+
+def save_infer_files(
+    cache: Cache, key: str, files: list[Path], count: int, size: tuple[int, int], label: str,
+    manifest: dict[str, Any],
+) -> InferResult:
+    """:func:`save_infer` for outputs that already are image files: an 8-bit RGB PNG of the
+    right size is stored byte for byte (hashed and copied, not decoded: its pixels are what
+    decoding it gives); any other file is decoded, checked and stored as PNG."""
+    from mgld_bench.frames import read_image
+
+    if len(files) != count:
+        raise OutputMismatchError(
+            f"{label}: the method produced {len(files)} frames but the clip has {count} LR frames"
+        )
+
+    def frames() -> Iterable[np.ndarray | bytes]:
+        for path in files:
+            data = path.read_bytes()
+            yield data if png_rgb8_size(data) == size else read_image(path)
+
+    return save_infer(cache, key, frames(), count, size, label, manifest)
+
+
 def save_infer(
-    cache: Cache, key: str, frames: Iterable[np.ndarray], count: int, size: tuple[int, int], label: str,
+    cache: Cache, key: str, frames: Iterable[np.ndarray | bytes], count: int, size: tuple[int, int], label: str,
     manifest: dict[str, Any],
 ) -> InferResult:
     """Store a method's output under ``key``: exactly ``count`` uint8 RGB frames of ``size``
-    (H, W), each checked as it arrives.  Frames are staged aside and committed together, and the
+    (H, W), each checked as it arrives (``bytes`` items are PNG files already checked by
+    :func:`save_infer_files`, stored as they are).  Frames are staged aside and committed together, and the
     manifest is written last (atomically), so a failure at any frame leaves nothing in the cache.
     """
     with cache.staged_blobs() as stage:
         for i, frame in enumerate(frames):
+            if isinstance(frame, bytes):
+                if i >= count:
+                    raise OutputMismatchError(f"{label}: the method produced more than the clip's {count} frames")
+                stage.put(frame)
+                continue
             check_frame(frame, f"{label}: output frame {i}")
             if frame.shape[:2] != size:
                 raise OutputMismatchError(

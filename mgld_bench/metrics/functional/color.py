@@ -16,6 +16,17 @@ def rgb_to_y(frame: np.ndarray) -> np.ndarray:
     return rgb @ BT601_WEIGHTS + BT601_OFFSET
 
 
+_Y32 = np.array([[*(BT601_WEIGHTS / 255.0), BT601_OFFSET]], dtype=np.float32)
+
+
+def rgb_to_y32(frame: np.ndarray) -> np.ndarray:
+    """:func:`rgb_to_y` in float32 (OpenCV, one pass; differs from the float64 value by < 3e-5)."""
+    import cv2
+
+    y = cv2.transform(np.ascontiguousarray(frame).astype(np.float32), _Y32)
+    return y if y.ndim == 2 else y[..., 0]
+
+
 def to_color_space(frame: np.ndarray, color_space: str) -> np.ndarray:
     """``frame`` as float64 in the protocol's colour space: (H, W) for "y", (H, W, 3) for "rgb"."""
     if color_space == "y":

@@ -1,0 +1,392 @@
+"""The ten-metric suite through the real CLI beside the same metrics called directly (pyiqa/OpenCV).
+
+Run (small first; every figure is measured in this one run, rounds alternate suite/direct):
+
+    .venv/bin/python benchmarks/bench_suite.py --frames 3 --rounds 2
+    .venv/bin/python benchmarks/bench_suite.py --frames 10 --rounds 2 --slope 10,20,40 --methods 3
+
+What it does, on N generated 1280x720 frames (textured, moving; SR = GT + blur + noise; LR =
+GT / 4) and stand-in weights written as the tests write them (random backbones/heads under the
+real file names; no real weights are needed or read):
+
+* per metric, a cold ``mgld-bench run --datasets folder:LR --methods precomputed:SR --metrics M
+  --device cpu`` (fresh cache) and a direct loop in a fresh process (PNG decode + pyiqa/lpips
+  call per frame, or OpenCV flows for the temporal metrics); both include process start-up;
+  seconds per frame, ratio suite/direct, peak RSS of each process;
+* the whole suite (all metrics in one run) beside one direct process doing all of them;
+* the PNG-decode floor (decode SR+GT per frame) and the bare pyiqa call of each learned metric on
+  tensors already in memory (the compute floor);
+* ``--methods K``: K methods on one clip (K precomputed copies) for the learned full-reference
+  metrics, against K independent direct calls;
+* ``--slope A,B,C``: the whole suite at A, B and C frames (cost per extra frame).
+
+Targets (issue #15): no metric slower than its direct call; the weight-free suite (psnr, ssim,
+niqe, brisque, warping_error, tof) >= 3x faster than the direct loop; with three methods the
+learned FR metrics <= 0.6x three direct calls; suite peak RSS <= direct at 10 frames.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ALL = ["psnr", "ssim", "lpips", "dists", "niqe", "brisque", "musiq", "warping_error", "tof", "tlp"]
+WEIGHT_FREE = ["psnr", "ssim", "niqe", "brisque", "warping_error", "tof"]
+LEARNED = {"lpips": "lpips", "dists": "dists", "musiq": "musiq", "niqe": "niqe", "brisque": "brisque"}
+FR_LEARNED = ["lpips", "dists"]
+
+
+# -- data and stand-in weights ----------------------------------------------------------------
+def make_frames(root: Path, n: int, size: tuple[int, int], copies: int = 1) -> None:
+    import cv2
+
+    from mgld_bench.frames import write_image
+
+    h, w = size
+    rng = np.random.default_rng(0)
+    big = rng.random((h + 64, w + 4 * n + 64, 3)).astype(np.float32)
+    tex = cv2.GaussianBlur(big, (0, 0), 3.0) * 0.7 + cv2.GaussianBlur(big, (0, 0), 0.8) * 0.3
+    yy, xx = np.mgrid[0 : tex.shape[0], 0 : tex.shape[1]]
+    tex += (0.25 * np.sin(xx / 37.0) * np.cos(yy / 23.0))[..., None]
+    tex = (tex - tex.min()) / (tex.max() - tex.min())
+    for i in range(n):
+        gt = (tex[16 + i // 2 : 16 + i // 2 + h, 3 * i : 3 * i + w] * 255).astype(np.uint8)  # pans right and down
+        write_image(root / "gt" / "clip" / f"{i:04d}.png", gt)
+        lr = cv2.resize(gt, (w // 4, h // 4), interpolation=cv2.INTER_AREA)
+        write_image(root / "lr" / "clip" / f"{i:04d}.png", lr)
+        for k in range(copies):
+            sr = cv2.GaussianBlur(gt, (0, 0), 0.8 + 0.3 * k).astype(np.int16) + rng.integers(-6, 7, gt.shape)
+            write_image(root / f"sr{k}" / "clip" / f"{i:04d}.png", np.clip(sr, 0, 255).astype(np.uint8))
+
+
+def write_standin_weights(root: Path) -> None:
+    import scipy.io
+    import torch
+    import torchvision
+    from pyiqa.archs.musiq_arch import MUSIQ
+
+    from mgld_bench.weights import (
+        ALEXNET,
+        BRISQUE_SVM,
+        DISTS_HEAD,
+        LPIPS_ALEX_HEAD,
+        MUSIQ_KONIQ,
+        NIQE_PARAMS,
+        VGG16,
+    )
+
+    def save(obj, wf) -> None:
+        p = wf.path(root)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        torch.save(obj, p)
+
+    torch.manual_seed(0)
+    save(torchvision.models.alexnet(weights=None).state_dict(), ALEXNET)
+    save({f"lin{k}.model.1.weight": torch.rand(1, c, 1, 1) for k, c in enumerate([64, 192, 384, 256, 256])},
+         LPIPS_ALEX_HEAD)
+    save(torchvision.models.vgg16(weights=None).state_dict(), VGG16)
+    save({"alpha": torch.rand(1, 1475, 1, 1), "beta": torch.rand(1, 1475, 1, 1)}, DISTS_HEAD)
+    save(MUSIQ(pretrained=False).state_dict(), MUSIQ_KONIQ)
+    g = torch.Generator().manual_seed(3)
+    save((torch.randn(200, 1, generator=g, dtype=torch.float64) * 20,
+          torch.rand(200, 36, generator=g, dtype=torch.float64) * 2 - 1), BRISQUE_SVM)
+    rng = np.random.default_rng(5)
+    a = rng.normal(size=(36, 36))
+    NIQE_PARAMS.path(root).parent.mkdir(parents=True, exist_ok=True)
+    scipy.io.savemat(NIQE_PARAMS.path(root), {"mu_prisparam": rng.normal(size=(1, 36)),
+                                              "cov_prisparam": a @ a.T / 36 + np.eye(36)})
+
+
+# -- processes --------------------------------------------------------------------------------
+def run_process(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall seconds and peak RSS (GB) of one child process."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{err[-3000:]}")
+    return wall, usage.ru_maxrss / 1024**2  # ru_maxrss is in KiB on Linux
+
+
+def suite_cmd(root: Path, tag: str, metrics: list[str], n: int, methods: int = 1) -> list[str]:
+    lr = root / f"lr{n}" if (root / f"lr{n}").exists() else root / "lr"
+    gt = root / f"gt{n}" if (root / f"gt{n}").exists() else root / "gt"
+    srs = [root / (f"sr{k}_{n}" if (root / f"sr{k}_{n}").exists() else f"sr{k}") for k in range(methods)]
+    return [sys.executable, "-m", "mgld_bench.cli", "--weights-dir", str(root / "weights"), "run",
+            "--datasets", f"folder:{lr / 'clip'}", "--set", f"folder.gt={gt / 'clip'}", "--set", "folder.scale=4",
+            "--methods", ",".join(f"precomputed:{p}" for p in srs), "--metrics", ",".join(metrics),
+            "--cache-dir", str(root / "cache" / tag), "--out", str(root / "out" / tag), "--no-progress",
+            "--device", "cpu"]
+
+
+def direct_cmd(root: Path, metrics: list[str], n: int, methods: int = 1) -> list[str]:
+    return [sys.executable, __file__, "--direct-worker", str(root), "--metrics", ",".join(metrics),
+            "--frames", str(n), "--methods", str(methods)]
+
+
+# -- the direct loop (runs in its own process) ------------------------------------------------
+def _read(path: Path) -> np.ndarray:
+    import cv2
+
+    return cv2.cvtColor(cv2.imread(str(path), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+
+
+def direct_worker(root: Path, metrics: list[str], n: int, methods: int) -> None:
+    """Per frame: decode, convert, call pyiqa (or OpenCV flows); what a user would write."""
+    import cv2
+    import torch
+
+    torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "2")))
+    os.environ["TORCH_HOME"] = str(root / "weights")
+    torch.hub.set_dir(str(root / "weights" / "hub"))
+    import pyiqa
+
+    from mgld_bench.weights import BRISQUE_SVM, DISTS_HEAD, LPIPS_ALEX_HEAD, MUSIQ_KONIQ, NIQE_PARAMS
+
+    w = root / "weights"
+    made = {
+        "psnr": lambda: pyiqa.create_metric("psnr", test_y_channel=True, color_space="ycbcr", device="cpu"),
+        "ssim": lambda: pyiqa.create_metric("ssim", test_y_channel=True, color_space="ycbcr", device="cpu"),
+        "lpips": lambda: pyiqa.create_metric("lpips", device="cpu", pretrained_model_path=str(LPIPS_ALEX_HEAD.path(w))),
+        "dists": lambda: pyiqa.create_metric("dists", device="cpu", pretrained_model_path=str(DISTS_HEAD.path(w))),
+        "niqe": lambda: pyiqa.create_metric("niqe", device="cpu", color_space="ycbcr",
+                                            pretrained_model_path=str(NIQE_PARAMS.path(w))),
+        "brisque": lambda: pyiqa.create_metric("brisque", device="cpu", pretrained_model_path=str(BRISQUE_SVM.path(w))),
+        "musiq": lambda: pyiqa.create_metric("musiq", device="cpu", pretrained_model_path=str(MUSIQ_KONIQ.path(w))),
+    }
+    models = {m: made[m]() for m in metrics if m in made}
+    if "tlp" in metrics and "lpips" not in models:
+        models["lpips"] = made["lpips"]()
+
+    def t(x: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(x).permute(2, 0, 1)[None].float() / 255.0
+
+    def gray(x: np.ndarray) -> np.ndarray:
+        return cv2.cvtColor(x, cv2.COLOR_RGB2GRAY)
+
+    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+
+    def farneback(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return cv2.calcOpticalFlowFarneback(gray(a), gray(b), None, 0.5, 3, 15, 3, 5, 1.2, 0)
+
+    def warp(img: np.ndarray, flow: np.ndarray) -> np.ndarray:
+        h, wd = flow.shape[:2]
+        gx, gy = np.meshgrid(np.arange(wd, dtype=np.float32), np.arange(h, dtype=np.float32))
+        return cv2.remap(img, gx + flow[..., 0], gy + flow[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+    gt_prev = None
+    sr_prev = [None] * methods
+    with torch.inference_mode():
+        for i in range(n):
+            gt = _read(root / "gt" / "clip" / f"{i:04d}.png")
+            for k in range(methods):
+                sr = _read(root / f"sr{k}" / "clip" / f"{i:04d}.png")
+                x, y = t(sr), t(gt)
+                for m, model in models.items():
+                    if m in metrics:
+                        model(x, y) if model.metric_mode == "FR" else model(x)
+                if i > 0 and "warping_error" in metrics:  # Lai: GT flows both ways, mask, error on SR
+                    fwd = dis.calc(gray(gt_prev), gray(gt), None)
+                    bwd = dis.calc(gray(gt), gray(gt_prev), None)
+                    back = warp(bwd, fwd)
+                    mask = (np.sum((fwd + back) ** 2, -1) < 0.01 * (np.sum(fwd**2, -1) + np.sum(back**2, -1)) + 0.5)
+                    a = sr_prev[k].astype(np.float32) / 255
+                    b = warp(sr.astype(np.float32) / 255, fwd)
+                    float(np.sum(mask[..., None] * (b - a) ** 2) / max(1, 3 * mask.sum()))
+                if i > 0 and "tof" in metrics:
+                    d = farneback(sr_prev[k], sr) - farneback(gt_prev, gt)
+                    float(np.mean(np.sqrt(np.sum(d * d, -1))))
+                if i > 0 and "tlp" in metrics:
+                    lp = models["lpips"]
+                    abs(float(lp(t(gt_prev), y)) - float(lp(t(sr_prev[k]), x)))
+                sr_prev[k] = sr
+            gt_prev = gt
+
+
+# -- in-process floors ------------------------------------------------------------------------
+def decode_floor(root: Path, n: int) -> float:
+    t0 = time.perf_counter()
+    for i in range(n):
+        _read(root / "gt" / "clip" / f"{i:04d}.png")
+        _read(root / "sr0" / "clip" / f"{i:04d}.png")
+    return (time.perf_counter() - t0) / n
+
+
+def forward_floor(root: Path, n: int, metrics: list[str]) -> dict[str, float]:
+    """Seconds per frame of the bare pyiqa call on tensors already in memory."""
+    out: dict[str, float] = {}
+    code = (
+        "import sys, time, json, os, torch\n"
+        "root, n, ms = sys.argv[1], int(sys.argv[2]), sys.argv[3].split(',')\n"
+        "torch.set_num_threads(int(os.environ.get('BENCH_THREADS', '2')))\n"
+        "os.environ['TORCH_HOME'] = root + '/weights'; torch.hub.set_dir(root + '/weights/hub')\n"
+        "import pyiqa, cv2, numpy as np\n"
+        "from mgld_bench import weights as W\n"
+        "files = {'lpips': W.LPIPS_ALEX_HEAD, 'dists': W.DISTS_HEAD, 'musiq': W.MUSIQ_KONIQ}\n"
+        "def rd(p):\n"
+        "    return torch.from_numpy(cv2.cvtColor(cv2.imread(p), cv2.COLOR_BGR2RGB)).permute(2,0,1)[None] / 255.0\n"
+        "xs = [rd(f'{root}/sr0/clip/{i:04d}.png') for i in range(n)]\n"
+        "ys = [rd(f'{root}/gt/clip/{i:04d}.png') for i in range(n)]\n"
+        "res = {}\n"
+        "for m in ms:\n"
+        "    path = str(files[m].path(root + '/weights'))\n"
+        "    model = pyiqa.create_metric(m, device='cpu', pretrained_model_path=path)\n"
+        "    with torch.inference_mode():\n"
+        "        t0 = time.perf_counter()\n"
+        "        for x, y in zip(xs, ys): model(x, y) if model.metric_mode == 'FR' else model(x)\n"
+        "    res[m] = (time.perf_counter() - t0) / n\n"
+        "print(json.dumps(res))\n"
+    )
+    ms = [m for m in ("lpips", "dists", "musiq") if m in metrics]
+    if ms:
+        r = subprocess.run([sys.executable, "-c", code, str(root), str(n), ",".join(ms)], check=True,
+                           capture_output=True, text=True)
+        out.update(json.loads(r.stdout.strip().splitlines()[-1]))
+    return out
+
+
+def link_subset(root: Path, n: int, methods: int) -> None:
+    """Folders holding only the first n frames (hard links) for the slope runs."""
+    for name in ["lr", "gt", *[f"sr{k}" for k in range(methods)]]:
+        dst = root / f"{name}_{n}" if name.startswith("sr") else root / f"{name}{n}"
+        (dst / "clip").mkdir(parents=True, exist_ok=True)
+        for i in range(n):
+            target = dst / "clip" / f"{i:04d}.png"
+            if not target.exists():
+                os.link(root / name / "clip" / f"{i:04d}.png", target)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--frames", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--metrics", default=",".join(ALL))
+    ap.add_argument("--size", default="720x1280", help="HxW of the frames")
+    ap.add_argument("--methods", type=int, default=1, help="K methods on one clip for the learned FR metrics")
+    ap.add_argument("--slope", default="", help="frame counts for the whole-suite slope, e.g. 10,20,40")
+    ap.add_argument("--no-per-metric", action="store_true", help="only the whole suite")
+    ap.add_argument("--keep", default="", help="keep the generated data in this folder")
+    ap.add_argument("--direct-worker", default="", help=argparse.SUPPRESS)
+    ap.add_argument("--prepare-worker", default="", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    metrics = [m for m in args.metrics.split(",") if m]
+    if args.direct_worker:
+        direct_worker(Path(args.direct_worker), metrics, args.frames, args.methods)
+        return
+    if args.prepare_worker:
+        h, w = (int(v) for v in args.size.split("x"))
+        make_frames(Path(args.prepare_worker), args.frames, (h, w), copies=args.methods)
+        write_standin_weights(Path(args.prepare_worker) / "weights")
+        return
+    h, w = (int(v) for v in args.size.split("x"))
+    slope = [int(v) for v in args.slope.split(",") if v]
+    n_max = max([args.frames, *slope])
+    tmp = tempfile.TemporaryDirectory() if not args.keep else None
+    root = Path(args.keep or tmp.name)  # type: ignore[union-attr]
+    env = {**os.environ, "MGLD_BENCH_WEIGHTS": str(root / "weights"), "HF_ENDPOINT": "http://127.0.0.1:9"}
+    t0 = time.perf_counter()
+    # in a child: this process must stay small, since a child's peak RSS starts from its parent's
+    subprocess.run([sys.executable, __file__, "--prepare-worker", str(root), "--frames", str(n_max),
+                    "--size", args.size, "--methods", str(max(1, args.methods))], check=True)
+    print(f"# {n_max} frames {w}x{h} and stand-in weights written in {time.perf_counter() - t0:.1f} s; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    n = args.frames
+    if n != n_max:
+        link_subset(root, n, max(1, args.methods))
+
+    def best(cmd_of, rounds: int) -> tuple[float, float]:
+        walls, rss = [], 0.0
+        for _ in range(rounds):
+            wall, peak = run_process(cmd_of(), env)
+            walls.append(wall)
+            rss = max(rss, peak)
+        return min(walls), rss
+
+    counter = iter(range(10**6))
+    rows = []
+    if not args.no_per_metric:
+        print(f"\n## per metric, {n} frames, best of {args.rounds} alternating cold runs (incl. start-up)")
+        print("| metric | suite s/frame | direct s/frame | suite/direct | suite peak RSS GB | direct peak RSS GB |")
+        print("|---|---|---|---|---|---|")
+        for m in metrics:
+            walls = {"suite": [], "direct": []}
+            rss = {"suite": 0.0, "direct": 0.0}
+            for _ in range(args.rounds):
+                for kind in ("suite", "direct"):
+                    tag = f"{m}-{next(counter)}"
+                    cmd = suite_cmd(root, tag, [m], n) if kind == "suite" else direct_cmd(root, [m], n)
+                    wall, peak = run_process(cmd, env)
+                    walls[kind].append(wall)
+                    rss[kind] = max(rss[kind], peak)
+            s, d = min(walls["suite"]) / n, min(walls["direct"]) / n
+            rows.append((m, s, d))
+            print(f"| {m} | {s:.3f} | {d:.3f} | {s / d:.2f} | {rss['suite']:.2f} | {rss['direct']:.2f} |", flush=True)
+        wf = [r for r in rows if r[0] in WEIGHT_FREE]
+        if wf:
+            s, d = sum(r[1] for r in wf), sum(r[2] for r in wf)
+            names = ", ".join(r[0] for r in wf)
+            print(f"\nweight-free metrics ({names}), sum of separate runs: suite {s:.3f} s/frame, "
+                  f"direct {d:.3f} s/frame, direct/suite = {d / s:.2f}x (target >= 3x)")
+
+    print(f"\n## whole suite ({len(metrics)} metrics in one run), {n} frames, best of {args.rounds} alternating")
+    walls = {"suite": [], "direct": []}
+    rss = {"suite": 0.0, "direct": 0.0}
+    for _ in range(args.rounds):
+        for kind in ("suite", "direct"):
+            tag = f"all-{next(counter)}"
+            cmd = suite_cmd(root, tag, metrics, n) if kind == "suite" else direct_cmd(root, metrics, n)
+            wall, peak = run_process(cmd, env)
+            walls[kind].append(wall)
+            rss[kind] = max(rss[kind], peak)
+    s, d = min(walls["suite"]), min(walls["direct"])
+    print(f"suite {s:.1f} s ({s / n:.2f} s/frame, peak RSS {rss['suite']:.2f} GB); direct {d:.1f} s "
+          f"({d / n:.2f} s/frame, peak RSS {rss['direct']:.2f} GB); suite/direct = {s / d:.2f}")
+    wf_metrics = [m for m in metrics if m in WEIGHT_FREE]
+    if wf_metrics and wf_metrics != metrics:
+        ws, _ = best(lambda: suite_cmd(root, f"wf-{next(counter)}", wf_metrics, n), args.rounds)
+        wd, _ = best(lambda: direct_cmd(root, wf_metrics, n), args.rounds)
+        print(f"weight-free suite ({','.join(wf_metrics)}) in one run: {ws:.1f} s vs direct {wd:.1f} s: "
+              f"direct/suite = {wd / ws:.2f}x (target >= 3x)")
+
+    print(f"\nPNG-decode floor (SR + GT, cv2): {decode_floor(root, n) * 1000:.0f} ms per frame")
+    fl = forward_floor(root, n, metrics)
+    for m, v in fl.items():
+        print(f"bare pyiqa call on in-memory tensors, {m}: {v:.3f} s/frame")
+
+    fr = [m for m in metrics if m in FR_LEARNED]
+    if args.methods > 1 and fr:
+        k = args.methods
+        s, _ = best(lambda: suite_cmd(root, f"k-{next(counter)}", fr, n, methods=k), args.rounds)
+        d1, _ = best(lambda: direct_cmd(root, fr, n), args.rounds)
+        print(f"\n{k} methods on one clip, {','.join(fr)}: suite {s:.1f} s vs {k} independent direct runs "
+              f"{k * d1:.1f} s: {s / (k * d1):.2f}x (target <= 0.6x)")
+
+    if slope:
+        print(f"\n## whole-suite slope ({','.join(metrics)})")
+        times = []
+        for m_n in slope:
+            if m_n != n_max:
+                link_subset(root, m_n, 1)
+            wall, peak = run_process(suite_cmd(root, f"slope-{m_n}-{next(counter)}", metrics, m_n), env)
+            times.append(wall)
+            print(f"{m_n} frames: {wall:.1f} s, peak RSS {peak:.2f} GB", flush=True)
+        for j in range(1, len(slope)):
+            a, ta, b, tb = slope[j - 1], times[j - 1], slope[j], times[j]
+            print(f"{a}->{b} frames: {(tb - ta) / (b - a):.2f} s per extra frame")
+    if tmp is not None:
+        tmp.cleanup()
+
+
+if __name__ == "__main__":
+    main()
