@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from mgld_bench.errors import BenchError
+from mgld_bench.extras import MissingExtraError
 from mgld_bench.runner.config import RunConfig, config_from_mapping, load_config_file
 
 Names = str | Sequence[str]
@@ -329,6 +330,8 @@ def list_components(kind: str) -> list[dict[str, Any]]:
         try:
             ok, reason = entry.create().availability()
             row["available"], row["reason"] = bool(ok), reason
+        except MissingExtraError as exc:
+            row["available"], row["reason"] = False, str(exc)
         except BenchError as exc:
             row["available"], row["reason"] = None, str(exc)  # needs options (e.g. a path)
         if getattr(cls, "requires_cuda", False):

@@ -236,7 +236,11 @@ class PyiqaMetric(LearnedMetric):
 
     def __init__(self, **options: Any) -> None:
         FrameMetric.__init__(self, **options)
+        from mgld_bench.extras import MissingExtraError, is_installed, missing_message
         from mgld_bench.metrics.backends.pyiqa_backend import pyiqa_info
+
+        if not is_installed("pyiqa"):  # its model table is read from pyiqa's own source
+            raise MissingExtraError(missing_message("pyiqa", used_by=self.name))
 
         model = str(self.options["model"]).strip()
         if not model:

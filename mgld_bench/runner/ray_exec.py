@@ -52,11 +52,11 @@ INSTALL_HINT = "--executor ray needs Ray: pip install 'mgld-bench[ray]' (or: pip
 
 def import_ray() -> Any:
     """The ``ray`` module, or a one-line error saying how to install it."""
-    try:
-        import ray
-    except ImportError:
-        raise BenchError(INSTALL_HINT) from None
-    return ray
+    from mgld_bench.extras import import_extra, is_installed
+
+    if not is_installed("ray"):
+        raise BenchError(INSTALL_HINT)
+    return import_extra("ray", used_by="--executor ray")
 
 
 # -- task bodies: plain functions of the job specs (wrapped by ray.remote in _tasks) -------------

@@ -111,10 +111,13 @@ def _missing(url: str, path: Path, user: str) -> WeightsMissingError:
 @contextlib.contextmanager
 def guarded_loading(user: str, backbone_in_checkpoint: bool = False) -> Iterator[None]:
     """Build pyiqa models with local files only and weights read without pickle (see module docstring)."""
-    import pyiqa  # noqa: F401 - its modules must exist before they are patched
     import torch
     import torch.hub
-    from pyiqa.utils import download_util
+
+    from mgld_bench.extras import import_extra
+
+    import_extra("pyiqa", used_by=user)  # its modules must exist before they are patched
+    download_util = import_extra("pyiqa.utils.download_util", used_by=user)
 
     from mgld_bench.safeload import load_weights
     from mgld_bench.weights import LOCATIONS, weights_dir
