@@ -19,7 +19,7 @@ from mgld_bench.registry import METRICS
 from mgld_bench.runner.jobs import score_frames
 from mgld_bench.store.cache import Cache
 from mgld_bench.store.outputs import png_rgb8_size, save_infer_files
-from tests.conftest import write_frames
+from tests.fakes import write_frames
 
 
 def _frames(n: int, rng: np.random.Generator, size: int = 48) -> list[np.ndarray]:
