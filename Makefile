@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 # The demo: two methods (bicubic and nearest-neighbour), fidelity and temporal metrics.
-DEMO_ARGS := --methods bicubic,nearest --metrics psnr,ssim,warping_error,tof
+DEMO_ARGS := --methods bicubic,nearest --metrics psnr,ssim,warping-error,tof
 
 .PHONY: demo test lint bench chromium clean-venv
 
