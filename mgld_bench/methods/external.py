@@ -32,8 +32,6 @@ from mgld_bench.methods.base import Method, RunContext
 
 #: Placeholders a command template may use.
 PLACEHOLDERS = ("input", "output", "scale", "clip", "dataset", "device", "workdir")
-#: How many lines of the log an error message quotes.
-LOG_TAIL = 15
 
 
 class CommandError(BenchError):
@@ -106,13 +104,16 @@ def quoted_placeholders(template: str) -> list[str]:
     return found
 
 
-def log_tail(path: Path, lines: int = LOG_TAIL) -> str:
-    """The last ``lines`` lines of a log file (empty if unreadable)."""
+def log_tail(path: Path, limit: int = 200) -> str:
+    """The last non-empty line of a log file, cut to ``limit`` characters (empty if unreadable):
+    errors are one line, and the whole log is kept at the path they name."""
     try:
-        text = path.read_text(errors="replace").rstrip().splitlines()
+        text = [ln.strip() for ln in path.read_text(errors="replace").splitlines()
+                if ln.strip() and not ln.startswith("# ")]  # "# ..." lines are the runner's own notes
     except OSError:
         return ""
-    return "\n".join(text[-lines:])
+    last = text[-1] if text else ""
+    return last if len(last) <= limit else last[: limit - 1] + "…"
 
 
 def keep_failed_log(log_path: Path, what: str) -> Path:
@@ -145,7 +146,7 @@ def run_command(
 
     stdout and stderr go, interleaved, to ``log_path`` (after a header naming the command).
     On timeout the whole process group is killed.  A failure raises :class:`CommandError`
-    naming ``what`` (e.g. the clip), the exit status, the log file and its last lines.
+    naming ``what`` (e.g. the clip), the exit status, the log file and its last line (one line).
     """
     log_path.parent.mkdir(parents=True, exist_ok=True)
     shown = command if isinstance(command, str) else shlex.join(command)
@@ -176,7 +177,8 @@ def run_command(
             log.flush()
             raise CommandError(
                 f"{what}: the command timed out after {timeout:g} s and was killed; raise the timeout "
-                f"(external.timeout) or check the log {keep_failed_log(log_path, what)}:\n{log_tail(log_path)}"
+                f"(external.timeout) or check the log {keep_failed_log(log_path, what)} "
+                f"(last line: {log_tail(log_path)!r})"
             ) from None
         except BaseException:
             _kill_group(proc)
@@ -185,7 +187,9 @@ def run_command(
         log.write(f"\n# exit status {code} after {seconds:.1f} s\n".encode())
     if code != 0:
         kept = keep_failed_log(log_path, what)
-        raise CommandError(f"{what}: the command exited with status {code}; log {kept}:\n{log_tail(log_path)}")
+        raise CommandError(
+            f"{what}: the command exited with status {code}; log {kept} (last line: {log_tail(log_path)!r})"
+        )
     return CommandResult(code, seconds, log_path)
 
 

@@ -98,6 +98,7 @@ def test_failure_quotes_the_log_and_keeps_a_copy(script: Path, tmp_path: Path, r
     assert "something broke" in (tmp_path / "logs" / "command.log").read_text()
     (kept,) = (tmp_path / "tmp" / "mgld-bench-logs").iterdir()
     assert str(kept) in str(e.value) and "something broke" in kept.read_text()
+    assert "\n" not in str(e.value)  # one line; the whole log is at the path it names
 
 
 def test_timeout_kills_the_command(script: Path, tmp_path: Path, rng: np.random.Generator) -> None:
