@@ -26,3 +26,19 @@ def _random_weights_under_real_names(request: pytest.FixtureRequest, monkeypatch
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(1234)
+
+
+@pytest.fixture()
+def wdir(tmp_path, monkeypatch):
+    """A private weights folder (``MGLD_BENCH_WEIGHTS``) with the loaded-model memo cleared around the test."""
+    import torch
+
+    from mgld_bench.metrics.backends.base import clear_models
+
+    root = tmp_path / "weights"
+    monkeypatch.setenv("MGLD_BENCH_WEIGHTS", str(root))
+    old_hub = torch.hub.get_dir()
+    clear_models()
+    yield root
+    clear_models()
+    torch.hub.set_dir(old_hub)

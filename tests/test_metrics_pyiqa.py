@@ -22,17 +22,6 @@ from mgld_bench.runner.plan import build_metric
 from mgld_bench.weights import MUSIQ_AVA, MUSIQ_SPAQ
 
 
-@pytest.fixture()
-def wdir(tmp_path, monkeypatch):
-    root = tmp_path / "weights"
-    monkeypatch.setenv("MGLD_BENCH_WEIGHTS", str(root))
-    old_hub = torch.hub.get_dir()
-    clear_models()
-    yield root
-    clear_models()
-    torch.hub.set_dir(old_hub)
-
-
 def _frames(n: int, size: int, seed: int) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)
     return [rng.integers(0, 256, (size, size + 8, 3), dtype=np.uint8) for _ in range(n)]

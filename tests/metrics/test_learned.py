@@ -12,21 +12,9 @@ import scipy.io
 import torch
 
 from mgld_bench.errors import WeightsMissingError
-from mgld_bench.metrics.backends.base import clear_models
 from mgld_bench.metrics.functional.color import rgb_to_y
 from mgld_bench.registry import METRICS
 from mgld_bench.weights import ALEXNET, DISTS_HEAD, LPIPS_ALEX_HEAD, NIQE_PARAMS, VGG16
-
-
-@pytest.fixture()
-def wdir(tmp_path, monkeypatch):
-    root = tmp_path / "weights"
-    monkeypatch.setenv("MGLD_BENCH_WEIGHTS", str(root))
-    old_hub = torch.hub.get_dir()
-    clear_models()
-    yield root
-    clear_models()
-    torch.hub.set_dir(old_hub)
 
 
 def _save(obj, path) -> None:
