@@ -92,6 +92,7 @@ def run_config(cfg: RunConfig, argv: Sequence[str] = (), progress: bool = True) 
     from mgld_bench.runner.plan import build_plan
     from mgld_bench.store.cache import Cache
     from mgld_bench.store.results import ResultStore
+    from mgld_bench.store.sweep import collect_stale
 
     if cfg.executor == "ray":
         from mgld_bench.runner.ray_exec import import_ray
@@ -104,6 +105,7 @@ def run_config(cfg: RunConfig, argv: Sequence[str] = (), progress: bool = True) 
     if cfg.strict:
         _check_strict(plan)
     cache = Cache(cfg.cache_dir)
+    collect_stale(cache.root)  # job folders that killed runs left behind
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()

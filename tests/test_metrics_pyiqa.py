@@ -6,8 +6,6 @@ are given in ``MGLD_BENCH_REAL_WEIGHTS`` -- pyiqa's published calibration values
 TID2013 pairs it ships in ``site-packages/ResultsCalibra``.
 """
 
-from __future__ import annotations
-
 import os
 from pathlib import Path
 

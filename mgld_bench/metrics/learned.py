@@ -256,6 +256,7 @@ class PyiqaMetric(LearnedMetric):
                 f"{self.info.lower_better}, which contradicts the declared facts; update mgld_bench/builtins.py"
             )
         self.batch_size = int(self.options["batch_size"])  # type: ignore[misc]
+        self._batch_explicit = "batch_size" in options  # as LearnedMetric: batches on CUDA only unless set
         self.device = "cpu"
         self._files = self._weight_files()
 
