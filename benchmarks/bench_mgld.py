@@ -48,7 +48,6 @@ def _measure(method_name: str, args: dict, queue: mp.Queue) -> None:
     import torch
 
     from mgld_bench.frames import ArrayFrames, Clip
-    from mgld_bench.methods.base import RunContext
     from mgld_bench.methods.mgld.sd import MGLDGuidedSD, SDx4Upscaler
 
     torch.set_num_threads(args["threads"])
@@ -61,25 +60,7 @@ def _measure(method_name: str, args: dict, queue: mp.Queue) -> None:
     method = cls(model=args["model"], steps=args["steps"], tile=args["tile"], fp16=True)
     device = args["device"]
     method.pipeline(device)  # load outside the timing
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
-        torch.cuda.reset_peak_memory_stats()
-    rss_before = _rss_mb()
-    t0 = time.perf_counter()
-    out = list(method.run(clip, RunContext(device=device, seed=0)))
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
-    seconds = time.perf_counter() - t0
-    result = {"seconds_per_frame": seconds / len(out), "frames": len(out)}
-    if device.startswith("cuda"):
-        result["peak_mb"] = torch.cuda.max_memory_allocated() / 2**20
-        result["memory"] = "GPU max_memory_allocated"
-    else:
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        result["peak_mb"] = peak
-        result["growth_mb"] = max(peak - rss_before, 0.0)
-        result["memory"] = "process peak RSS"
-    queue.put(result)
+    queue.put(_timed_run(method, clip, device))
 
 
 def _measure_mgld(args: dict, queue: mp.Queue) -> None:
@@ -87,7 +68,6 @@ def _measure_mgld(args: dict, queue: mp.Queue) -> None:
     import torch
 
     from mgld_bench.frames import ArrayFrames, Clip
-    from mgld_bench.methods.base import RunContext
     from mgld_bench.methods.mgld.method import MGLD
 
     torch.set_num_threads(args["threads"])
@@ -101,6 +81,15 @@ def _measure_mgld(args: dict, queue: mp.Queue) -> None:
                   guidance=args["guidance"], unet_ckpt=args["unet"], vae_ckpt=args["vae"])
     device = args["device"]
     method.load(device)  # outside the timing
+    queue.put(_timed_run(method, clip, device))
+
+
+def _timed_run(method, clip, device: str) -> dict:
+    """Seconds per frame and peak memory of one ``method.run`` (the model is already loaded)."""
+    import torch
+
+    from mgld_bench.methods.base import RunContext
+
     if device.startswith("cuda"):
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
@@ -116,7 +105,7 @@ def _measure_mgld(args: dict, queue: mp.Queue) -> None:
     else:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         result.update(peak_mb=peak, growth_mb=max(peak - rss_before, 0.0), memory="process peak RSS")
-    queue.put(result)
+    return result
 
 
 def _run_in_child(target, conf: dict) -> dict:
