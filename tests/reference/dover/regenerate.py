@@ -6,7 +6,7 @@ Usage::
     .venv/bin/python tests/reference/dover/regenerate.py /tmp/DOVER
 
 Needs torch, torchvision, timm, einops and pyyaml.  Stand-ins (this script only): ``decord``
-(its ``VideoReader`` serves the synthetic frames of ``tests/_dover_fixture.py`` as torch uint8
+(its ``VideoReader`` serves the synthetic frames of ``tests/metrics/_dover_fixture.py`` as torch uint8
 tensors, as decord's torch bridge does), ``skvideo`` (unused for non-YUV input) and the ImageNet
 ConvNeXt download (the aesthetic backbone is built with ``pretrained=False``: every weight is
 then replaced by ``reference_weights`` and loaded with ``strict=True``).  The random offsets the
@@ -26,8 +26,8 @@ import numpy as np
 import torch
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parents[2]))  # the repository root, for tests._dover_fixture
-from tests._dover_fixture import CASES, SEED, reference_frames, reference_weights  # noqa: E402
+sys.path.insert(0, str(HERE.parents[2]))  # the repository root, for tests.metrics._dover_fixture
+from tests.metrics._dover_fixture import CASES, SEED, reference_frames, reference_weights  # noqa: E402
 
 FRAMES: list[np.ndarray] = []
 

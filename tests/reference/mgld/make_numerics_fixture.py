@@ -2,8 +2,8 @@
 
 Builds the official classes (IanYeung/MGLD-VSR 9aa7731, through ``official_env``) with the
 reduced sizes of ``mgld_bench.methods.mgld.config.MGLDConfig.tiny()``, loads weights from
-``tests/_mgld_arch_fixture.seeded_state`` with ``strict=True``, runs them in float32 on the CPU
-on ``tests/_mgld_arch_fixture.inputs()`` and stores the outputs (float32; feature maps at every
+``tests/methods/mgld/_mgld_arch_fixture.seeded_state`` with ``strict=True``, runs them in float32 on the CPU
+on ``tests/methods/mgld/_mgld_arch_fixture.inputs()`` and stores the outputs (float32; feature maps at every
 second row and column) with the layout
 digest of every network (so the test knows the port's reduced layout is the official one).
 No weights are stored: the test regenerates them from the same seed.
@@ -23,7 +23,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parents[1]))  # tests/ for _mgld_arch_fixture
+sys.path.insert(0, str(HERE.parents[1] / "methods" / "mgld"))  # tests/ for _mgld_arch_fixture
 
 import _mgld_arch_fixture as fx  # noqa: E402
 import official_env  # noqa: E402

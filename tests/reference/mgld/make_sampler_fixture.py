@@ -2,7 +2,7 @@
 
 Runs the official ``LatentDiffusionVSRTextWT.sample_canvas`` (``p_sample_loop_canvas`` ->
 ``p_sample_canvas`` -> ``compute_temporal_condition_v4``) of ``official_tiny.build()`` (the
-reduced networks with ``tests/_mgld_arch_fixture.seeded_state`` weights) on injected inputs, with
+reduced networks with ``tests/methods/mgld/_mgld_arch_fixture.seeded_state`` weights) on injected inputs, with
 the schedule respaced by the tile script's own ``space_timesteps`` the way its ``main()`` does,
 ``guidance_scale=-10``, 3 steps, a 16x24 latent canvas cut into 8x8 tiles with overlap 4 (so the
 Gaussian stitching is exercised), then decodes with the official ``VideoAutoencoderKLResi``
@@ -29,7 +29,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parents[1]))
+sys.path.insert(0, str(HERE.parents[1] / "methods" / "mgld"))
 
 STEPS = 3
 FRAMES = 5

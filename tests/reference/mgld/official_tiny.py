@@ -6,7 +6,7 @@ networks.  ``build()`` returns ``(model, video_vae)``: the official ``LatentDiff
 built from ``configs/mgldvsr/mgldvsr_512_realbasicvsr_deg.yaml`` with the network sizes of
 ``make_numerics_fixture`` (UNet / LR encoder / SD VAE / OpenCLIP text tower reduced, RAFT_SR at
 its only size), and ``VideoAutoencoderKLResi`` from the video-VAE config with the reduced
-ddconfig; every network holds ``tests/_mgld_arch_fixture.seeded_state`` of its own keys, so the
+ddconfig; every network holds ``tests/methods/mgld/_mgld_arch_fixture.seeded_state`` of its own keys, so the
 port built with ``MGLDConfig.tiny()`` and loaded with the same function computes the same.
 The schedule buffers are the official ones (the 1000-step linear schedule, respaced to
 ``time_replace`` as in the config); scripts respace them as the tile script does.
@@ -25,7 +25,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parents[1]))  # tests/ for _mgld_arch_fixture
+sys.path.insert(0, str(HERE.parents[1] / "methods" / "mgld"))  # tests/ for _mgld_arch_fixture
 
 import _mgld_arch_fixture as fx  # noqa: E402
 import make_numerics_fixture as sizes  # noqa: E402

@@ -1,4 +1,4 @@
-"""Probe methods for tests/test_runner_ray.py: they log each call, and can kill their own worker
+"""Probe methods for tests/runner/test_runner_ray.py: they log each call, and can kill their own worker
 process once (SIGKILL), raise on one clip, or ask for a custom Ray resource."""
 
 from __future__ import annotations

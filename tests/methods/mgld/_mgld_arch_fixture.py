@@ -1,7 +1,7 @@
 """Seeded weights and inputs for the MGLD network fixture (numpy PCG64 only, no torch).
 
 Used both by ``tests/reference/mgld/make_numerics_fixture.py`` (which loads the weights into the
-official classes) and by ``tests/test_mgld_arch_numerics.py`` (which loads them into the port),
+official classes) and by ``tests/methods/mgld/test_mgld_arch_numerics.py`` (which loads them into the port),
 so no weights are stored.  Each tensor is drawn from its own stream seeded by (SEED, crc32(key)),
 so the values depend only on the key and its shape, not on the order of the state dict.
 """

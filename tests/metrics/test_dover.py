@@ -12,9 +12,9 @@ import torch
 
 from mgld_bench.metrics.dover_arch import DOVERNet, fuse
 from mgld_bench.metrics.functional import dover_views as dv
-from tests._dover_fixture import CASES, reference_frames, reference_weights
+from tests.metrics._dover_fixture import CASES, reference_frames, reference_weights
 
-FIXTURE = json.loads((Path(__file__).parent / "reference" / "dover" / "dover_official.json").read_text())
+FIXTURE = json.loads((Path(__file__).parents[1] / "reference" / "dover" / "dover_official.json").read_text())
 
 
 @pytest.fixture(scope="module")

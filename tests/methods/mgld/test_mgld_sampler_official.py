@@ -31,7 +31,7 @@ from mgld_bench.methods.mgld.pipeline import SCALE_FACTOR, adain  # noqa: E402
 from mgld_bench.methods.mgld.sampler import sample_chunk  # noqa: E402
 from mgld_bench.methods.mgld.schedule import respaced_schedule  # noqa: E402
 
-HERE = Path(__file__).parent / "reference" / "mgld"
+HERE = Path(__file__).parents[2] / "reference" / "mgld"
 
 
 def _script():

@@ -1,4 +1,4 @@
-"""The ``mgld-official`` adapter against a stand-in of the official tile script (tests/mgld_standin/).
+"""The ``mgld-official`` adapter against a stand-in of the official tile script (tests/methods/mgld/mgld_standin/).
 
 The stand-in honours the official command line and folder layout and has the official script's
 defects; each work-around is exercised, and each defect is first shown to be real.

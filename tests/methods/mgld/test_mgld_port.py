@@ -106,7 +106,7 @@ def test_guidance_lowers_the_latent_warp_error_with_the_tiny_networks(tiny_ckpts
     consistent with the motion than unguided ones (measured by integer shifts, not by the loss).
     A tiny random model's decoded frames say little, so this is checked at the latent level;
     the guidance's arithmetic is checked against the official code in
-    tests/test_mgld_sampler_official.py."""
+    tests/methods/mgld/test_mgld_sampler_official.py."""
     from mgld_bench.methods.mgld.guidance.motion import MotionField
 
     method = _method(tiny_ckpts, chunk=5)

@@ -1,7 +1,7 @@
 """Deterministic frames and weights for the official-DOVER fixture (numpy PCG64 only).
 
 Shared by ``tests/reference/dover/regenerate.py`` (which feeds them to the official code) and
-``tests/test_metrics_dover.py`` (which feeds them to the port).
+``tests/metrics/test_dover.py`` (which feeds them to the port).
 """
 
 from __future__ import annotations

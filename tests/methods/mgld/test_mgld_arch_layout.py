@@ -20,7 +20,7 @@ from mgld_bench.errors import BenchError  # noqa: E402
 from mgld_bench.methods.mgld import layout  # noqa: E402
 from mgld_bench.methods.mgld.config import MGLDConfig  # noqa: E402
 
-REFERENCE = Path(__file__).parent / "reference" / "mgld" / "official_keys.json.gz"
+REFERENCE = Path(__file__).parents[2] / "reference" / "mgld" / "official_keys.json.gz"
 
 # (tensors, parameters in millions) of the official classes at full size (issue #10)
 OFFICIAL_COUNTS = {

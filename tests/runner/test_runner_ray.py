@@ -18,7 +18,7 @@ from mgld_bench.runner.plan import Plan, build_plan
 from mgld_bench.specs import CPU, ONE_GPU, Ref, Resources
 from mgld_bench.store.cache import Cache
 from mgld_bench.store.results import ResultStore
-from tests import _ray_methods
+from tests.runner import _ray_methods
 
 SYNTH = {"synthetic": {"frames": 20, "size": 48}}  # 20 frames: bicubic (16-frame chunks) runs as 2 chunks
 

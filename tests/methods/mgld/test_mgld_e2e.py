@@ -47,6 +47,6 @@ def test_mgld_runs_from_the_cli_cached_and_the_guidance_ablation(tmp_path, monke
     # A tiny *random* decoder does not turn consistent latents into consistent pixels (measured
     # 21.75 guided vs 21.60 unguided with 3 frames), so the pixel-level claim is not asserted here;
     # the guidance's effect is proven at the latent level with the same tiny networks in
-    # tests/test_mgld_port.py, and its numbers against the official code in
-    # tests/test_mgld_sampler_official.py.  Here: the ablation runs and changes the output.
+    # tests/methods/mgld/test_mgld_port.py, and its numbers against the official code in
+    # tests/methods/mgld/test_mgld_sampler_official.py.  Here: the ablation runs and changes the output.
     assert we_guided != we_plain

@@ -23,7 +23,7 @@ from mgld_bench.methods.mgld import layout  # noqa: E402
 from mgld_bench.methods.mgld.config import EncoderConfig, MGLDConfig, UNetConfig  # noqa: E402
 from mgld_bench.methods.mgld.text import MGLDTextEncoder  # noqa: E402
 
-FIXTURE = Path(__file__).parent / "reference" / "mgld" / "numerics.npz"
+FIXTURE = Path(__file__).parents[2] / "reference" / "mgld" / "numerics.npz"
 
 # float32 tolerances, relative to the largest reference magnitude (measured differences are
 # reported by the failures; RAFT's 10 recurrent iterations amplify rounding the most)
