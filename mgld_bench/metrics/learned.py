@@ -40,7 +40,7 @@ MODEL_FILES: dict[str, tuple[WeightFile, tuple[WeightFile, ...]]] = {
     "musiq": (MUSIQ_KONIQ, (MUSIQ_KONIQ,)),
 }
 #: Backends that can compute each model (pyiqa computes all of them; ``native`` is mgld-bench's
-#: own NumPy/OpenCV code, equal to pyiqa within 1e-4 relative, tests/test_metrics_nss.py).
+#: own NumPy/OpenCV code, equal to pyiqa within 1e-4 relative, tests/metrics/test_nss.py).
 MODEL_BACKENDS: dict[str, tuple[str, ...]] = {
     "lpips": ("pyiqa", "lpips"),
     "lpips-vgg": ("pyiqa", "lpips"),
