@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,26 @@ from mgld_bench.errors import writing
 
 _MEMO: dict[tuple[str, int, int], str] = {}
 CHUNK = 1 << 20
+_UMASK_LOCK = threading.Lock()
+
+
+def new_file_mode() -> int:
+    """The mode ``open()`` gives a new file under the process's umask (0644 under umask 022)."""
+    with _UMASK_LOCK:  # reading the umask means setting it; the lock keeps the two together
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return 0o666 & ~mask
+
+
+def temp_beside(path: Path) -> tuple[int, str]:
+    """A temporary file next to ``path`` (for an atomic rename into place), with the mode a plain
+    ``open()`` would give it -- ``mkstemp`` alone makes every file 0600."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, new_file_mode())
+    except OSError:  # a file system without modes: keep mkstemp's
+        pass
+    return fd, tmp
 
 
 def file_sha256(path: Path | str, memo: bool = True) -> str:
@@ -47,7 +68,7 @@ def atomic_write_bytes(path: Path | str, data: bytes) -> Path:
     path = Path(path)
     with writing(path.parent):  # a full disk raises DiskFullError naming the folder
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        fd, tmp = temp_beside(path)
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
@@ -74,10 +95,10 @@ def atomic_copy(src: Path | str, target: Path | str) -> Path:
     """Copy ``src`` to ``target`` atomically (a large file is streamed, not read into memory)."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    fd, tmp = temp_beside(target)
     os.close(fd)
     try:
-        shutil.copyfile(src, tmp)
+        shutil.copyfile(src, tmp)  # keeps tmp's mode
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

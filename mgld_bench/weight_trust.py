@@ -15,12 +15,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from mgld_bench.errors import BenchError
+from mgld_bench.fileio import temp_beside
 from mgld_bench.weights import WeightFile, weights_dir
 
 #: The record of first-use digests, inside the weights folder.
@@ -77,7 +77,7 @@ def record(wf: WeightFile, path: Path, sha: str, how: str, root: Path | None = N
     }
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        fd, tmp = temp_beside(target)
         with os.fdopen(fd, "w") as fh:
             json.dump(data, fh, indent=1, sort_keys=True)
         os.replace(tmp, target)
