@@ -79,17 +79,21 @@ def _check_strict(plan: Any) -> None:
         raise BenchError("--strict: " + "; ".join(problems))
 
 
-def run_config(cfg: RunConfig, argv: Sequence[str] = (), progress: bool = True) -> RunOutcome:
+def run_config(cfg: RunConfig, argv: Sequence[str] = (), progress: Any = True) -> RunOutcome:
     """Run ``cfg``: every method on every clip (outputs cached), scored; results, tables and figures in ``cfg.out``.
 
-    Raises :class:`BenchError` on the first failing job unless ``cfg.keep_going``, in which case
-    the failures are listed in the outcome.
+    Before any work, every unusable method and every metric skipped on a dataset is named with
+    its reason (an error naming all unusable methods unless ``cfg.keep_going``).  Raises
+    :class:`BenchError` on the first failing job unless ``cfg.keep_going``, in which case the
+    failures are listed in the outcome.  ``progress``: a mode (``auto``, ``tty``, ``plain``,
+    ``off``), a bool, or a :class:`~mgld_bench.runner.progress.Console`.
     """
     from mgld_bench import provenance
     from mgld_bench.report.run_reports import write_run_reports
     from mgld_bench.runner.device import used_device
     from mgld_bench.runner.local import execute
-    from mgld_bench.runner.plan import build_plan
+    from mgld_bench.runner.plan import build_plan, plan_problems, unusable_methods_error
+    from mgld_bench.runner.progress import console_for
     from mgld_bench.store.cache import Cache
     from mgld_bench.store.results import ResultStore
     from mgld_bench.store.sweep import collect_stale
@@ -104,6 +108,12 @@ def run_config(cfg: RunConfig, argv: Sequence[str] = (), progress: bool = True) 
     )
     if cfg.strict:
         _check_strict(plan)
+    console = console_for(progress)
+    method_problems, metric_problems = plan_problems(plan)
+    if method_problems and not cfg.keep_going:
+        raise unusable_methods_error(method_problems)  # all of them, before anything is written
+    for line in method_problems + metric_problems:
+        console.notice(line)
     cache = Cache(cfg.cache_dir)
     collect_stale(cache.root)  # job folders that killed runs left behind
     out = Path(cfg.out)
@@ -118,12 +128,12 @@ def run_config(cfg: RunConfig, argv: Sequence[str] = (), progress: bool = True) 
 
             summary = ray_exec.execute(
                 plan, cache, store, run_id, device=cfg.device, seed=cfg.seed, keep_going=cfg.keep_going,
-                progress=progress, address=cfg.ray_address,
+                progress=console.mode == "tty", address=cfg.ray_address,
             )
         else:
             summary = execute(
                 plan, cache, store, run_id, device=cfg.device, seed=cfg.seed, keep_going=cfg.keep_going,
-                progress=progress,
+                progress=console,
             )
         finished: dict[str, object] = {"elapsed_s": round(time.perf_counter() - started, 3), **summary.details}
         if summary.failures:
@@ -132,9 +142,10 @@ def run_config(cfg: RunConfig, argv: Sequence[str] = (), progress: bool = True) 
             finished.update(provenance.device_info(used_device(cfg.device)))
         store.finish_run(run_id, finished)
         rows = store.clip_rows()
-    reports = write_run_reports(
-        out, out / "results.sqlite", reference=cfg.reference, html=cfg.html, html_force=bool(summary.failures)
-    )
+    with console.phase(f"writing reports to {out}"):
+        reports = write_run_reports(
+            out, out / "results.sqlite", reference=cfg.reference, html=cfg.html, html_force=bool(summary.failures)
+        )
     note = f", {len(reports.written)} report files" + (", figures unchanged" if reports.figures_reused else "")
     return RunOutcome(
         cfg, out, run_id, rows, reports.table, summary, time.perf_counter() - started, note, list(summary.failures),

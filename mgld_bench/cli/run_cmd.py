@@ -45,7 +45,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--strict", action="store_true", default=None,
         help="fail (exit 1, before any work) when a requested method or metric cannot run here",
     )
-    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument(
+        "--no-progress", action="store_true",
+        help="plain progress lines (at most one every $MGLD_BENCH_PROGRESS_S s, default 30, and one per dataset) "
+        "instead of the live status line; the default off a terminal",
+    )
     p.add_argument(
         "--reference", metavar="METHOD", help="a baseline method listed first in tables and figures (e.g. bicubic)"
     )
@@ -87,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
     if args.print_config:
         print(cfg.to_yaml(), end="")
         return 0
-    outcome = run_config(cfg, argv=sys.argv, progress=not args.no_progress)
+    outcome = run_config(cfg, argv=sys.argv, progress="plain" if args.no_progress else "auto")
     print(outcome.table)
     s = outcome.summary
     print(

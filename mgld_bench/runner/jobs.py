@@ -20,7 +20,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ from mgld_bench.metrics.base import Metric, MetricResult, ScoreContext
 from mgld_bench.protocol import Protocol
 from mgld_bench.registry import DATASETS, METHODS, METRICS
 from mgld_bench.runner.device import resolve_device
+from mgld_bench.runner.progress import FrameProgress
 from mgld_bench.specs import InferJob, MetricJob, Ref, ScoreJob, canonical_json
 from mgld_bench.store.cache import Cache
 from mgld_bench.store.outputs import CachedFrames, InferResult, load_infer, save_infer, save_infer_files
@@ -75,14 +76,28 @@ def resolve_infer(job: InferJob, data_root: str | None = None) -> tuple[Method, 
     return METHODS.instantiate(job.method), dataset.clip(job.clip)
 
 
+def _counted(
+    frames: Iterable[np.ndarray], step: str, total: int, progress: FrameProgress | None
+) -> Iterator[np.ndarray]:
+    """``frames``, telling ``progress`` how many have been made so far."""
+    if progress is None:
+        yield from frames
+        return
+    progress(step, 0, total)
+    for done, frame in enumerate(frames, 1):
+        yield frame
+        progress(step, done, total)
+
+
 def run_infer_job(
-    job: InferJob, cache: Cache, device: str = "auto", method: Method | None = None, clip: Clip | None = None
+    job: InferJob, cache: Cache, device: str = "auto", method: Method | None = None, clip: Clip | None = None,
+    progress: FrameProgress | None = None,
 ) -> InferResult:
     """The SR frames of ``job``, running the method only on a cache miss.
 
     Frames are validated (dtype, size, count) as they arrive and stored only when the whole
     clip is valid (:func:`~mgld_bench.store.outputs.save_infer`): a failure leaves nothing in the
-    cache (and no log folder).
+    cache (and no log folder).  ``progress(step, done, total)`` hears of each frame made.
     """
     key = job.key()
     label = f"{job.method.spec} on {job.dataset.spec}/{job.clip}"
@@ -101,7 +116,8 @@ def run_infer_job(
     ctx = RunContext(resolve_device(device), job.seed or 0, workdir, log_dir, cache=cache)
     try:
         return save_infer(
-            cache, key, method.run(clip, ctx), len(clip.lr), clip.expected_sr_size(), label,
+            cache, key, _counted(method.run(clip, ctx), method.label, len(clip.lr), progress), len(clip.lr),
+            clip.expected_sr_size(), label,
             {"method": method.identity(), "clip": clip.label},
         )
     except BaseException:
@@ -235,12 +251,14 @@ def run_score_job(
     protocol: Protocol,
     device: str = "auto",
     metrics: list[Metric] | None = None,
+    progress: FrameProgress | None = None,
 ) -> dict[str, tuple[MetricResult, str, bool]]:
     """Score ``sr`` with every metric of ``job``; return {metric name: (result, key, was cached)}.
 
     Cached results are returned as they are.  For the rest, each SR frame (and GT frame) is
     decoded once and fed to every metric that still needs computing; results are written only
-    after every metric of the clip succeeded.
+    after every metric of the clip succeeded.  ``progress(metric, done, total)`` hears which
+    metric is at work and how many of the frames to score are done.
     """
     if metrics is None:
         metrics = [METRICS.instantiate(mj.metric) for mj in job.metrics]
@@ -265,16 +283,25 @@ def run_score_job(
     ctx = ScoreContext(clip=clip, protocol=protocol, device=dev, cache=cache)
     accumulators = [(m, k, m.start(ctx)) for m, k in todo]
     gt_readers = [acc for m, _, acc in accumulators if "gt" in m.facts.reads]
+    n_wanted = sum(1 for i in range(len(sr)) if any(acc.wants(i) for _, _, acc in accumulators))
+    done = 0
     for i, sr_frame, gt_frame in _decode_ahead(sr, gt, len(sr), accumulators, gt_readers):
         if gt_frame is not None and gt_frame.shape != sr_frame.shape:
             raise OutputMismatchError(
                 f"{clip.label}: frame {i} SR is {sr_frame.shape[1]}x{sr_frame.shape[0]} but GT is "
                 f"{gt_frame.shape[1]}x{gt_frame.shape[0]}"
             )
-        for _, _, acc in accumulators:
+        for m, _, acc in accumulators:
             if acc.wants(i):
+                if progress is not None:
+                    progress(m.name, done, n_wanted)
                 acc.update(i, sr_frame, gt_frame)
-    results = [(m, k, acc.result()) for m, k, acc in accumulators]
+        done += 1
+    results = []
+    for m, k, acc in accumulators:
+        if progress is not None:
+            progress(m.name, done, n_wanted)
+        results.append((m, k, acc.result()))
     for m, k, res in results:
         cache.put_json("score", k, _result_to_json(res))
         out[m.name] = (res, k, False)

@@ -7,7 +7,6 @@ store.  Another executor (Ray) schedules the same specs and calls the same job f
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +15,8 @@ from mgld_bench.frames import Clip
 from mgld_bench.methods.base import Method
 from mgld_bench.metrics.base import MetricResult
 from mgld_bench.runner.jobs import infer_job, run_infer_job, run_score_job, score_job
-from mgld_bench.runner.plan import DatasetPlan, Plan
+from mgld_bench.runner.plan import DatasetPlan, Plan, unusable_methods_error
+from mgld_bench.runner.progress import Console, console_for
 from mgld_bench.specs import Ref
 from mgld_bench.store.cache import Cache
 from mgld_bench.store.results import ClipRecord, ResultStore
@@ -36,23 +36,24 @@ class RunSummary:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-def _job_failed(exc: Exception, what: str, label: str, keep_going: bool, summary: RunSummary, bar: object) -> None:
+def _job_failed(exc: Exception, what: str, label: str, keep_going: bool, summary: RunSummary,
+                console: Console | None = None) -> None:
     """Record a failed job under ``--keep-going``; otherwise (or for a full disk) re-raise it."""
     if is_disk_full(exc):
-        bar.close()  # type: ignore[attr-defined]
+        if console is not None:
+            console.close()
         raise DiskFullError(getattr(exc, "filename", None) or "the cache or output folder") from exc
     message, code = describe(exc)
     message = message if label in message else f"{what}: {message}"
     if not keep_going or isinstance(exc, DiskFullError):
-        bar.close()  # type: ignore[attr-defined]
+        if console is not None:
+            console.close()
         if isinstance(exc, BenchError) and label in str(exc):
             raise exc
         named = BenchError(message)  # the same message, now naming the clip, with the same exit code
         named.exit_code = code
         raise named from exc
     summary.failures.append(message)
-    bar.update(1)  # type: ignore[attr-defined]
-
 
 
 def record_scores(
@@ -84,16 +85,16 @@ def record_scores(
 def available_methods(plan: Plan, keep_going: bool, summary: RunSummary) -> list[tuple[Ref, Method]]:
     """The plan's methods that can run here; the others fail the run (or, with ``keep_going``,
     are recorded as failures)."""
-    methods = []
+    methods, problems = [], []
     for ref, method in plan.methods:
         ok, reason = method.availability()
         if ok:
             methods.append((ref, method))
-            continue
-        msg = f"method {method.label} cannot run: {reason}"
-        if not keep_going:
-            raise BenchError(msg)
-        summary.failures.append(msg)
+        else:
+            problems.append(f"method {method.label} cannot run: {reason}")
+    if problems and not keep_going:
+        raise unusable_methods_error(problems)
+    summary.failures.extend(problems)
     return methods
 
 
@@ -108,42 +109,45 @@ def mark_skipped(store: ResultStore, run_id: str, entry: DatasetPlan, methods: l
 
 def execute(
     plan: Plan, cache: Cache, store: ResultStore, run_id: str, device: str = "auto", seed: int = 0,
-    keep_going: bool = False, progress: bool = True,
+    keep_going: bool = False, progress: bool | str | Console = True,
 ) -> RunSummary:
-    """Run every job of ``plan``; results go to ``store``, outputs and scores to ``cache``."""
-    from tqdm import tqdm
+    """Run every job of ``plan``; results go to ``store``, outputs and scores to ``cache``.
 
+    ``progress``: a :class:`~mgld_bench.runner.progress.Console`, a mode (``auto``, ``tty``,
+    ``plain``, ``off``) or a bool; frame-level progress reaches it through the jobs' callback."""
     from mgld_bench.runner.device import configure_threads
 
     configure_threads()
+    console = console_for(progress)
     summary = RunSummary()
     methods = available_methods(plan, keep_going, summary)
     for entry in plan.datasets:
         ds_ref, dataset, protocol, metrics = entry.ref, entry.dataset, entry.protocol, entry.metrics
         mark_skipped(store, run_id, entry, methods, summary)
         names = plan.clips or dataset.clip_names()
-        bar = tqdm(total=len(names) * len(methods), desc=f"{dataset.label}", unit="job",
-                   disable=not progress or None, file=sys.stderr)
+        console.dataset(dataset.label, len(names) * len(methods))
+        failed = len(summary.failures)
         for clip_name in names:
             try:
                 clip = dataset.clip(clip_name)
             except Exception as exc:  # a clip that cannot be read fails all its jobs
-                _job_failed(exc, f"clip {dataset.label}/{clip_name}", clip_name, keep_going, summary, bar)
-                bar.update(len(methods) - 1)
+                _job_failed(exc, f"clip {dataset.label}/{clip_name}", clip_name, keep_going, summary, console)
+                console.job_index += len(methods)
                 continue
             for m_ref, method in methods:
-                bar.set_postfix_str(f"{method.label} {clip.name}")
+                console.job(f"{method.label} on {clip.name}")
                 try:
                     job = infer_job(method, m_ref, ds_ref, clip, seed)
-                    inf = run_infer_job(job, cache, device, method, clip)
+                    inf = run_infer_job(job, cache, device, method, clip, progress=console.frames)
                     summary.infer_cached += int(inf.cached)
                     summary.inferred += int(not inf.cached)
                     sjob = score_job(job, inf.frames.digest(), clip, protocol, metrics)
-                    scores = run_score_job(sjob, inf.frames, clip, cache, protocol, device, metrics)
+                    scores = run_score_job(sjob, inf.frames, clip, cache, protocol, device, metrics,
+                                           progress=console.frames)
                 except Exception as exc:  # any per-job failure; Ctrl-C / SIGTERM are not Exceptions
-                    _job_failed(exc, f"{method.label} on clip {clip.label}", clip.name, keep_going, summary, bar)
+                    _job_failed(exc, f"{method.label} on clip {clip.label}", clip.name, keep_going, summary, console)
                     continue
                 record_scores(store, run_id, entry, method, clip, inf.key, scores, summary)
-                bar.update(1)
-        bar.close()
+        console.dataset_done(len(summary.failures) - failed)
+    console.close()
     return summary

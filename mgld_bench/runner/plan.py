@@ -115,8 +115,23 @@ class Plan:
         }
 
 
+def gt_free_metrics() -> list[str]:
+    """For hints: the first two no-reference and the first temporal metric that read no ground
+    truth, by their declared facts, in declaration order."""
+    entries = sorted((e for e in METRICS.entries() if e.facts is not None and "gt" not in e.facts.reads),
+                     key=lambda e: METRICS.position(e.name))
+    nr = [e.name for e in entries if e.facts.kind == "no-reference"][:2]
+    return nr + [e.name for e in entries if e.facts.kind == "temporal"][:1]
+
+
+def no_gt_reason(metric: str, dataset: str) -> str:
+    """Why ``metric`` is skipped on ``dataset`` (no GT), with the metrics that would run."""
+    return (f"{metric} needs ground truth (GT); dataset {dataset} has no GT; "
+            f"use metrics without GT, e.g. --metrics {','.join(gt_free_metrics())} (see `mgld-bench list metrics`)")
+
+
 def metrics_for(
-    names: list[str], protocol: Protocol, has_gt: bool, options: dict[str, dict[str, Any]]
+    names: list[str], protocol: Protocol, has_gt: bool, options: dict[str, dict[str, Any]], dataset: str = "this"
 ) -> tuple[list[Metric], list[tuple[str, str]]]:
     """Metrics configured for ``protocol``; and (name, reason) for those that cannot run."""
     ready: list[Metric] = []
@@ -124,7 +139,7 @@ def metrics_for(
     for name in names:
         metric = build_metric(name, protocol, options)
         if metric.needs_gt and not has_gt:
-            skipped.append((metric.name, "needs ground truth; this dataset has none"))
+            skipped.append((metric.name, no_gt_reason(metric.name, dataset)))
             continue
         ok, reason = metric.availability()
         if ok:
@@ -162,7 +177,28 @@ def build_plan(
     planned = []
     for ref, dataset in zip(ds_refs, ds, strict=True):
         proto = chosen or get_protocol(dataset.default_protocol)
-        ready, skipped = metrics_for(metrics, proto, dataset.has_gt, options)
+        ready, skipped = metrics_for(metrics, proto, dataset.has_gt, options, dataset.label)
         used = {m.name: effective_protocol(proto, m) for m in ready}
         planned.append(DatasetPlan(ref, dataset, proto, ready, skipped, used))
     return Plan(planned, list(zip(m_refs, ms, strict=True)), clips, data_root)
+
+
+def plan_problems(plan: Plan) -> tuple[list[str], list[str]]:
+    """Everything of ``plan`` that cannot run, found before any work starts: (one line per
+    unusable method, one line per metric skipped on a dataset), each with its reason and fix."""
+    methods = []
+    for _, method in plan.methods:
+        ok, reason = method.availability()
+        if not ok:
+            methods.append(f"method {method.label} cannot run: {reason}")
+    metrics = [f"metric {name} skipped on {dp.dataset.label}: {reason}"
+               for dp in plan.datasets for name, reason in dp.skipped]
+    return methods, metrics
+
+
+def unusable_methods_error(lines: list[str]) -> BenchError:
+    """One error naming every unusable method (not only the first)."""
+    if len(lines) == 1:
+        return BenchError(lines[0])
+    return BenchError(f"{len(lines)} methods cannot run -- " + "; ".join(
+        line.removeprefix("method ") for line in lines) + " (or --keep-going to run the others)")
