@@ -203,13 +203,23 @@ def results_csv(rows: list[dict[str, Any]]) -> str:
     return buf.getvalue()
 
 
+def no_results_text(unavailable: Any) -> str:
+    """``no results``, and why: each (dataset, metric) the store says was skipped, with its reason."""
+    if unavailable is None or unavailable.empty:
+        return "no results\n"
+    seen = unavailable.drop_duplicates(["dataset", "metric", "reason"])
+    lines = [f"no results: every metric was skipped ({len(seen)} reason(s)):"]
+    lines += [f"- {r.metric} on {r.dataset}: {r.reason}" for r in seen.itertuples()]
+    return "\n".join(lines) + "\n"
+
+
 def summary_table(snap: Snapshot, reference: str | None = None) -> str:
     """The generic results table (markdown) the run prints."""
     from mgld_bench.report.layouts import layout_table
     from mgld_bench.report.table import render
 
     if snap.clip_df.empty:
-        return "no results\n"
+        return no_results_text(snap.unavailable_df)
     return render(layout_table(snap.clip_df, "generic", unavailable=snap.unavailable_df, reference=reference), "md")
 
 
