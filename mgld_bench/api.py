@@ -315,7 +315,11 @@ def score(
 
 # -- listing -------------------------------------------------------------------------------
 def list_components(kind: str) -> list[dict[str, Any]]:
-    """Registered ``datasets``, ``methods`` or ``metrics``: name, summary, whether it can run here, why not, origin."""
+    """Registered ``datasets``, ``methods`` or ``metrics``: name, summary, whether it can run here, why not, origin.
+
+    Methods also carry ``needs_cuda`` and ``uses_gpu`` (declared on the class) and, when they
+    can be built without options, ``weights`` (the weight files they read); metrics carry
+    ``kind`` and ``higher_is_better``."""
     from mgld_bench.registry import DATASETS, METHODS, METRICS
 
     registries = {"datasets": DATASETS, "methods": METHODS, "metrics": METRICS}
@@ -336,12 +340,19 @@ def list_components(kind: str) -> list[dict[str, Any]]:
             rows.append(row)
             continue
         row["summary"] = entry.summary or getattr(cls, "summary", "")
+        if kind == "methods":  # declared facts of the class
+            row["needs_cuda"] = bool(getattr(cls, "needs_cuda", False) or getattr(cls, "requires_cuda", False))
+            row["uses_gpu"] = row["needs_cuda"] or float(getattr(getattr(cls, "resources", None), "num_gpus", 0)) > 0
         if kind == "metrics" and "kind" not in row:
             facts = registry.facts(entry.name)
             if facts is not None:
                 row["kind"], row["higher_is_better"] = facts.kind, bool(facts.higher_is_better)
         try:
-            ok, reason = entry.create().availability()
+            instance = entry.create()
+            weight_files = getattr(instance, "weight_files", None)
+            if callable(weight_files):
+                row["weights"] = [wf.name for wf in weight_files()]
+            ok, reason = instance.availability()
             row["available"], row["reason"] = bool(ok), reason
         except MissingExtraError as exc:
             row["available"], row["reason"] = False, str(exc)

@@ -108,6 +108,6 @@ def test_core_install_runs_the_demo(tmp_path: Path) -> None:
     )
     assert demo.returncode == 0, demo.stderr
     assert "bicubic" in demo.stdout and (tmp_path / "demo" / "results.csv").is_file()
-    listed = subprocess.run([str(venv / "bin" / "mgld-bench"), "list", "metrics"], capture_output=True, text=True,
-                            timeout=300, env=env, cwd=tmp_path)
+    listed = subprocess.run([str(venv / "bin" / "mgld-bench"), "list", "metrics", "--verbose"], capture_output=True,
+                            text=True, timeout=300, env=env, cwd=tmp_path)
     assert listed.returncode == 0 and "pip install 'mgld-bench[learned]'" in listed.stdout

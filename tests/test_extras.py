@@ -62,8 +62,8 @@ def test_core_demo_runs_with_every_optional_package_blocked(tmp_path: Path) -> N
         ["run", "--metrics", "psnr,ssim,warping-error,tof", "--out", str(tmp_path / "demo"), *small],
         ["run", "--metrics", "psnr,lpips", "--out", str(tmp_path / "l"), *small],
         ["run", "--metrics", "psnr,lpips", "--out", str(tmp_path / "s"), "--strict", *small],
-        ["list", "metrics"],
-        ["list", "methods"],
+        ["list", "metrics", "--verbose"],
+        ["list", "methods", "--verbose"],
     ]
     result, out, err = _run_blocked(commands, tmp_path)
     assert result["codes"] == [0, 0, 1, 0, 0], err

@@ -69,8 +69,12 @@ class Method(Configurable):
     deterministic: ClassVar[bool] = True
     #: True for methods whose output depends on the seed (diffusion); the seed then enters the key.
     uses_seed: ClassVar[bool] = False
-    #: True when the method cannot run without a GPU.
+    #: True when this process's torch must see a CUDA GPU for the method to run (checked by ``list``).
     requires_cuda: ClassVar[bool] = False
+    #: True when the method's computation cannot run without a CUDA GPU -- in this process or in
+    #: the environment it calls (``mgld-official``); ``list methods`` marks it "CUDA".
+    #: ``requires_cuda`` implies it.
+    needs_cuda: ClassVar[bool] = False
     #: What one inference job asks a scheduler for (``specs.ONE_GPU`` for a GPU model).
     resources: ClassVar[Resources] = CPU
     #: When set, the output of frames ``[k*n, (k+1)*n)`` depends only on those LR frames

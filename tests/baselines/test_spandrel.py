@@ -129,9 +129,9 @@ def test_checkpoint_content_enters_the_key(tmp_path: Path, rng: np.random.Genera
 def test_list_methods_shows_baselines_and_where_to_get_weights(capsys: pytest.CaptureFixture) -> None:
     from mgld_bench.cli import main
 
-    assert main(["list", "methods"]) == 0
+    assert main(["list", "methods", "--verbose"]) == 0
     out = capsys.readouterr().out
-    lines = {line.split("|")[1].strip(): line for line in out.splitlines() if line.startswith("|")}
+    lines = {block.split()[0]: block for block in out.split("\n\n")}
     for name in ("realbasicvsr", "realesrgan", "spandrel", "external"):
         assert name in lines
     assert "huggingface.co/akhaliq/RealBasicVSR_x4" in lines["realbasicvsr"]

@@ -75,6 +75,8 @@ class MGLDOfficial(Method):
     #: The GPU is used by the official environment's torch, not by this process's, so this
     #: process needs none; the script itself stops without CUDA.
     requires_cuda = False
+    #: ... but the official script stops without CUDA, so the method needs a CUDA GPU all the same.
+    needs_cuda = True
     defaults: ClassVar[dict[str, Any]] = {
         "config": "",
         "repo": "",
