@@ -79,6 +79,31 @@ def _check_strict(plan: Any) -> None:
         raise BenchError("--strict: " + "; ".join(problems))
 
 
+def _conflicts(plan: Any, store_path: Path) -> list[str]:
+    """Rows ``plan`` would write into ``store_path`` that could not share a column with the rows
+    already there (checked before anything is written; see report.aggregate.planned_conflicts)."""
+    import json
+
+    from mgld_bench.report.aggregate import planned_conflicts
+    from mgld_bench.store.labels import planned_dataset_label
+
+    if not store_path.is_file():
+        return []
+    methods = [m.label for _, m in plan.methods if m.availability()[0]]
+    planned = []
+    for dp in plan.datasets:
+        label = planned_dataset_label(store_path, dp.dataset)
+        rewrites = {(m, c) for m in methods for c in (plan.clips or dp.dataset.clip_names())}
+        for metric in dp.metrics:
+            used = dp.used[metric.name]
+            planned.append({
+                "dataset": label, "metric": metric.label, "protocol": used.name, "rewrites": rewrites,
+                "params": json.dumps({**metric.identity(), "backend": metric.backend()}, sort_keys=True),
+                "protocol_fields": json.dumps(used.fields(), sort_keys=True),
+            })
+    return planned_conflicts(store_path, planned)
+
+
 def run_config(cfg: RunConfig, argv: Sequence[str] = (), progress: Any = True) -> RunOutcome:
     """Run ``cfg``: every method on every clip (outputs cached), scored; results, tables and figures in ``cfg.out``.
 
@@ -114,9 +139,12 @@ def run_config(cfg: RunConfig, argv: Sequence[str] = (), progress: Any = True) -
         raise unusable_methods_error(method_problems)  # all of them, before anything is written
     for line in method_problems + metric_problems:
         console.notice(line)
+    out = Path(cfg.out)
+    conflicts = _conflicts(plan, out / "results.sqlite")
+    if conflicts:
+        raise BenchError(conflicts[0] + (f" (and {len(conflicts) - 1} more)" if len(conflicts) > 1 else ""))
     cache = Cache(cfg.cache_dir)
     collect_stale(cache.root)  # job folders that killed runs left behind
-    out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     with ResultStore(out / "results.sqlite") as store:
@@ -151,6 +179,35 @@ def run_config(cfg: RunConfig, argv: Sequence[str] = (), progress: Any = True) -
         cfg, out, run_id, rows, reports.table, summary, time.perf_counter() - started, note, list(summary.failures),
         bool(reports.has_nan), reports.html,
     )
+
+
+def forget(out: str | Path, run: str | None = None, dataset: str | None = None, method: str | None = None,
+           metric: str | None = None, protocol: str | None = None, html: bool = False) -> int:
+    """Drop rows from the run folder ``out`` (those of run ``run`` and/or of a dataset, method,
+    metric, protocol), then rewrite its reports; return how many clip rows went.  The fix for a
+    folder whose rows cannot share a column (``mgld-bench forget OUT --run RUN_ID``)."""
+    from mgld_bench.report.run_reports import write_run_reports
+    from mgld_bench.store.results import ResultStore
+
+    path = Path(out) / "results.sqlite"
+    if not path.is_file():
+        raise BenchError(f"{out} holds no result store (results.sqlite); give the --out folder of a run")
+    with ResultStore(path) as store:
+        gone = store.forget(run, dataset=dataset, method=method, metric=metric, protocol=protocol)
+    write_run_reports(Path(out), path, html=html)
+    return gone
+
+
+def run_history(out: str | Path) -> list[dict[str, Any]]:
+    """The runs recorded in ``out``: run_id, started, argv and how many clip rows each still owns."""
+    from mgld_bench.store.results import ResultStore
+
+    with ResultStore(Path(out) / "results.sqlite", readonly=True) as store:
+        counts = dict(store.query("SELECT run_id, COUNT(*) AS n FROM clip_scores GROUP BY run_id").values.tolist())
+        return [
+            {"run_id": r["run_id"], "started": r["started"], "argv": r["argv"], "rows": int(counts.get(r["run_id"], 0))}
+            for r in store.runs()
+        ]
 
 
 def evaluate(

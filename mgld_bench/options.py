@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, ClassVar
 
 from mgld_bench.errors import BenchError
@@ -98,3 +99,26 @@ def parse_assignments(items: list[str] | None) -> dict[str, dict[str, str]]:
             raise BenchError(f"--set {item!r}: expected NAME.option=value, e.g. bicubic.kernel=cv2")
         out.setdefault(name.strip().lower(), {})[key.strip()] = value
     return out
+
+
+#: Option lists longer than this are shortened in labels (the digest keeps them distinct).
+LABEL_OPTIONS_MAX = 48
+
+
+def option_label(name: str, options: dict[str, Any], defaults: Any) -> str:
+    """``name[k=v,...]`` for the options that differ from ``defaults`` (paths by file name and digest)."""
+    import hashlib
+
+    def show(v: Any) -> str:  # a path by its file name and a digest of the whole path
+        if isinstance(v, str) and ("/" in v or "\\" in v):
+            return f"{Path(v).name}#{hashlib.sha256(v.encode()).hexdigest()[:4]}"
+        return str(v)
+
+    changed = [f"{k}={show(v)}" for k, v in sorted(options.items()) if k in defaults and v != defaults[k]]
+    if not changed:
+        return name
+    text = ",".join(changed)
+    if len(text) > LABEL_OPTIONS_MAX:
+        digest = hashlib.sha256(text.encode()).hexdigest()[:6]
+        text = f"{text[: LABEL_OPTIONS_MAX - 8]}..#{digest}"
+    return f"{name}[{text}]"

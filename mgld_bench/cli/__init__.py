@@ -23,6 +23,7 @@ COMMANDS = [
     "mgld_bench.cli.table_cmd",
     "mgld_bench.cli.plot_cmd",
     "mgld_bench.cli.compare_cmd",
+    "mgld_bench.cli.forget_cmd",
     "mgld_bench.cli.report_cmd",
     "mgld_bench.cli.data_cmd",
     "mgld_bench.cli.export_cmd",

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from mgld_bench.frames import Clip
-from mgld_bench.options import Configurable
+from mgld_bench.options import LABEL_OPTIONS_MAX, Configurable, option_label  # noqa: F401 (re-exported)
 from mgld_bench.specs import CPU, Resources
 from mgld_bench.weights import WeightFile, missing_weights
 
@@ -31,29 +31,6 @@ class RunContext:
     log_dir: Path | None = None
     extras: dict[str, Any] = field(default_factory=dict)
     cache: Any = None
-
-
-#: Option lists longer than this are shortened in labels (the digest keeps them distinct).
-LABEL_OPTIONS_MAX = 48
-
-
-def option_label(name: str, options: dict[str, Any], defaults: Any) -> str:
-    """``name[k=v,...]`` for the options that differ from ``defaults`` (paths by file name and digest)."""
-    import hashlib
-
-    def show(v: Any) -> str:  # a path by its file name and a digest of the whole path
-        if isinstance(v, str) and ("/" in v or "\\" in v):
-            return f"{Path(v).name}#{hashlib.sha256(v.encode()).hexdigest()[:4]}"
-        return str(v)
-
-    changed = [f"{k}={show(v)}" for k, v in sorted(options.items()) if k in defaults and v != defaults[k]]
-    if not changed:
-        return name
-    text = ",".join(changed)
-    if len(text) > LABEL_OPTIONS_MAX:
-        digest = hashlib.sha256(text.encode()).hexdigest()[:6]
-        text = f"{text[: LABEL_OPTIONS_MAX - 8]}..#{digest}"
-    return f"{name}[{text}]"
 
 
 class Method(Configurable):

@@ -93,6 +93,19 @@ class Metric(Configurable):
     def protocol_fields(self) -> tuple[str, ...]:
         return self.facts.protocol_fields
 
+    @property
+    def label(self) -> str:
+        """The name results are filed under, as for methods: the name and every option of its
+        identity that differs from the default (``tof[tecogan_crop=False]``), so rows made with
+        other options get their own column instead of clashing with the default's.  Protocol
+        fields are left out (the protocol name records them: ``default[crop_border=8]``), and so
+        is the option a ``NAME:ARG`` spec sets (``pyiqa:topiq_nr``)."""
+        from mgld_bench.options import option_label
+
+        skip = {*self.protocol_fields, getattr(self, "argument_option", None)}
+        options = {k: v for k, v in self.identity().get("options", {}).items() if k not in skip}
+        return option_label(self.name, options, self.defaults)
+
     def backend(self) -> str:
         """The implementation and its version (part of the cache key)."""
         from mgld_bench import __version__

@@ -236,9 +236,53 @@ def check_one_identity(df: Any, keys: list[str], what: str) -> None:
         raise BenchError(
             f"{what}: values for {', '.join(f'{k}={v}' for k, v in zip(keys, group, strict=True))} "
             f"were made with different {col} ({describe_difference(variants[0], variants[1])}); "
-            "they cannot share a column -- score them under different protocol names or select "
-            "one of them"
+            + (
+                "they cannot share a column -- keep one: `mgld-bench forget OUT --run RUN_ID` drops a run's rows "
+                f"(runs here: {', '.join(sorted(set(df.loc[mask, 'run_id'])))})"
+                if "run_id" in df.columns
+                else "they cannot share a column -- score them under different protocol names or select one of them"
+            )
         )
+
+
+def planned_conflicts(source: Path | str, planned: list[dict[str, Any]]) -> list[str]:
+    """What a run would add to ``source`` (a results.sqlite) that :func:`check_one_identity`
+    would later refuse: one line per (dataset, metric, protocol) whose rows in the store were
+    made with other metric options or protocol fields, and are not all rewritten by the run.
+
+    ``planned``: dicts with ``dataset``, ``metric`` (its label), ``protocol``, ``params`` and
+    ``protocol_fields`` (JSON, as the store writes them) and ``rewrites`` (the (method, clip)
+    pairs the run writes).  The store is only read."""
+    from mgld_bench.report.metric_facts import canonical_metric
+
+    path = Path(source)
+    if not path.is_file():
+        return []
+    df = _read_sqlite(path)
+    if df.empty:
+        return []
+    df["metric"] = df["metric"].map(canonical_metric)
+    lines = []
+    for plan in planned:
+        same = df[(df["dataset"] == plan["dataset"]) & (df["metric"] == canonical_metric(plan["metric"]))
+                  & (df["protocol"] == plan["protocol"])]
+        for col in IDENTITY_COLUMNS:
+            want = canonical_json(plan[col])
+            for row in same.itertuples():
+                if (row.method, row.clip) in plan["rewrites"] or canonical_json(getattr(row, col)) == want:
+                    continue
+                lines.append(
+                    f"metric {plan['metric']} on {plan['dataset']} under protocol {plan['protocol']}: {path.parent} "
+                    f"holds rows of run {row.run_id} (e.g. {row.method} on {row.clip}) made with other {col} "
+                    f"({describe_difference(canonical_json(getattr(row, col)), want)}), which cannot share a column "
+                    f"with this run's -- use another --out, or drop those rows first: "
+                    f"mgld-bench forget {path.parent} --run {row.run_id}"
+                )
+                break
+            else:
+                continue
+            break
+    return lines
 
 
 def dataset_means(df: Any) -> Any:

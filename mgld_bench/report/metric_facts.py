@@ -16,19 +16,29 @@ from mgld_bench.errors import BenchError
 from mgld_bench.specs import KINDS, MetricFacts, unknown_metric_facts
 
 
+def split_label(name: str) -> tuple[str, str]:
+    """``tof[tecogan_crop=False]`` -> ("tof", "[tecogan_crop=False]"): a metric label is the
+    metric's name and the options that differ from its defaults (``Metric.label``)."""
+    base, sep, rest = name.partition("[")
+    return (base, sep + rest) if sep and rest.endswith("]") else (name, "")
+
+
 @functools.lru_cache(maxsize=256)
 def canonical_metric(name: str) -> str:
-    """Today's spelling of a metric name (aliases resolved; unknown names unchanged)."""
+    """Today's spelling of a metric name or label (aliases resolved; unknown names unchanged)."""
     from mgld_bench.registry import METRICS
 
-    return METRICS.canonical(name) if name in METRICS else name
+    base, options = split_label(name)
+    return (METRICS.canonical(base) if base in METRICS else base) + options
 
 
 @functools.lru_cache(maxsize=256)
 def metric_facts(name: str) -> MetricFacts:
-    """The declared facts of ``name``, or neutral ones when nothing declares them."""
+    """The declared facts of ``name`` (a label has those of its metric), or neutral ones when
+    nothing declares them."""
     from mgld_bench.registry import METRICS
 
+    name = split_label(name)[0]
     if name in METRICS:
         try:
             facts = METRICS.facts(name)
@@ -40,8 +50,8 @@ def metric_facts(name: str) -> MetricFacts:
 
 
 def display_name(metric: str) -> str:
-    """The name printed in table headers and figure labels."""
-    return metric_facts(metric).display
+    """The name printed in table headers and figure labels (a label keeps its options: ``tOF[tecogan_crop=False]``)."""
+    return metric_facts(metric).display + split_label(metric)[1]
 
 
 def default_decimals(metric: str, values: Iterable[float]) -> int:
@@ -60,10 +70,11 @@ def metric_sort_key(metric: str) -> tuple[int, int, str]:
     from mgld_bench.registry import METRICS
 
     facts = metric_facts(metric)
-    return (KINDS.index(facts.kind), METRICS.position(metric) if metric in METRICS else 10**6, metric)
+    base = split_label(metric)[0]
+    return (KINDS.index(facts.kind), METRICS.position(base) if base in METRICS else 10**6, metric)
 
 
 def metric_kind(metric: str) -> str:
     """The declared kind of ``metric``; "" when nothing declares it."""
     facts = metric_facts(metric)
-    return "" if facts == unknown_metric_facts(metric) else facts.kind
+    return "" if facts == unknown_metric_facts(split_label(metric)[0]) else facts.kind

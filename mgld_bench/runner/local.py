@@ -71,7 +71,7 @@ def record_scores(
             run_id,
             ClipRecord(
                 dataset=entry.dataset.label, method=method.label, clip=clip.name,
-                metric=metric.name, protocol=used.name, value=res.value,
+                metric=metric.label, protocol=used.name, value=res.value,
                 frames=res.frames,
                 frame_ids={i: frame_ids[i] for i in res.frames if i < len(frame_ids)},
                 higher_is_better=metric.higher_is_better, kind=metric.kind, unit=metric.unit,

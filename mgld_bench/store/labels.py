@@ -58,3 +58,27 @@ def claim_dataset_labels(db: sqlite3.Connection, datasets: list[Any]) -> None:
         final = claim(db, "dataset", label, source)
         if final != label:
             ds.label_override = final
+
+
+def planned_dataset_label(path: Path, ds: Any) -> str:
+    """The label ``ds`` would get in the store at ``path`` (:func:`claim_dataset_labels`), read
+    without writing anything."""
+    source = dataset_source(ds.options)
+    if source is None or not path.is_file():
+        return ds.label
+    db = sqlite3.connect(f"file:{path.resolve()}?mode=ro", uri=True, timeout=30)
+    try:
+        rows = db.execute("SELECT label, source FROM sources WHERE kind = 'dataset'").fetchall()
+    except sqlite3.OperationalError:  # no sources table yet
+        return ds.label
+    finally:
+        db.close()
+    mine = [label for label, src in rows if src == source]
+    if mine:
+        return str(mine[0])
+    taken = {label for label, _ in rows}
+    chosen, n = ds.label, 1
+    while chosen in taken:
+        n += 1
+        chosen = f"{ds.label}~{n}"
+    return chosen

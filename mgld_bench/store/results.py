@@ -212,6 +212,29 @@ class ResultStore:
             )
             db.execute("INSERT INTO unavailable VALUES (?, ?, ?, ?, ?)", (run_id, dataset, method, metric, reason))
 
+    def forget(self, run_id: str | None = None, **where: str | None) -> int:
+        """Delete the clip rows (and their frame rows and unavailable marks) of ``run_id`` and/or
+        matching ``dataset``, ``method``, ``metric``, ``protocol``; return how many clip rows went.
+        At least one condition is required."""
+        conds = {k: v for k, v in {"run_id": run_id, **where}.items() if v is not None}
+        bad = set(conds) - {"run_id", "dataset", "method", "metric", "protocol"}
+        if bad or not conds:
+            got = ", ".join(sorted(bad)) or "none"
+            raise BenchError(f"forget: give a run or a dataset, method, metric or protocol (got {got})")
+        sql = " AND ".join(f"{k} = ?" for k in conds)
+        args = tuple(conds.values())
+        keys = "dataset, method, clip, metric, protocol"
+        with self._tx() as db:
+            gone = db.execute(f"SELECT {keys} FROM clip_scores WHERE {sql}", args).fetchall()
+            db.executemany(
+                "DELETE FROM frame_scores WHERE dataset=? AND method=? AND clip=? AND metric=? AND protocol=?", gone
+            )
+            db.execute(f"DELETE FROM clip_scores WHERE {sql}", args)
+            na = {k: v for k, v in conds.items() if k != "protocol"}
+            if na:
+                db.execute(f"DELETE FROM unavailable WHERE {' AND '.join(f'{k} = ?' for k in na)}", tuple(na.values()))
+        return len(gone)
+
     # -- reading -----------------------------------------------------------------------------
     def clip_rows(self) -> list[dict[str, Any]]:
         """Every clip-level row as a dict with the columns of ``CLIP_COLUMNS``."""
