@@ -104,6 +104,30 @@ def _conflicts(plan: Any, store_path: Path) -> list[str]:
     return planned_conflicts(store_path, planned)
 
 
+def _other_settings(plan: Any, store_path: Path) -> str:
+    """A note when ``store_path`` already holds rows of other datasets, metrics or protocols than
+    ``plan`` (its tables will mix both); "" when it is new or the run only adds methods or clips."""
+    from mgld_bench.report.aggregate import held_settings
+    from mgld_bench.store.labels import planned_dataset_label
+
+    held = held_settings(store_path)
+    if not held["datasets"]:
+        return ""
+    mine = {
+        "datasets": {planned_dataset_label(store_path, dp.dataset) for dp in plan.datasets},
+        "metrics": {m.label for dp in plan.datasets for m in dp.metrics},
+        "protocols": {dp.used[m.name].name for dp in plan.datasets for m in dp.metrics},
+    }
+    differ = [
+        f"{what} ({', '.join(sorted(held[what]))}; this run: {', '.join(sorted(mine[what])) or 'none'})"
+        for what in ("datasets", "metrics", "protocols") if mine[what] and mine[what] != held[what]
+    ]
+    if not differ:
+        return ""
+    return (f"note: {store_path.parent} already holds results of other {' and '.join(differ)}; its tables will "
+            f"show both -- to keep this comparison apart, use --out {store_path.parent.parent / 'NAME'}")
+
+
 def run_config(cfg: RunConfig, argv: Sequence[str] = (), progress: Any = True) -> RunOutcome:
     """Run ``cfg``: every method on every clip (outputs cached), scored; results, tables and figures in ``cfg.out``.
 
@@ -143,6 +167,9 @@ def run_config(cfg: RunConfig, argv: Sequence[str] = (), progress: Any = True) -
     conflicts = _conflicts(plan, out / "results.sqlite")
     if conflicts:
         raise BenchError(conflicts[0] + (f" (and {len(conflicts) - 1} more)" if len(conflicts) > 1 else ""))
+    mixing = _other_settings(plan, out / "results.sqlite")
+    if mixing:
+        console.notice(mixing)
     cache = Cache(cfg.cache_dir)
     collect_stale(cache.root)  # job folders that killed runs left behind
     out.mkdir(parents=True, exist_ok=True)

@@ -285,6 +285,19 @@ def planned_conflicts(source: Path | str, planned: list[dict[str, Any]]) -> list
     return lines
 
 
+def held_settings(source: Path | str) -> dict[str, set[str]]:
+    """The datasets, metrics and protocols the rows of ``source`` (a results.sqlite) hold (empty
+    sets for a missing or empty store).  Read only."""
+    from mgld_bench.report.metric_facts import canonical_metric
+
+    path = Path(source)
+    df = _read_sqlite(path) if path.is_file() else None
+    if df is None or df.empty:
+        return {"datasets": set(), "metrics": set(), "protocols": set()}
+    return {"datasets": set(df["dataset"]), "metrics": {canonical_metric(m) for m in df["metric"]},
+            "protocols": set(df["protocol"])}
+
+
 def dataset_means(df: Any) -> Any:
     """Aggregate clip scores to one value per (dataset, method, metric, protocol).
 

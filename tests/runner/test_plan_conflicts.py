@@ -75,3 +75,19 @@ def test_other_metric_options_get_their_own_column(tmp_path: Path, capsys: pytes
     with sqlite3.connect(out / "results.sqlite") as db:
         metrics = {r[0] for r in db.execute("SELECT DISTINCT metric FROM clip_scores")}
     assert metrics == {"psnr", "tof", "tof[tecogan_crop=False]"}
+
+
+def _notes(err: str) -> list[str]:
+    return [ln for ln in err.splitlines() if "already holds results of other" in ln]
+
+
+def test_adding_to_an_out_with_other_settings_says_so_once(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    out = tmp_path / "out"
+    assert _run(tmp_path, out, "--metrics", "psnr") == 0
+    assert not _notes(capsys.readouterr().err)  # a new folder: quiet
+    assert _run(tmp_path, out, "--metrics", "psnr", "--methods", "nearest") == 0
+    assert not _notes(capsys.readouterr().err)  # adding a method to the comparison: quiet
+    assert _run(tmp_path, out, "--metrics", "ssim") == 0
+    notes = _notes(capsys.readouterr().err)
+    assert len(notes) == 1 and "other metrics (psnr; this run: ssim)" in notes[0]
+    assert f"--out {tmp_path / 'NAME'}" in notes[0]
