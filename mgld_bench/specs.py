@@ -98,6 +98,12 @@ class MetricFacts:
         """True for metrics that cannot run without ground truth."""
         return "gt" in self.reads and not self.gt_optional
 
+    @property
+    def value_per(self) -> str:
+        """What one per-frame value scores: ``"pair"`` (frames t and t+1) for temporal metrics,
+        else ``"frame"``."""
+        return "pair" if self.kind == "temporal" else "frame"
+
 
 def unknown_metric_facts(name: str) -> MetricFacts:
     """Facts for a metric name no registry entry knows (e.g. from an older store)."""

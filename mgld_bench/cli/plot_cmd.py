@@ -135,19 +135,18 @@ def _report(written: list[Path]) -> int:
 
 def run_profile(args: argparse.Namespace) -> int:
     from mgld_bench.report.figures import safe_name
-    from mgld_bench.report.profile import parse_span, write_profiles
+    from mgld_bench.report.profile import parse_span, profile_title, write_profiles
 
     store = _store(args.source)
     written: list[Path] = []
     for dataset, clip in _clip_pairs(store, args.dataset, names(args.clips)):
-        line = f"column {args.col}" if args.col is not None else f"row {args.row if args.row is not None else 'mid'}"
         written += write_profiles(
             _sources(args, store, dataset, clip),
             _out(args, store),
             f"profile_{safe_name(dataset)}_{safe_name(clip)}",
             row=args.row,
             col=args.col,
-            title=f"{dataset} / {clip}: temporal profile ({line})",
+            title=profile_title(dataset, clip, args.row, args.col),
             formats=_formats(args.format),
             span=parse_span(args.span) if args.span else None,
         )

@@ -68,5 +68,9 @@ def run(args: argparse.Namespace) -> int:
         for m in metrics:
             res = results[m.name]
             arrow = "↑" if m.higher_is_better else "↓"
-            print(f"{m.name} {arrow}: {format_value(res.value, m.name)} (mean of {len(res.frames)} frames)")
+            unit = f" {m.unit}" if m.unit else ""
+            n = len(res.frames)
+            what = f"{m.facts.value_per}{'' if n == 1 else 's'}"
+            over = f"mean of {n} {what}" if n else "one value for the clip"
+            print(f"{m.name} {arrow}: {format_value(res.value, m.name)}{unit} ({over})")
     return 0

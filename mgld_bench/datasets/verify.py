@@ -125,9 +125,10 @@ def verify_frame_set(
     expected_total = m.raw.get("total_frames")
     if expected_total and total != expected_total:
         report.info.append(f"{frame_set}: {total} frames in all; other users report {expected_total}")
+    present = sum(1 for clip in names if (base / clip).is_dir())
+    clips = f"{present} clips" if present == len(names) else f"{present} of {len(names)} clips"
     report.info.append(
-        f"{frame_set}: {len(names)} clips, {total} frames in {base}"
-        + (f"; checked against {sums_path}" if recorded else "")
+        f"{frame_set}: {clips}, {total} frames in {base}" + (f"; checked against {sums_path}" if recorded else "")
     )
     if record and not recorded:
         sums_path.parent.mkdir(parents=True, exist_ok=True)

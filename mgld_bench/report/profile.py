@@ -54,6 +54,12 @@ def temporal_profile(frames: Iterable[np.ndarray], row: int | None = None, col: 
     return stacked if row is not None else np.swapaxes(stacked, 0, 1)
 
 
+def profile_title(dataset: str, clip: str, row: int | None = None, col: int | None = None) -> str:
+    """The title of a clip's profile figure; ``run`` and ``plot profile`` both use it."""
+    line = f"column {col}" if col is not None else f"row {row}" if row is not None else "middle row"
+    return f"{dataset} / {clip}: temporal profile ({line})"
+
+
 def crop_span(profile: np.ndarray, span: tuple[int, int] | None, is_row: bool) -> np.ndarray:
     """The part ``[start, end)`` of a profile along its spatial axis (x for rows, y for columns)."""
     if span is None:

@@ -276,7 +276,7 @@ def write_run_figures(
         _note(f"per-frame curves not written: {_describe(exc)}")
     from mgld_bench.report.figures import safe_name
     from mgld_bench.report.frame_sources import clip_sources
-    from mgld_bench.report.profile import write_profiles
+    from mgld_bench.report.profile import profile_title, write_profiles
 
     per_dataset: dict[str, int] = {}
     for dataset, clip in pairs:
@@ -289,7 +289,7 @@ def write_run_figures(
                 sources,
                 folder,
                 f"profile_{safe_name(dataset)}_{safe_name(clip)}",
-                title=f"{dataset} / {clip}: temporal profile (middle row)",
+                title=profile_title(dataset, clip),
                 formats=RUN_FIGURE_FORMATS,
                 raw=False,
             )

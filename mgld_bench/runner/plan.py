@@ -155,6 +155,21 @@ def _canonical_metric(spec: str) -> str:
     return METRICS.canonical(name) + (f":{arg.strip().lower()}" if arg is not None else "")
 
 
+def duplicate_label_hint(specs: list[str], methods: list[Method], dup: set[str]) -> str:
+    """The error for methods filed under one label, with the ``--set SPEC.label=NAME`` that
+    tells them apart (for methods that have a ``label`` option)."""
+    import shlex
+
+    fixes = [
+        shlex.quote(f"{spec}.label={method.name}-{i}")
+        for i, (spec, method) in enumerate(zip(specs, methods, strict=True), 1)
+        if method.label in dup and "label" in method.defaults
+    ]
+    how = ("; give each its own label: " + " ".join(f"--set {f}" for f in fixes)) if fixes else (
+        "; run them with options that tell them apart, or into different --out folders")
+    return f"two methods would be filed under the same name {', '.join(sorted(dup))}{how}"
+
+
 def build_plan(
     datasets: list[str], methods: list[str], metrics: list[str], options: dict[str, dict[str, Any]],
     data_root: str | None = None, protocol: str | None = None, clips: list[str] | None = None,
@@ -173,7 +188,7 @@ def build_plan(
     labels = [m.label for m in ms]
     dup = {x for x in labels if labels.count(x) > 1}
     if dup:
-        raise BenchError(f"two methods would be filed under the same name {', '.join(sorted(dup))}; set a label")
+        raise BenchError(duplicate_label_hint(methods, ms, dup))
     planned = []
     for ref, dataset in zip(ds_refs, ds, strict=True):
         proto = chosen or get_protocol(dataset.default_protocol)

@@ -53,3 +53,25 @@ def test_lr_only_run_says_why_there_are_no_results(tmp_path: Path, rng: np.rando
     assert cap.out.startswith("no results: every metric was skipped")
     assert "- psnr on folder:lr: psnr needs ground truth" in cap.out
     assert "--metrics niqe," in cap.out
+
+
+def test_duplicate_labels_hint_the_set_syntax_that_works(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    import shlex
+
+    a, b = tmp_path / "a" / "out", tmp_path / "v1.2" / "out"  # one base name; a dot in a path
+    a.mkdir(parents=True)
+    b.mkdir(parents=True)
+    common = ["run", "--methods", f"precomputed:{a},precomputed:{b}", "--out", str(tmp_path / "o"),
+              "--cache-dir", str(tmp_path / "c"), *SMALL]
+    assert main(common) != 0
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "two methods would be filed under the same name precomputed:out" in err
+    hint = err.split("give each its own label: ")[1]
+    sets = shlex.split(hint)
+    assert sets == ["--set", f"precomputed:{a}.label=precomputed-1", "--set", f"precomputed:{b}.label=precomputed-2"]
+    from mgld_bench.options import parse_assignments
+    from mgld_bench.runner.plan import build_plan
+
+    plan = build_plan(["synthetic"], [f"precomputed:{a}", f"precomputed:{b}"], ["psnr"],
+                      parse_assignments(sets[1::2]))  # the hint as given: the labels now differ
+    assert [m.label for _, m in plan.methods] == ["precomputed-1", "precomputed-2"]
