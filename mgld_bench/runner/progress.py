@@ -137,7 +137,7 @@ class Console:
             spent = now - self._step_start
             if self._done and spent > 0:
                 rate = self._done / spent
-                step += f", {rate:.2f} frames/s, ETA {_clock((self._total - self._done) / rate)}"
+                step += f", {rate:.3g} frames/s, ETA {_clock((self._total - self._done) / rate)}"
             parts.append(step)
         return " | ".join(parts)
 
@@ -151,8 +151,18 @@ class Console:
             print(f"mgld-bench: {self.status(now)}", file=self.stream, flush=True)
             self._last_line = now
 
+    def _width(self) -> int:
+        """The terminal's width: $COLUMNS, else the size of the terminal the line goes to, else 100."""
+        if os.environ.get("COLUMNS", "").isdigit():
+            return int(os.environ["COLUMNS"])
+        try:
+            cols = os.get_terminal_size(self.stream.fileno()).columns
+        except (OSError, AttributeError, ValueError):
+            cols = 0
+        return cols if cols > 0 else shutil.get_terminal_size((100, 24)).columns
+
     def _draw(self, line: str) -> None:
-        width = shutil.get_terminal_size((100, 24)).columns - 1
+        width = max(20, self._width() - 1)
         if len(line) > width:
             line = line[: max(0, width - 1)] + "…"
         self.stream.write("\r" + line + "\x1b[K")

@@ -58,7 +58,7 @@ def test_status_line_has_frames_rate_and_eta() -> None:
     clock.t = 10.0
     con.frames("mgld", 5, 100)
     line = con.status()
-    assert line == "reds4 job 1/2 mgld on 000 | mgld: 5/100 frames, 0.50 frames/s, ETA 3:10"
+    assert line == "reds4 job 1/2 mgld on 000 | mgld: 5/100 frames, 0.5 frames/s, ETA 3:10"
     assert "\r" in out.getvalue() and line in out.getvalue()
 
 
