@@ -105,8 +105,8 @@ def _conflicts(plan: Any, store_path: Path) -> list[str]:
 
 
 def _other_settings(plan: Any, store_path: Path) -> str:
-    """A note when ``store_path`` already holds rows of other datasets, metrics or protocols than
-    ``plan`` (its tables will mix both); "" when it is new or the run only adds methods or clips."""
+    """A note when ``plan`` brings datasets, metrics or protocols that the rows of ``store_path``
+    lack (its tables will mix both); "" when OUT is new or the run only adds methods or clips."""
     from mgld_bench.report.aggregate import held_settings
     from mgld_bench.store.labels import planned_dataset_label
 
@@ -118,9 +118,9 @@ def _other_settings(plan: Any, store_path: Path) -> str:
         "metrics": {m.label for dp in plan.datasets for m in dp.metrics},
         "protocols": {dp.used[m.name].name for dp in plan.datasets for m in dp.metrics},
     }
-    differ = [
-        f"{what} ({', '.join(sorted(held[what]))}; this run: {', '.join(sorted(mine[what])) or 'none'})"
-        for what in ("datasets", "metrics", "protocols") if mine[what] and mine[what] != held[what]
+    differ = [  # only what this run brings that OUT lacks: a subset (fewer metrics, say) is no news
+        f"{what} ({', '.join(sorted(held[what]))}; this run adds {', '.join(sorted(mine[what] - held[what]))})"
+        for what in ("datasets", "metrics", "protocols") if mine[what] - held[what]
     ]
     if not differ:
         return ""

@@ -89,5 +89,7 @@ def test_adding_to_an_out_with_other_settings_says_so_once(tmp_path: Path, capsy
     assert not _notes(capsys.readouterr().err)  # adding a method to the comparison: quiet
     assert _run(tmp_path, out, "--metrics", "ssim") == 0
     notes = _notes(capsys.readouterr().err)
-    assert len(notes) == 1 and "other metrics (psnr; this run: ssim)" in notes[0]
+    assert len(notes) == 1 and "other metrics (psnr; this run adds ssim)" in notes[0]
     assert f"--out {tmp_path / 'NAME'}" in notes[0]
+    assert _run(tmp_path, out, "--metrics", "psnr", "--methods", "bicubic") == 0
+    assert not _notes(capsys.readouterr().err)  # fewer metrics than OUT holds: nothing new, quiet
