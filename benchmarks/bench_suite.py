@@ -267,6 +267,43 @@ def link_subset(root: Path, n: int, methods: int) -> None:
                 os.link(root / name / "clip" / f"{i:04d}.png", target)
 
 
+def whole_suite(args: argparse.Namespace, root: Path, env: dict[str, str], metrics: list[str], n: int,
+                counter, best) -> None:
+    """All metrics in one run beside one direct process; floors; K methods on one clip."""
+    print(f"\n## whole suite ({len(metrics)} metrics in one run), {n} frames, best of {args.rounds} alternating")
+    walls = {"suite": [], "direct": []}
+    rss = {"suite": 0.0, "direct": 0.0}
+    for _ in range(args.rounds):
+        for kind in ("suite", "direct"):
+            tag = f"all-{next(counter)}"
+            cmd = suite_cmd(root, tag, metrics, n) if kind == "suite" else direct_cmd(root, metrics, n)
+            wall, peak = run_process(cmd, env)
+            walls[kind].append(wall)
+            rss[kind] = max(rss[kind], peak)
+    s, d = min(walls["suite"]), min(walls["direct"])
+    print(f"suite {s:.1f} s ({s / n:.2f} s/frame, peak RSS {rss['suite']:.2f} GB); direct {d:.1f} s "
+          f"({d / n:.2f} s/frame, peak RSS {rss['direct']:.2f} GB); suite/direct = {s / d:.2f}")
+    wf_metrics = [m for m in metrics if m in WEIGHT_FREE]
+    if wf_metrics and wf_metrics != metrics:
+        ws, _ = best(lambda: suite_cmd(root, f"wf-{next(counter)}", wf_metrics, n), args.rounds)
+        wd, _ = best(lambda: direct_cmd(root, wf_metrics, n), args.rounds)
+        print(f"weight-free suite ({','.join(wf_metrics)}) in one run: {ws:.1f} s vs direct {wd:.1f} s: "
+              f"direct/suite = {wd / ws:.2f}x (target >= 3x)")
+
+    print(f"\nPNG-decode floor (SR + GT, cv2): {decode_floor(root, n) * 1000:.0f} ms per frame")
+    fl = forward_floor(root, n, metrics)
+    for m, v in fl.items():
+        print(f"bare pyiqa call on in-memory tensors, {m}: {v:.3f} s/frame")
+
+    fr = [m for m in metrics if m in FR_LEARNED]
+    if args.methods > 1 and fr:
+        k = args.methods
+        s, _ = best(lambda: suite_cmd(root, f"k-{next(counter)}", fr, n, methods=k), args.rounds)
+        d1, _ = best(lambda: direct_cmd(root, fr, n), args.rounds)
+        print(f"\n{k} methods on one clip, {','.join(fr)}: suite {s:.1f} s vs {k} independent direct runs "
+              f"{k * d1:.1f} s: {s / (k * d1):.2f}x (target <= 0.6x)")
+
+
 def cli_worker(argv: list[str]) -> int:
     """``mgld-bench ARGV`` with the stand-in weights accepted: they carry the released file names
     but not the released bytes, so the published-sha256 check is off in this child (first-use
@@ -289,6 +326,8 @@ def main() -> None:
     ap.add_argument("--methods", type=int, default=1, help="K methods on one clip for the learned FR metrics")
     ap.add_argument("--slope", default="", help="frame counts for the whole-suite slope, e.g. 10,20,40")
     ap.add_argument("--no-per-metric", action="store_true", help="only the whole suite")
+    ap.add_argument("--slope-only", action="store_true",
+                    help="only the --slope runs (time and peak RSS per frame count, direct RSS at the first)")
     ap.add_argument("--keep", default="", help="keep the generated data in this folder")
     ap.add_argument("--direct-worker", default="", help=argparse.SUPPRESS)
     ap.add_argument("--prepare-worker", default="", help=argparse.SUPPRESS)
@@ -328,6 +367,8 @@ def main() -> None:
 
     counter = iter(range(10**6))
     rows = []
+    if args.slope_only:
+        args.no_per_metric, args.methods = True, 1
     if not args.no_per_metric:
         print(f"\n## per metric, {n} frames, best of {args.rounds} alternating cold runs (incl. start-up)")
         print("| metric | suite s/frame | direct s/frame | suite/direct | suite peak RSS GB | direct peak RSS GB |")
@@ -352,39 +393,8 @@ def main() -> None:
             print(f"\nweight-free metrics ({names}), sum of separate runs: suite {s:.3f} s/frame, "
                   f"direct {d:.3f} s/frame, direct/suite = {d / s:.2f}x (target >= 3x)")
 
-    print(f"\n## whole suite ({len(metrics)} metrics in one run), {n} frames, best of {args.rounds} alternating")
-    walls = {"suite": [], "direct": []}
-    rss = {"suite": 0.0, "direct": 0.0}
-    for _ in range(args.rounds):
-        for kind in ("suite", "direct"):
-            tag = f"all-{next(counter)}"
-            cmd = suite_cmd(root, tag, metrics, n) if kind == "suite" else direct_cmd(root, metrics, n)
-            wall, peak = run_process(cmd, env)
-            walls[kind].append(wall)
-            rss[kind] = max(rss[kind], peak)
-    s, d = min(walls["suite"]), min(walls["direct"])
-    print(f"suite {s:.1f} s ({s / n:.2f} s/frame, peak RSS {rss['suite']:.2f} GB); direct {d:.1f} s "
-          f"({d / n:.2f} s/frame, peak RSS {rss['direct']:.2f} GB); suite/direct = {s / d:.2f}")
-    wf_metrics = [m for m in metrics if m in WEIGHT_FREE]
-    if wf_metrics and wf_metrics != metrics:
-        ws, _ = best(lambda: suite_cmd(root, f"wf-{next(counter)}", wf_metrics, n), args.rounds)
-        wd, _ = best(lambda: direct_cmd(root, wf_metrics, n), args.rounds)
-        print(f"weight-free suite ({','.join(wf_metrics)}) in one run: {ws:.1f} s vs direct {wd:.1f} s: "
-              f"direct/suite = {wd / ws:.2f}x (target >= 3x)")
-
-    print(f"\nPNG-decode floor (SR + GT, cv2): {decode_floor(root, n) * 1000:.0f} ms per frame")
-    fl = forward_floor(root, n, metrics)
-    for m, v in fl.items():
-        print(f"bare pyiqa call on in-memory tensors, {m}: {v:.3f} s/frame")
-
-    fr = [m for m in metrics if m in FR_LEARNED]
-    if args.methods > 1 and fr:
-        k = args.methods
-        s, _ = best(lambda: suite_cmd(root, f"k-{next(counter)}", fr, n, methods=k), args.rounds)
-        d1, _ = best(lambda: direct_cmd(root, fr, n), args.rounds)
-        print(f"\n{k} methods on one clip, {','.join(fr)}: suite {s:.1f} s vs {k} independent direct runs "
-              f"{k * d1:.1f} s: {s / (k * d1):.2f}x (target <= 0.6x)")
-
+    if not args.slope_only:
+        whole_suite(args, root, env, metrics, n, counter, best)
     if slope:
         print(f"\n## whole-suite slope ({','.join(metrics)})")
         times, peaks = [], []
