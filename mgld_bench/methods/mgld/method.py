@@ -28,7 +28,7 @@ import numpy as np
 from mgld_bench.errors import BenchError
 from mgld_bench.frames import Clip
 from mgld_bench.methods.base import Method, RunContext
-from mgld_bench.methods.mgld.weights import MGLD_UNET, MGLD_VAE
+from mgld_bench.methods.mgld.weights import MGLD_SOURCE, MGLD_UNET, MGLD_VAE
 from mgld_bench.specs import ONE_GPU
 from mgld_bench.weights import WeightFile
 
@@ -156,7 +156,7 @@ class MGLD(Method):
             if self.options[option] and not self.checkpoint_path(option).is_file():
                 problems.append(f"mgld.{option}: {self.checkpoint_path(option)} not found")
         if problems:
-            return False, "; ".join(problems) + " (released on https://huggingface.co/ianyeung/MGLD-VSR)"
+            return False, "; ".join(problems) + f" (download: {MGLD_SOURCE})"
         from mgld_bench.weight_trust import check_all
 
         try:
