@@ -33,25 +33,40 @@ from mgld_bench.methods.base import Method, RunContext
 from mgld_bench.metrics.base import Metric, MetricResult, ScoreContext
 from mgld_bench.protocol import Protocol
 from mgld_bench.registry import DATASETS, METHODS, METRICS
-from mgld_bench.runner.device import resolve_device
+from mgld_bench.runner.device import device_kind, resolve_device
 from mgld_bench.specs import InferJob, MetricJob, Ref, ScoreJob, canonical_json
 from mgld_bench.store.cache import Cache
 from mgld_bench.store.outputs import CachedFrames, InferResult, load_infer, save_infer, save_infer_files
 
 __all__ = [
-    "CachedFrames", "InferResult", "cached_scores", "chunk_bounds", "infer_job", "infer_key", "join_infer_chunks",
-    "load_infer", "run_infer", "run_infer_chunk", "run_infer_job", "run_score_job", "run_score_jobs", "score_frames",
-    "score_job",
+    "CachedFrames", "InferResult", "cached_scores", "chunk_bounds", "infer_identity", "infer_job", "infer_key",
+    "join_infer_chunks", "load_infer", "run_infer", "run_infer_chunk", "run_infer_job", "run_score_job",
+    "run_score_jobs", "score_frames", "score_job",
 ]
 
 SCORE_FORMAT = 1
 
 
 # -- inference --------------------------------------------------------------------------------
-def infer_job(method: Method, method_ref: Ref, dataset_ref: Ref, clip: Clip, seed: int) -> InferJob:
-    """The spec of running ``method`` on ``clip``: its identity, weight digests, extra inputs,
-    LR digest, and the seed when the output can depend on it (``uses_seed``, or a method that is
-    not deterministic: its outputs are cached under their seed)."""
+def infer_identity(method: Method, device: str = "auto") -> dict[str, Any]:
+    """What identifies ``method``'s behaviour in an inference key: its identity, plus, for a
+    ``device_dependent`` method, the kind of device the job runs on and the options the method
+    resolves for it (:meth:`~mgld_bench.methods.base.Method.device_options`).  ``device`` is the
+    run's device (``auto`` is resolved, importing torch, only for such a method) or a kind."""
+    ident = method.identity()
+    if method.device_dependent:
+        kind = device_kind(device)
+        ident["device"] = {"kind": kind, "options": method.device_options(kind)}
+    return ident
+
+
+def infer_job(
+    method: Method, method_ref: Ref, dataset_ref: Ref, clip: Clip, seed: int, device: str = "auto"
+) -> InferJob:
+    """The spec of running ``method`` on ``clip``: its identity (:func:`infer_identity`, which
+    holds the device kind for a method whose output depends on it), weight digests, extra
+    inputs, LR digest, and the seed when the output can depend on it (``uses_seed``, or a method
+    that is not deterministic: its outputs are cached under their seed)."""
     weights = []
     for wf in method.weight_files():
         path = wf.path()
@@ -61,7 +76,7 @@ def infer_job(method: Method, method_ref: Ref, dataset_ref: Ref, clip: Clip, see
         method=method_ref,
         dataset=dataset_ref,
         clip=clip.name,
-        identity=canonical_json(method.identity()),
+        identity=canonical_json(infer_identity(method, device)),
         weights=tuple(sorted(weights)),
         extra=canonical_json(method.extra_key(clip)),
         lr=clip.lr.digest(),
@@ -157,14 +172,14 @@ def run_infer(method: Method, clip: Clip, cache: Cache, ctx: RunContext | None =
     """:func:`run_infer_job` for a method object (tests, scripts): the job is built here."""
     ctx = ctx or RunContext()
     job = infer_job(method, Ref.of("method", method.name, method.options), Ref.of("dataset", clip.dataset), clip,
-                    ctx.seed)
+                    ctx.seed, ctx.device)
     return run_infer_job(job, cache, ctx.device, method, clip)
 
 
-def infer_key(method: Method, clip: Clip, seed: int) -> str:
-    """The cache key of ``method`` on ``clip`` with ``seed``."""
+def infer_key(method: Method, clip: Clip, seed: int, device: str = "auto") -> str:
+    """The cache key of ``method`` on ``clip`` with ``seed`` on ``device``."""
     return infer_job(method, Ref.of("method", method.name, method.options), Ref.of("dataset", clip.dataset), clip,
-                     seed).key()
+                     seed, device).key()
 
 
 # -- scoring ----------------------------------------------------------------------------------

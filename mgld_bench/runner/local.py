@@ -136,7 +136,7 @@ def execute(
             for m_ref, method in methods:
                 bar.set_postfix_str(f"{method.label} {clip.name}")
                 try:
-                    job = infer_job(method, m_ref, ds_ref, clip, seed)
+                    job = infer_job(method, m_ref, ds_ref, clip, seed, device)
                     inf = run_infer_job(job, cache, device, method, clip)
                     summary.infer_cached += int(inf.cached)
                     summary.inferred += int(not inf.cached)

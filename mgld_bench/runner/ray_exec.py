@@ -253,6 +253,18 @@ class _Driver:
         # computed once per dataset, so each group is shipped once
         self.groups = {id(e): metric_groups(e.metrics) for e in plan.datasets}
 
+    def device_kind(self, method: Method) -> str:
+        """Where ``method``'s inference tasks run: ``cuda`` when they are given a GPU, else ``cpu``
+        (part of the key of a ``device_dependent`` method); a placement error is raised later, when
+        the task is started."""
+        if not method.device_dependent:
+            return "cpu"  # not asked
+        try:
+            opts = task_options(method.resources, self.cluster, self.device, f"method {method.label}")
+        except BenchError:
+            return "cuda"
+        return "cuda" if opts["num_gpus"] else "cpu"
+
     def put(self, obj: Any) -> Any:
         if id(obj) not in self.shared:
             self.shared[id(obj)] = self.ray.put(obj)
@@ -272,7 +284,8 @@ class _Driver:
                     clip = entry.dataset.clip(clip_name)
                     group = _ClipGroup()
                     for m_ref, method in methods:
-                        unit = _Unit(entry, method, clip, infer_job(method, m_ref, entry.ref, clip, self.seed), group)
+                        job = infer_job(method, m_ref, entry.ref, clip, self.seed, self.device_kind(method))
+                        unit = _Unit(entry, method, clip, job, group)
                         group.units.append(unit)
                     for unit in group.units:
                         self._guard(unit, self._start, unit)
