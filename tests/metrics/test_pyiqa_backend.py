@@ -221,3 +221,35 @@ def test_weights_fetch_resolves_pyiqa_names_metric_names_and_urls(wdir) -> None:
     assert got == {"cfanet_nr_koniq_res50-9a73138b.pth": "pyiqa", "DOVER.pth": "mgld_bench",
                    "raft_large_C_T_SKHT_V2-ff5fadd5.pth": "torchvision", "musiq_ava_ckpt-e8d3f067.pth": "pyiqa",
                    "resnet50-11ad3fa6.pth": "torchvision"}
+
+
+def test_pyiqa_fr_lpips_equals_pyiqa_on_the_same_random_backbone(wdir, monkeypatch) -> None:
+    """A full-reference ``pyiqa:NAME``: a random torchvision AlexNet under its real name, with the
+    real LPIPS head (the lpips wheel ships the same bytes); the reference is pyiqa's LPIPS as is,
+    its two downloads pointed at those files."""
+    import shutil
+
+    import lpips
+    import pyiqa
+    import torchvision
+    from pyiqa.archs import arch_util
+
+    from mgld_bench.weights import ALEXNET, LPIPS_ALEX_HEAD
+
+    torch.manual_seed(9)
+    alex = torchvision.models.alexnet(weights=None).state_dict()
+    ALEXNET.path(wdir).parent.mkdir(parents=True, exist_ok=True)
+    torch.save(alex, ALEXNET.path(wdir))
+    del alex
+    LPIPS_ALEX_HEAD.path(wdir).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(Path(lpips.__file__).parent / "weights" / "v0.1" / "alex.pth", LPIPS_ALEX_HEAD.path(wdir))
+    srs, gts = _frames(2, 48, 1), _frames(2, 48, 2)
+    m = build_metric("pyiqa:lpips", DEFAULT, {})
+    assert m.needs_gt and m.availability()[0]
+    ours = m.score_batch(srs, gts)
+    torch.hub.set_dir(str(wdir / "hub"))  # torchvision finds the AlexNet where the suite keeps it
+    monkeypatch.setattr(arch_util, "load_file_from_url", lambda url, *a, **k: str(LPIPS_ALEX_HEAD.path(wdir)))
+    direct = pyiqa.create_metric("lpips", device="cpu")
+    want = direct(_tensor(srs), _tensor(gts)).reshape(-1).tolist()
+    assert len(set(np.round(ours, 6))) == 2  # two different pairs, two different scores
+    np.testing.assert_allclose(ours, want, rtol=1e-5, atol=1e-6)
