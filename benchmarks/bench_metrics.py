@@ -211,12 +211,11 @@ def bench_learned(n: int, size: int, dover_repo: Path | None, rounds: int = 1) -
     import pyiqa
     import torchvision
 
+    from mgld_bench import weight_trust
     from mgld_bench.frames import ArrayFrames, Clip
     from mgld_bench.metrics.base import ScoreContext
     from mgld_bench.registry import METRICS
     from mgld_bench.weights import CLIP_RN50, DOVER_WEIGHTS, MANIQA_KONIQ, MUSIQ_KONIQ, RAFT_LARGE
-
-    from mgld_bench import weight_trust
 
     weight_trust.CHECK_PUBLISHED_ON_LOAD = False  # random weights under the released names, as the tests do
     _random_weights(root)

@@ -29,7 +29,7 @@ import hashlib
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -124,10 +124,7 @@ class MGLDOfficial(Method):
     def __init__(self, **options: Any) -> None:
         if "gpus" in options:
             raise BenchError(GPUS_REMOVED)
-        explicit = dict(options)
         super().__init__(**options)
-        if self.options["config"]:
-            self._apply_config_file(Path(str(self.options["config"])).expanduser(), explicit)
         o = self.options
         if o["colorfix"] not in ("adain", "wavelet", "nofix"):
             raise BenchError(f"mgld-official: colorfix must be adain, wavelet or nofix (got {o['colorfix']!r})")
@@ -141,8 +138,12 @@ class MGLDOfficial(Method):
         self._versions: dict[str, Any] | None = None
 
     # -- options ---------------------------------------------------------------------------
-    def _apply_config_file(self, path: Path, explicit: dict[str, Any]) -> None:
-        """Options from a YAML/JSON file; options given directly win over the file."""
+    def complete_options(self, values: dict[str, Any], given: Mapping[str, Any]) -> None:
+        """Options from the ``config`` file (YAML/JSON); options given directly win over the file."""
+        if values["config"]:
+            self._apply_config_file(Path(str(values["config"])).expanduser(), values, given)
+
+    def _apply_config_file(self, path: Path, values: dict[str, Any], explicit: Mapping[str, Any]) -> None:
         import yaml
 
         try:
@@ -168,14 +169,13 @@ class MGLDOfficial(Method):
                 continue
             value = "" if value is None else value
             text = str(value) if not isinstance(value, str) else value
-            value = coerce_like(self.defaults[key], text, f"mgld-official.{key}")
-            self.options[key] = value
+            values[key] = coerce_like(self.defaults[key], text, f"mgld-official.{key}")
         # paths in the file are relative to the file
         for key in ("repo", "python", *REQUIRED, *OPTIONAL):
-            if key in data and key not in explicit and self.options[key]:
-                p = Path(str(self.options[key])).expanduser()
+            if key in data and key not in explicit and values[key]:
+                p = Path(str(values[key])).expanduser()
                 if not p.is_absolute() and (path.parent / p).exists():
-                    self.options[key] = str((path.parent / p).resolve())
+                    values[key] = str((path.parent / p).resolve())
 
     def identity(self) -> dict[str, Any]:
         ident = super().identity()
@@ -446,7 +446,7 @@ class MGLDOfficial(Method):
         # before any process starts: every checkpoint the script opens is screened and replaced
         cache_root = getattr(ctx.cache, "root", None)
         handed = self.screened_checkpoints(Path(cache_root) if cache_root is not None else None, workdir)
-        record: dict[str, Any] = {"clip": clip.label, "options": self.options, "checkpoints": handed,
+        record: dict[str, Any] = {"clip": clip.label, "options": dict(self.options), "checkpoints": handed,
                                   "versions": self.versions(log_dir)}
         cwd, script, model_config = self._prepare(workdir, record, handed)
 
