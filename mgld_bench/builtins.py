@@ -172,8 +172,8 @@ METRICS: dict[str, Spec] = {
             "mgld_bench.metrics.learned:PyiqaMetric",
             MetricFacts(
                 display, "no-reference", True, ("sr",), decimals=4,
-                tolerance=Tolerance(1e-3, 0.0, "float32 ViT + transformer on a 0-1 scale; MANIQA averages "
-                                    "random 224-px crops, so it is not bitwise repeatable"),
+                tolerance=Tolerance(1e-3, 0.0, "float32 ViT + transformer on a 0-1 scale, averaged over "
+                                    "20 224-px crops"),
             ),
             summary=f"MANIQA trained on {data}, ~0-1, ViT-B/8 (pyiqa {name})",
             model=name,

@@ -126,3 +126,53 @@ def test_load_arrays_reads_tensors_without_torch_and_refuses_the_rest(tmp_path) 
     (tmp_path / "legacy.pth").write_bytes(pickle.dumps({"a": 1}))
     with pytest.raises(BenchError, match="zip format"):
         load_arrays(tmp_path / "legacy.pth")
+
+
+class _Exec:
+    """Pickles as a call to builtins.exec: torch would stub it; the suite refuses it."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        import builtins
+
+        return (builtins.exec, (f"open({self.marker!r}, 'w').close()",))
+
+
+def test_code_running_globals_are_never_stubbed(tmp_path):
+    from mgld_bench.safeload import code_globals
+
+    marker = tmp_path / "MARK"
+    path = tmp_path / "evil.ckpt"
+    torch.save({"state_dict": {"w": torch.ones(2)}, "cb": _Exec(str(marker))}, path)
+    with pytest.raises(UnsafeWeightsError, match=r"builtins\.exec"):
+        load_weights(path, inert_globals=True)
+    assert not marker.exists()
+    assert code_globals(["builtins.eval", "__builtin__.getattr", "subprocess.Popen", "os.path.join",
+                         "builtins.dict", "types.SimpleNamespace", "pytorch_lightning.callbacks.ModelCheckpoint",
+                         "pathlib.PosixPath"]) == ["builtins.eval", "__builtin__.getattr", "subprocess.Popen",
+                                                    "os.path.join"]
+
+
+def test_plain_copy_keeps_tensors_and_drops_the_rest(tmp_path):
+    from collections import OrderedDict
+
+    from mgld_bench.safeload import plain_copy
+
+    mod, cls = _foreign_class(tmp_path / "MARK")
+    sys.modules[mod.__name__] = mod
+    try:
+        src = tmp_path / "model.ckpt"
+        sd = OrderedDict(a=torch.arange(3.0), b=torch.nn.Parameter(torch.ones(2, 2)))
+        torch.save({"state_dict": sd, "step": 3, "cbs": [cls(1), "keep", (1.5, None)]}, src)
+    finally:
+        del sys.modules[mod.__name__]
+    copy = plain_copy(src, tmp_path / "plain")
+    assert copy.dropped == ["/cbs[0]: not_installed_lightning.Callback"] and not copy.reused
+    got = torch.load(copy.path, weights_only=True)
+    assert type(got["state_dict"]) is OrderedDict and list(got["state_dict"]) == ["a", "b"]
+    assert type(got["state_dict"]["b"]) is torch.Tensor and torch.equal(got["state_dict"]["b"], torch.ones(2, 2))
+    assert got["step"] == 3 and got["cbs"] == ["keep", (1.5, None)]
+    assert plain_copy(src, tmp_path / "plain").reused
+    assert not list((tmp_path / "plain").rglob("*.tmp")) and not (tmp_path / "MARK").exists()

@@ -128,18 +128,19 @@ def run_infer_job(
 
 
 def run_infer_chunk(
-    job: InferJob, clip: Clip, start: int, stop: int, device: str = "auto", method: Method | None = None
+    job: InferJob, clip: Clip, start: int, stop: int, device: str = "auto", method: Method | None = None,
+    cache: Cache | None = None,
 ) -> list[np.ndarray]:
     """Frames ``[start, stop)`` of ``job``'s output, computed from those LR frames alone (for a
-    method that declares ``chunk_frames``).  Nothing is cached: :func:`join_infer_chunks` stores
-    the joined output under the job's key."""
+    method that declares ``chunk_frames``).  No output is cached: :func:`join_infer_chunks` stores
+    the joined output under the job's key (``cache`` is only handed to the method, as ``ctx.cache``)."""
     if method is None:
         method = METHODS.instantiate(job.method)
     part = clip.chunk(start, stop)
     label = f"{method.label} on {clip.label} frames {start}-{stop - 1}"
     workdir = Path(tempfile.mkdtemp(prefix="mgld-bench-job-"))
     try:
-        frames = list(method.run(part, RunContext(resolve_device(device), job.seed or 0, workdir, None)))
+        frames = list(method.run(part, RunContext(resolve_device(device), job.seed or 0, workdir, None, cache=cache)))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     if len(frames) != stop - start:

@@ -84,9 +84,11 @@ def _infer(job: InferJob, cache: Cache, device: str, method: Method, dataset: An
     return inf.key, inf.frames.digest(), inf.cached
 
 
-def _infer_chunk(job: InferJob, start: int, stop: int, device: str, method: Method, dataset: Any) -> list[Any]:
+def _infer_chunk(
+    job: InferJob, cache: Cache, start: int, stop: int, device: str, method: Method, dataset: Any
+) -> list[Any]:
     _worker_threads()
-    return run_infer_chunk(job, dataset.clip(job.clip), start, stop, device, method)
+    return run_infer_chunk(job, dataset.clip(job.clip), start, stop, device, method, cache)
 
 
 def _join(job: InferJob, cache: Cache, dataset: Any, *chunks: list[Any]) -> tuple[str, str, bool]:
@@ -313,7 +315,7 @@ class _Driver:
         if len(bounds) == 1:
             ref = self.tasks["infer"].options(**opts).remote(unit.job, self.cache, self.device, m, ds)
         else:
-            chunks = [self.tasks["chunk"].options(**opts).remote(unit.job, a, b, self.device, m, ds)
+            chunks = [self.tasks["chunk"].options(**opts).remote(unit.job, self.cache, a, b, self.device, m, ds)
                       for a, b in bounds]
             ref = self.tasks["join"].options(num_cpus=1).remote(unit.job, self.cache, ds, *chunks)
         self.pending[ref] = ([unit], "infer")

@@ -7,6 +7,7 @@ Layout under the cache root::
     <namespace>/ab/<key>.json  small JSON entries (inference manifests, metric results)
     <namespace>/ab/<key>.npy   arrays (flows)
     logs/<key>/                logs of the job that wrote an entry
+    weights-plain/v1/ab/<sha>/  plain copies of checkpoints (safeload.plain_copy; mgld-official)
 
 Every write goes to a temporary name in the same folder and is renamed into place, so an entry
 is either absent or complete: a run killed at any moment leaves nothing a later run would
