@@ -56,8 +56,13 @@ class Precomputed(Method):
         )
 
     def frames(self, clip: Clip) -> FolderFrames:
+        """The output frames of ``clip``.  When the dataset selected a frame ``range`` and the
+        folder holds outputs for the whole clip, the same frames are picked from it."""
         folder = self.clip_folder(clip)
-        return FolderFrames.from_folder(folder, f"precomputed outputs {folder}")
+        frames = FolderFrames.from_folder(folder, f"precomputed outputs {folder}")
+        if clip.source_frames is not None and len(frames.files) == clip.source_count != len(clip.lr):
+            return FolderFrames([frames.files[i] for i in clip.source_frames], frames.label)
+        return frames
 
     def frame_files(self, clip: Clip) -> list[Path]:
         return list(self.frames(clip).files)
