@@ -27,6 +27,9 @@ class Configurable:
     defaults: ClassVar[Mapping[str, Any]] = {}
     choices: ClassVar[Mapping[str, tuple[Any, ...]]] = {}
     minimum: ClassVar[Mapping[str, float]] = {}
+    #: Options that name files or folders: a run records them as absolute paths
+    #: (:func:`mgld_bench.runner.plan.absolute_ref`), so reports work from any folder.
+    path_options: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, **options: Any) -> None:
         unknown = sorted(set(options) - set(self.defaults))

@@ -70,6 +70,7 @@ class Dataset(Configurable):
 
     #: Options that say where the data is, not what it is: they never enter the label.
     location_options: ClassVar[tuple[str, ...]] = ("root", "path", "gt")
+    path_options: ClassVar[tuple[str, ...]] = ("root", "path", "gt")
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -25,6 +25,7 @@ class Precomputed(Method):
     version = 1
     summary = "SR frames produced elsewhere, one folder per clip (use precomputed:PATH)"
     defaults: ClassVar[dict[str, Any]] = {"path": "", "label": ""}
+    path_options: ClassVar[tuple[str, ...]] = ("path",)
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)

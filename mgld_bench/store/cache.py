@@ -46,7 +46,8 @@ class Cache:
     """A content-addressed store of job results under ``root``."""
 
     def __init__(self, root: Path | str | None = None) -> None:
-        self.root = Path(root).expanduser() if root else default_cache_dir()
+        # absolute, as recorded in a run's provenance: reports read it from any folder
+        self.root = (Path(root).expanduser() if root else default_cache_dir()).absolute()
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
