@@ -94,7 +94,7 @@ def read_snapshot(store_path: Path) -> Snapshot:
         rows = store.clip_rows()
         unavailable = store.unavailable_rows()
         frames = frame_frame(store)
-    clip_df = normalise_clip_frame(pd.DataFrame(rows, columns=CLIP_COLUMNS), str(store_path))
+    clip_df = normalise_clip_frame(pd.DataFrame(rows) if rows else pd.DataFrame(columns=CLIP_COLUMNS), str(store_path))
     na = pd.DataFrame(unavailable, columns=["run_id", "dataset", "method", "metric", "reason"])
     na = na[["dataset", "method", "metric", "reason"]].drop_duplicates()
     if not na.empty:

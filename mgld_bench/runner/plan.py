@@ -87,9 +87,15 @@ def effective_protocol(protocol: Protocol, metric: Metric) -> Protocol:
         for f in metric.protocol_fields
         if f in names and f in metric.options and metric.options[f] != getattr(protocol, f)
     }
-    if not changed:
+    # options that change the number's meaning (facts.protocol_options) name the protocol too
+    renamed = {
+        k: metric.options[k]
+        for k in getattr(metric.facts, "protocol_options", ())
+        if k in metric.options and metric.options[k] != metric.defaults.get(k)
+    }
+    if not changed and not renamed:
         return protocol
-    suffix = ",".join(f"{k}={v}" for k, v in sorted(changed.items()))
+    suffix = ",".join(f"{k}={v}" for k, v in sorted({**changed, **renamed}.items()))
     return replace(protocol, name=f"{protocol.name}[{suffix}]", **changed)
 
 
