@@ -1,7 +1,10 @@
 """Per-frame metric curves: one figure per clip, one panel per metric, one line per method.
 
 A dip or a saw-tooth in a per-frame curve is often the first sign of flicker or of a failing
-frame that the clip mean hides.
+frame that the clip mean hides.  Each y axis carries the metric's declared unit; temporal metrics
+are drawn against the frame pair (t -> t+1) their value belongs to.  Infinite values (PSNR of a
+frame identical in SR and GT) cannot be drawn as points: they are marked with a triangle at the
+top of the panel, labelled "inf", never silently dropped.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from typing import Any
 
 from mgld_bench.errors import BenchError
 from mgld_bench.report.figures import pyplot, safe_name, save_figure
-from mgld_bench.report.metric_facts import canonical_metric, display_name, metric_sort_key
+from mgld_bench.report.metric_facts import axis_labels, canonical_metric, display_name, metric_sort_key
 
 
 def curves_figure(
@@ -35,21 +38,38 @@ def curves_figure(
         raise BenchError(f"{title or 'clip'}: no per-frame scores to plot")
     several_protocols = len({p for _, p in keys}) > 1
     method_order = list(methods) if methods else sorted(set(frames["method"]))
-    fig, axes = plt.subplots(len(keys), 1, figsize=(6.0, 1.9 * len(keys) + 0.4), squeeze=False, sharex=True)
+    import numpy as np
+
+    fig, axes = plt.subplots(len(keys), 1, figsize=(6.0, 2.1 * len(keys) + 0.4), squeeze=False)
     for ax, (metric, protocol) in zip(axes[:, 0], keys, strict=True):
         sub = frames[(frames["metric"] == metric) & (frames["protocol"] == protocol)]
+        infinite: list[tuple[Any, Any]] = []  # (frames, colour) of each method's inf values
         for method in method_order:
             line = sub[sub["method"] == method].sort_values("frame")
             if len(line):
-                ax.plot(
-                    line["frame"], line["value"], marker="." if len(line) < 40 else None, linewidth=1.2, label=method
+                values = line["value"].to_numpy(dtype=float)
+                inf = np.isinf(values)
+                drawn = ax.plot(
+                    line["frame"], np.where(inf, np.nan, values), marker="." if len(line) < 40 else None,
+                    linewidth=1.2, label=method,
                 )
+                if inf.any():
+                    infinite.append((line["frame"].to_numpy()[inf], drawn[0].get_color()))
+        if infinite:  # marked at the top of the panel, never dropped silently
+            top = ax.get_ylim()[1]
+            for k, (xs, colour) in enumerate(infinite):
+                ax.plot(xs, [top] * len(xs), linestyle="none", marker="^", markersize=7, color=colour, scaley=False,
+                        clip_on=False, label="inf" if k == 0 else None)
+                for x in xs:
+                    ax.annotate("inf", (x, top), textcoords="offset points", xytext=(0, 5), ha="center",
+                                fontsize=7, color=colour, annotation_clip=False)
         arrow = ""
         if directions and metric in directions:
             arrow = "↑" if directions[metric] else "↓"
-        ax.set_ylabel(display_name(metric) + arrow + (f" [{protocol}]" if several_protocols else ""))
+        xlabel, unit = axis_labels(metric)
+        ax.set_ylabel(display_name(metric) + arrow + unit + (f" [{protocol}]" if several_protocols else ""))
+        ax.set_xlabel(xlabel)
         ax.grid(True, alpha=0.3)
-    axes[-1, 0].set_xlabel("frame")
     axes[0, 0].legend(loc="best", ncol=min(4, len(method_order)))
     if title:
         axes[0, 0].set_title(title)
