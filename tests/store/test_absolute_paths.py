@@ -38,10 +38,11 @@ def test_run_with_relative_paths_then_plot_and_report_from_another_folder(tmp_pa
     prov = json.loads(db.execute("SELECT provenance FROM runs").fetchone()[0])
     (spec,) = [d["spec"] for d in prov["datasets"].values()]
     (opts,) = [d["options"] for d in prov["datasets"].values()]
-    assert spec == f"folder:{a / 'data' / 'lr'}" and opts["gt"] == str(a / "data" / "gt")
-    assert prov["cache_dir"] == str(a / "cache")
+    real = a.resolve()  # the working folder as the OS reports it (symlinks resolved)
+    assert spec == f"folder:{real / 'data' / 'lr'}" and opts["gt"] == str(real / "data" / "gt")
+    assert prov["cache_dir"] == str(real / "cache")
     methods = {r[0]: json.loads(r[1]) for r in db.execute("SELECT method, method_identity FROM clip_scores")}
-    assert methods["precomputed:outs"]["options"]["path"] == str(a / "outs")  # the label stays short
+    assert methods["precomputed:outs"]["options"]["path"] == str(real / "outs")  # the label stays short
     assert set(r[0] for r in db.execute("SELECT dataset FROM clip_scores")) == {"folder:lr"}
     db.close()
 
