@@ -84,9 +84,9 @@ def run_prune(args: argparse.Namespace) -> int:
         collect_stale(root)  # staging folders of killed runs; live runs' folders stay
     plan = plan_prune(root, args.older_than, max_size, keep)
     verb = "would delete" if args.dry_run else "deleted"
+    freed = plan.size if args.dry_run else apply_prune(plan)  # apply_prune: plan.items = what went
     for kind, (n, size) in sorted(plan.by_kind().items()):
         print(f"  {verb} {n} {KINDS.get(kind, kind)} ({human_size(size)})")
-    freed = plan.size if args.dry_run else apply_prune(plan)
     print(f"cache {root}: {verb} {len(plan.items)} entries, {human_size(freed)}; "
           f"{human_size(plan.kept_size)} kept", file=sys.stderr)
     return 0

@@ -264,10 +264,21 @@ def plan_prune(
     return PrunePlan(chosen, sum(i.size for i in items) - sum(i.size for i in chosen))
 
 
-def apply_prune(plan: PrunePlan) -> int:
-    """Delete what ``plan`` lists (manifests before blobs); return the bytes freed."""
+def apply_prune(plan: PrunePlan, grace_s: float = GRACE_S) -> int:
+    """Delete what ``plan`` lists (manifests before blobs); return the bytes freed.
+
+    Each file is looked at again just before it goes: one a run used since the plan was made
+    (young again) stays, and so do the blobs of a manifest that stays."""
     freed = 0
+    kept_blobs: set[str] = set()
     for item in plan.items:
+        try:
+            young = time.time() - item.path.stat().st_mtime < grace_s
+        except OSError:
+            continue
+        if young or (item.kind == "blobs" and item.key in kept_blobs):
+            kept_blobs.update(item.blobs)
+            continue
         try:
             if item.path.is_dir():
                 shutil.rmtree(item.path)
@@ -276,4 +287,5 @@ def apply_prune(plan: PrunePlan) -> int:
             freed += item.size
         except FileNotFoundError:
             continue  # another prune got there first
+    plan.items = [i for i in plan.items if not i.path.exists()]
     return freed

@@ -133,6 +133,17 @@ def test_a_concurrent_runs_files_are_never_deleted(cache: Cache) -> None:
     assert (stage / "x").is_file() and cache.has_blob(fresh)
 
 
+def test_an_entry_used_after_planning_stays_with_its_blobs(cache: Cache) -> None:
+    plan = plan_prune(cache.root, older_than_days=5)
+    assert any(i.kind == "infer" and i.key == "a" * 64 for i in plan.items)
+    assert cache.get_json("infer", "a" * 64) is not None  # a run hits A between plan and deletion
+    apply_prune(plan)
+    assert cache.get_json("infer", "a" * 64) is not None
+    assert cache.has_blob(_blob_sha(1)) and cache.has_blob(_blob_sha(2))
+    assert cache.get_json("infer", "b" * 64) is None and not cache.has_blob(_blob_sha(3))
+    assert not any(i.kind == "infer" and i.key == "a" * 64 for i in plan.items)  # the plan lists what went
+
+
 def test_prune_options_are_checked(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     c = str(tmp_path / "c")
     assert main(["cache", "prune", "--cache-dir", c]) != 0
