@@ -39,6 +39,27 @@ def test_curve_axes_carry_units_and_pairs_and_inf_is_marked() -> None:
         plt.close(fig)
 
 
+def test_flagged_scene_cut_pairs_are_circled() -> None:
+    import json
+
+    from mgld_bench.report.curves import cut_marks
+
+    clip_df = pd.DataFrame([{"dataset": "d", "clip": "c", "method": "m", "metric": "warping_error",
+                             "protocol": "default", "extras": json.dumps({"cut_pairs": [1]})}])
+    marks = cut_marks(clip_df)
+    assert marks == {("d", "c", "m", "warping-error", "default"): [1]}  # old spelling -> today's name
+    fig = curves_figure(_frames(), cuts={k[2:]: v for k, v in marks.items()})
+    try:
+        warp_ax = fig.axes[1]
+        (circle,) = [ln for ln in warp_ax.get_lines() if ln.get_marker() == "o" and ln.get_linestyle() == "None"]
+        assert list(circle.get_xdata()) == [1] and list(circle.get_ydata()) == [12.0]
+        assert circle.get_label() == "likely scene cut"
+    finally:
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+
+
 def test_html_curve_marks_inf_and_names_the_x_axis() -> None:
     svg = curve_svg("PSNR↑ (dB)", [("m", "#000", [(0, math.inf), (1, 31.0), (2, 30.0)])], 3, x_label="frame")
     assert svg.count('class="inf"') == 1 and "inf at 0" in svg and ">frame<" in svg
