@@ -70,7 +70,7 @@ def test_bad_ranges_are_one_line_errors_naming_dataset_and_clip(tmp_path: Path, 
 
 
 def test_yaml_number_is_refused() -> None:
-    with pytest.raises(BenchError, match="quote it"):
+    with pytest.raises(BenchError, match="range"):
         DATASETS.create("synthetic", range=90)  # YAML 1.1 reads 1:30 as 90
 
 
