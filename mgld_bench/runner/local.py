@@ -8,6 +8,7 @@ store.  Another executor (Ray) schedules the same specs and calls the same job f
 
 from __future__ import annotations
 
+import math
 import sys
 from dataclasses import dataclass, field
 from typing import Any
@@ -56,6 +57,13 @@ def _job_failed(exc: Exception, what: str, label: str, keep_going: bool, summary
 
 
 
+def clip_extras(res: MetricResult) -> dict[str, Any]:
+    """What the store keeps beside a clip value: the metric's extras and how many per-frame
+    values are infinite (``inf_frames``; tables say so under the column)."""
+    n_inf = sum(1 for v in res.frames.values() if math.isinf(v))
+    return {**res.extras, "inf_frames": n_inf} if n_inf else dict(res.extras)
+
+
 def record_scores(
     store: ResultStore, run_id: str, entry: DatasetPlan, method: Method, clip: Clip, infer_key: str,
     scores: dict[str, tuple[MetricResult, str, bool]], summary: RunSummary,
@@ -77,7 +85,7 @@ def record_scores(
                 higher_is_better=metric.higher_is_better, kind=metric.kind, unit=metric.unit,
                 params={**metric.identity(), "backend": metric.backend()},
                 protocol_fields=used.fields(), method_identity=method.identity(),
-                infer_key=infer_key, score_key=key,
+                infer_key=infer_key, score_key=key, extras=clip_extras(res),
             ),
         )
 
