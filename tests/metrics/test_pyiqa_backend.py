@@ -18,11 +18,7 @@ from mgld_bench.metrics.backends.base import clear_models
 from mgld_bench.protocol import DEFAULT
 from mgld_bench.runner.plan import build_metric
 from mgld_bench.weights import MUSIQ_AVA, MUSIQ_SPAQ
-
-
-def _frames(n: int, size: int, seed: int) -> list[np.ndarray]:
-    rng = np.random.default_rng(seed)
-    return [rng.integers(0, 256, (size, size + 8, 3), dtype=np.uint8) for _ in range(n)]
+from tests.fakes import noise_frames
 
 
 def _tensor(frames: list[np.ndarray]) -> torch.Tensor:
@@ -86,7 +82,7 @@ def test_musiq_variants_equal_pyiqa_on_the_same_random_weights(wdir, spec, pyiqa
     import pyiqa
 
     _random_musiq(wf.path(wdir), num_class)
-    frames = _frames(2, 64, 3)
+    frames = noise_frames(2, 64, 64 + 8, seed=3)
     m = build_metric(spec, DEFAULT, {})
     assert m.availability()[0]
     ours = m.score_batch(frames, None)
@@ -177,7 +173,7 @@ def test_clipiqa_equals_pyiqa_on_a_random_clip_rn50(wdir, monkeypatch) -> None:
     path = CLIP_RN50.path(wdir)
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.jit.save(torch.jit.script(_tensors_only(net)), str(path))
-    frames = _frames(2, 64, 7)
+    frames = noise_frames(2, 64, 64 + 8, seed=7)
     m = build_metric("clipiqa", DEFAULT, {})
     assert m.availability()[0]
     ours = m.score_batch(frames, None)

@@ -261,11 +261,11 @@ def test_nearest_baseline_replicates_pixels(rng):
     from PIL import Image
 
     from baselines.bicubic import Nearest
-    from mgld_bench.frames import ArrayFrames, Clip
     from mgld_bench.methods.base import RunContext
+    from tests.fakes import clip_of
 
     lr = rng.integers(0, 256, (3, 5, 7, 3), dtype=np.uint8)
-    clip = Clip(dataset="d", name="c", lr=ArrayFrames(list(lr), "lr"), scale=4)
+    clip = clip_of(list(lr), dataset="d")
     out = list(Nearest().run(clip, RunContext()))
     for frame, sr in zip(lr, out, strict=True):  # Pillow's nearest resize is the independent reference
         assert np.array_equal(sr, np.asarray(Image.fromarray(frame).resize((28, 20), Image.Resampling.NEAREST)))

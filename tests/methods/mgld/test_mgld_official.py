@@ -18,10 +18,10 @@ import pytest
 import yaml
 
 from mgld_bench.errors import BenchError
-from mgld_bench.frames import ArrayFrames, Clip
 from mgld_bench.methods.base import RunContext
 from mgld_bench.methods.mgld.official import TILE_SCRIPT, MGLDOfficial
 from mgld_bench.methods.mgld.staging import patch_tile_script, rewrite_config, split_chunks, stage_sequence
+from tests.fakes import clip_of, noise_frames
 
 STANDIN = Path(__file__).parent / "mgld_standin" / "vsr_tile_standin.py"
 AUTHOR_DIR = "/home/notebook/code/personal/xxxxxxxx/MGLD-VSR/checkpoints"
@@ -91,15 +91,6 @@ def _options(repo, ckpts, **extra):
     return opts
 
 
-def _frames(n, h=16, w=16, seed=0):
-    rng = np.random.default_rng(seed)
-    return [rng.integers(0, 200, size=(h, w, 3), dtype=np.uint8) for _ in range(n)]
-
-
-def _clip(frames, name="clip-a"):
-    return Clip("test", name, ArrayFrames(frames, f"{name} LR"), scale=4)
-
-
 def _expected(frames, chunk=5):
     """What the stand-in writes for each real frame when nothing goes wrong (nearest x4 + 10 x
     its position in the chunk, the +0.7 truncated away)."""
@@ -149,10 +140,11 @@ def _standin_args(repo, ckpts, seqs, out, cfg=None, **kw):
 
 def test_end_to_end_small_clip_all_workarounds(fake_repo, tmp_path):
     repo, ckpts = fake_repo
-    frames = _frames(6)  # 16x16 LR -> 512x512 padded: the non-tiled branch; 6 frames: padded to 10
+    # 16x16 LR -> 512x512 padded: the non-tiled branch; 6 frames: padded to 10
+    frames = noise_frames(6, 16, 16, high=200)
     method = MGLDOfficial(**_options(repo, ckpts))
     assert method.availability() == (True, "")
-    res, log_dir = _run(method, _clip(frames), tmp_path)
+    res, log_dir = _run(method, clip_of(frames), tmp_path)
     got = list(res.frames)
     for i, (g, e) in enumerate(zip(got, _expected(frames), strict=True)):
         np.testing.assert_array_equal(g, e, err_msg=f"frame {i}")
@@ -175,7 +167,7 @@ def test_end_to_end_small_clip_all_workarounds(fake_repo, tmp_path):
 def test_the_defects_are_real_in_the_standin(fake_repo, tmp_path):
     repo, ckpts = fake_repo
     seqs = tmp_path / "seqs"
-    frames = _frames(7)
+    frames = noise_frames(7, 16, 16, high=200)
     for i, f in enumerate(frames):
         (seqs / "s").mkdir(parents=True, exist_ok=True)
         cv2.imwrite(str(seqs / "s" / f"{i:03d}.png"), f[..., ::-1])
@@ -206,17 +198,17 @@ def test_the_defects_are_real_in_the_standin(fake_repo, tmp_path):
 
 def test_padded_duplicates_do_not_overwrite_with_tiled_branch(fake_repo, tmp_path):
     repo, ckpts = fake_repo
-    frames = _frames(7)
+    frames = noise_frames(7, 16, 16, high=200)
     method = MGLDOfficial(**_options(repo, ckpts, vqgantile_size=256, vqgantile_stride=200))
-    res, _ = _run(method, _clip(frames), tmp_path)
+    res, _ = _run(method, clip_of(frames), tmp_path)
     for i, (g, e) in enumerate(zip(list(res.frames), _expected(frames), strict=True)):
         np.testing.assert_array_equal(g, e, err_msg=f"frame {i}")
 
 
 def test_tiny_input_crop_is_fixed_and_recorded(fake_repo, tmp_path):
     repo, ckpts = fake_repo
-    frames = _frames(2, h=13, w=15)
-    res, log_dir = _run(MGLDOfficial(**_options(repo, ckpts)), _clip(frames), tmp_path)
+    frames = noise_frames(2, 13, 15, high=200)
+    res, log_dir = _run(MGLDOfficial(**_options(repo, ckpts)), clip_of(frames), tmp_path)
     assert [f.shape for f in res.frames] == [(52, 60, 3)] * 2
     record = json.loads((log_dir / "mgld.json").read_text())
     assert any("61x52 -> 60x52" in note for note in record["output_fixes"])
@@ -224,9 +216,9 @@ def test_tiny_input_crop_is_fixed_and_recorded(fake_repo, tmp_path):
 
 def test_several_gpus_split_the_clip_at_chunk_boundaries(fake_repo, tmp_path):
     repo, ckpts = fake_repo
-    frames = _frames(12)
-    one, _ = _run(MGLDOfficial(**_options(repo, ckpts)), _clip(frames), tmp_path / "a")
-    two, log_dir = _run(MGLDOfficial(**_options(repo, ckpts, gpus="0,1")), _clip(frames), tmp_path / "b")
+    frames = noise_frames(12, 16, 16, high=200)
+    one, _ = _run(MGLDOfficial(**_options(repo, ckpts)), clip_of(frames), tmp_path / "a")
+    two, log_dir = _run(MGLDOfficial(**_options(repo, ckpts, gpus="0,1")), clip_of(frames), tmp_path / "b")
     assert one.key == two.key  # the GPU list is not part of the output's identity
     for a, b in zip(list(one.frames), list(two.frames), strict=True):
         np.testing.assert_array_equal(a, b)
@@ -238,8 +230,8 @@ def test_several_gpus_split_the_clip_at_chunk_boundaries(fake_repo, tmp_path):
 def test_script_failure_is_one_clear_error(fake_repo, tmp_path):
     repo, ckpts = fake_repo
     (repo / TILE_SCRIPT).write_text("import sys\nsys.exit('CUDA out of memory')\n")
-    with pytest.raises(BenchError, match=r"(?s)official script on clip test/clip-a.*status 1.*CUDA out of memory"):
-        _run(MGLDOfficial(**_options(repo, ckpts)), _clip(_frames(2)), tmp_path)
+    with pytest.raises(BenchError, match=r"(?s)official script on clip toy/c.*status 1.*CUDA out of memory"):
+        _run(MGLDOfficial(**_options(repo, ckpts)), clip_of(noise_frames(2, 16, 16, high=200)), tmp_path)
     kept = list((tmp_path / "tmp" / "mgld-bench-logs").iterdir())
     assert len(kept) == 1 and "CUDA out of memory" in kept[0].read_text()
 
@@ -247,8 +239,8 @@ def test_script_failure_is_one_clear_error(fake_repo, tmp_path):
 def test_missing_output_is_one_clear_error(fake_repo, tmp_path):
     repo, ckpts = fake_repo
     (repo / TILE_SCRIPT).write_text("print('did nothing')\n")
-    with pytest.raises(BenchError, match="wrote no output for frame 0 of clip test/clip-a"):
-        _run(MGLDOfficial(**_options(repo, ckpts)), _clip(_frames(2)), tmp_path)
+    with pytest.raises(BenchError, match="wrote no output for frame 0 of clip toy/c"):
+        _run(MGLDOfficial(**_options(repo, ckpts)), clip_of(noise_frames(2, 16, 16, high=200)), tmp_path)
 
 
 def test_availability_names_what_is_missing(fake_repo, tmp_path):
@@ -331,7 +323,7 @@ def test_config_rewrite_and_openclip_version(tmp_path):
 
 
 def test_staging_helpers_by_hand(tmp_path):
-    names = stage_sequence(_frames(7), tmp_path / "s", 5)
+    names = stage_sequence(noise_frames(7, 16, 16, high=200), tmp_path / "s", 5)
     assert names == [f"{i:08d}" for i in range(7)]
     assert sorted(p.name for p in (tmp_path / "s").iterdir()) == [f"{i:08d}.png" for i in range(10)]
     assert split_chunks(12, 5, 2) == [(0, 10), (10, 12)]
@@ -344,9 +336,9 @@ def test_vae_training_loss_is_dropped_unless_kept(fake_repo, tmp_path):
     repo, ckpts = fake_repo
     opts = _options(repo, ckpts)
     del opts["spynet_ckpt"]  # the config still names the authors' SpyNet path
-    res, log_dir = _run(MGLDOfficial(**opts), _clip(_frames(2)), tmp_path / "a")
+    res, log_dir = _run(MGLDOfficial(**opts), clip_of(noise_frames(2, 16, 16, high=200)), tmp_path / "a")
     assert len(res.frames) == 2
     changes = json.loads((log_dir / "mgld.json").read_text())["config_changes"]["vae_config"]
     assert any("LPIPSWithDiscriminator -> torch.nn.Identity" in c for c in changes)
     with pytest.raises(BenchError, match="spynet_sintel_final"):
-        _run(MGLDOfficial(**opts, vae_loss="keep"), _clip(_frames(2)), tmp_path / "b")
+        _run(MGLDOfficial(**opts, vae_loss="keep"), clip_of(noise_frames(2, 16, 16, high=200)), tmp_path / "b")
