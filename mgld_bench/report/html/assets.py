@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from mgld_bench.errors import BenchError
+from mgld_bench.fileio import atomic_write_bytes
 from mgld_bench.report.figures import safe_name
 
 Box = tuple[int, int, int, int]  # x, y, width, height
@@ -102,20 +103,9 @@ def pick_regions(frames: Sequence[np.ndarray], reference: np.ndarray | None, k: 
 
 
 def write_file(path: Path, data: bytes) -> Path:
-    """Write via a temporary name and a rename (readers see the old file or the new one).
-
-    No fsync: these files are derived and rewritten by the next report, and a report of a REDS4
-    run writes over a thousand of them.  Permissions follow the umask (a page may be served).
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
+    """Write atomically without fsync: these files are derived and rewritten by the next report,
+    and a report of a REDS4 run writes over a thousand of them."""
+    return atomic_write_bytes(path, data, sync=False)
 
 
 def encode(image: np.ndarray, fmt: str, quality: int = 80) -> bytes:
