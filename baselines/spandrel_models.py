@@ -147,6 +147,7 @@ class SpandrelModel(SpandrelImageModel):
     name = "spandrel"
     summary = "any spandrel-supported image SR checkpoint, frame by frame (use spandrel:PATH)"
     defaults: ClassVar[dict[str, Any]] = {"path": "", **COMMON_DEFAULTS, "label": ""}
+    path_options: ClassVar[tuple[str, ...]] = ("path",)
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)

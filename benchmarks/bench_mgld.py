@@ -10,6 +10,16 @@ the tiny configuration; with ``--weights DIR`` (holding ``mgldvsr_unet.ckpt`` an
     python benchmarks/bench_mgld.py --mgld --weights W --device cuda --out-sizes 512x512,1280x720 \
         --precisions fp16,fp32                                                  # full size, GPU
 
+``--full-memory``: the released network sizes with random weights on the CPU (no checkpoint
+needed), each phase in a fresh process: one UNet + LR-encoder step on one latent tile of the
+size the pipeline uses (5 frames x 4 x 64 x 64, a 512-px region), and the SD-VAE encode, video-VAE
+feature encode and CFW decode of 5-frame pixel tiles (``--vae-sides``, default 128,256).  It
+prints the parameter bytes, the peak RSS and its growth over the built model per phase, and the
+decode figures scaled by area to the 736x960 outer tile of a 1280x720 output (activations grow
+with the area: the two VAE sides show how closely):
+
+    nice python benchmarks/bench_mgld.py --full-memory --threads 2
+
 Without ``--mgld``: ``mgld-sd`` against ``sd-x4``.
 
 Runs both methods on the same synthetic clip with the tiny random upscaler of
@@ -108,6 +118,71 @@ def _timed_run(method, clip, device: str) -> dict:
     return result
 
 
+def _full_phase(args: dict, queue: mp.Queue) -> None:
+    """One ``--full-memory`` phase with the released sizes and random weights, on the CPU."""
+    import torch
+
+    from mgld_bench.methods.mgld.config import MGLDConfig
+    from mgld_bench.methods.mgld.layout import build
+
+    torch.set_num_threads(args["threads"])
+    torch.manual_seed(0)
+    dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}[args["precision"]]
+    cfg = MGLDConfig.full()
+    names = ("unet", "encoder") if args["phase"] == "unet" else ("vae", "video_vae")
+    mods = {}
+    for name in names:
+        m = build(name, cfg, "cpu").to(dtype).requires_grad_(False)
+        for t in m.state_dict().values():  # parameters the constructors leave undefined
+            if t.is_floating_point():
+                torch.nan_to_num_(t, 0.0, 0.0, 0.0)
+        mods[name] = m
+    param_bytes = sum(t.numel() * t.element_size() for m in mods.values() for t in m.state_dict().values())
+    built = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    t0 = time.perf_counter()
+    with torch.no_grad():
+        if args["phase"] == "unet":
+            n, lat = 5, 64
+            x = torch.randn(n, 4, lat, lat, dtype=dtype)
+            lr = torch.randn(n, 4, lat, lat, dtype=dtype)
+            tt = torch.full((n,), 500, dtype=torch.long)
+            ctx = torch.randn(1, 77, 1024, dtype=dtype)
+            struct = mods["encoder"](lr, tt)
+            mods["unet"](x, tt, ctx, struct, n)
+        else:
+            side = args["side"]
+            img = torch.rand(5, 3, side, side, dtype=dtype) * 2 - 1
+            mean, _ = mods["vae"].encode_moments(img)
+            feats = mods["video_vae"].encode_features(img)
+            mods["video_vae"].decode(mean / 0.18215, feats, 1.0, 5)
+    seconds = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    queue.put({"param_mb": param_bytes / 2**20, "built_mb": built, "peak_mb": peak,
+               "growth_mb": max(peak - built, 0.0), "seconds": seconds})
+
+
+def main_full_memory(args: argparse.Namespace) -> int:
+    """``--full-memory``: see the module docstring."""
+    sides = [int(v) for v in args.vae_sides.split(",")]
+    conf = {"threads": args.threads, "precision": args.precision}
+    print(f"mgld full size, random weights, CPU {args.precision}, {args.threads} thread(s); "
+          "memory = process peak RSS (growth = over the built networks)")
+    unet = _run_in_child(_full_phase, {**conf, "phase": "unet"})
+    print(f"  UNet + LR encoder, one step on 5x4x64x64: params {unet['param_mb']:.0f} MB, "
+          f"peak {unet['peak_mb']:.0f} MB, growth {unet['growth_mb']:.0f} MB, {unet['seconds']:.1f} s")
+    rows = {"unet": unet}
+    tile = 736 * 960  # the outer tile of a 1280x720 output (padded to 1312x736)
+    for side in sides:
+        r = _run_in_child(_full_phase, {**conf, "phase": "vae", "side": side})
+        scaled = r["growth_mb"] * tile / side**2
+        print(f"  SD-VAE encode + video-VAE features + CFW decode, 5x{side}x{side}: params {r['param_mb']:.0f} MB, "
+              f"peak {r['peak_mb']:.0f} MB, growth {r['growth_mb']:.0f} MB, {r['seconds']:.1f} s; "
+              f"growth scaled to a 5x736x960 tile: {scaled / 1024:.1f} GB")
+        rows[f"vae{side}"] = {**r, "growth_scaled_720p_tile_mb": scaled}
+    print(json.dumps(rows))
+    return 0
+
+
 def _run_in_child(target, conf: dict) -> dict:
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
@@ -163,7 +238,13 @@ def main() -> int:
     p.add_argument("--weights", help="(--mgld) folder with the two released checkpoints (default: tiny random ones)")
     p.add_argument("--out-sizes", default="512x512", help="(--mgld) output sizes WxH, comma-separated")
     p.add_argument("--precisions", default="auto", help="(--mgld) auto,fp32,fp16,bf16 (comma-separated)")
+    p.add_argument("--full-memory", action="store_true",
+                   help="peak CPU memory of the released network sizes (random weights), see above")
+    p.add_argument("--vae-sides", default="128,256", help="(--full-memory) pixel sides of the VAE tiles")
+    p.add_argument("--precision", default="fp32", choices=("fp32", "bf16"), help="(--full-memory) weights dtype")
     args = p.parse_args()
+    if args.full_memory:
+        return main_full_memory(args)
     if args.mgld:
         if args.steps == 20:
             args.steps = 2 if args.weights is None else 50

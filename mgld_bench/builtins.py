@@ -62,6 +62,8 @@ METHODS: dict[str, Spec] = {
 
 _FIDELITY = ("color_space", "crop_border")
 _NETWORK = "float32 network: CPU vs GPU and cuDNN algorithm choice move it in the 4th decimal"
+#: the scene-cut options of the pair metrics (mgld_bench.metrics.base.PAIR_CUT_DEFAULTS)
+_CUTS = ("exclude_cuts", "cut_ratio")
 _FLOW = "depends on optical flow, whose output varies with the OpenCV build and thread count; 1 % relative"
 
 METRICS: dict[str, Spec] = {
@@ -69,6 +71,7 @@ METRICS: dict[str, Spec] = {
         "mgld_bench.metrics.fidelity:PSNR",
         MetricFacts(
             "PSNR", "full-reference", True, ("sr", "gt"), decimals=2, unit="dB", protocol_fields=_FIDELITY,
+            protocol_options=("max_db",),
             tolerance=Tolerance(
                 0.01, 0.0,
                 "deterministic given the same frames; 0.01 dB is the last digit papers print and absorbs "
@@ -172,8 +175,8 @@ METRICS: dict[str, Spec] = {
             "mgld_bench.metrics.learned:PyiqaMetric",
             MetricFacts(
                 display, "no-reference", True, ("sr",), decimals=4,
-                tolerance=Tolerance(1e-3, 0.0, "float32 ViT + transformer on a 0-1 scale; MANIQA averages "
-                                    "random 224-px crops, so it is not bitwise repeatable"),
+                tolerance=Tolerance(1e-3, 0.0, "float32 ViT + transformer on a 0-1 scale, averaged over "
+                                    "20 224-px crops"),
             ),
             summary=f"MANIQA trained on {data}, ~0-1, ViT-B/8 (pyiqa {name})",
             model=name,
@@ -234,6 +237,7 @@ METRICS: dict[str, Spec] = {
         MetricFacts(
             "E*warp", "temporal", False, ("sr", "gt", "lr"), decimals=2, unit="x1e3",
             protocol_fields=("warp_definition", "flow_backend", "flow_source"), uses_frame_subset=False,
+            protocol_options=_CUTS,
             tolerance=Tolerance(0.01, 0.01, _FLOW), gt_optional=True,
         ),
         aliases=("warping_error",),
@@ -242,7 +246,7 @@ METRICS: dict[str, Spec] = {
         "mgld_bench.metrics.temporal:WarpingError",
         MetricFacts(
             "E*warp (EvalCrafter)", "temporal", False, ("sr", "gt", "lr"), decimals=2, unit="x1e3",
-            protocol_fields=("flow_backend",), uses_frame_subset=False,
+            protocol_fields=("flow_backend",), uses_frame_subset=False, protocol_options=_CUTS,
             tolerance=Tolerance(0.01, 0.01, _FLOW), gt_optional=True,
         ),
         aliases=("warping_error-evalcrafter",),
@@ -253,7 +257,7 @@ METRICS: dict[str, Spec] = {
     "mawe": Spec.of(
         "mgld_bench.metrics.temporal:MAWE",
         MetricFacts(
-            "MAWE", "temporal", False, ("sr",), decimals=3, uses_frame_subset=False,
+            "MAWE", "temporal", False, ("sr",), decimals=3, uses_frame_subset=False, protocol_options=_CUTS,
             tolerance=Tolerance(1e-3, 0.02, "ratio of a warp error to the mean RAFT motion; flow varies with "
                                 "device and backend build; 2 % relative"),
         ),
@@ -262,6 +266,7 @@ METRICS: dict[str, Spec] = {
         "mgld_bench.metrics.temporal:TOF",
         MetricFacts(
             "tOF", "temporal", False, ("sr", "gt"), decimals=3, unit="px", uses_frame_subset=False,
+            protocol_options=_CUTS,
             tolerance=Tolerance(1e-3, 0.01, "Farneback flow varies with the OpenCV build; 1 % relative"),
         ),
     ),
@@ -269,6 +274,7 @@ METRICS: dict[str, Spec] = {
         "mgld_bench.metrics.temporal:TLP",
         MetricFacts(
             "tLP", "temporal", False, ("sr", "gt"), decimals=4, unit="x100", uses_frame_subset=False,
+            protocol_options=_CUTS,
             resources=ONE_GPU,
             tolerance=Tolerance(0.1, 0.0, "difference of two float32 LPIPS values x100: 1e-3 of LPIPS"),
         ),

@@ -194,6 +194,24 @@ class SliceFrames(FrameSequence):
         return hashlib.sha256(f"slice-v1:{self.base.digest()}:{self.start}:{len(self)}".encode()).hexdigest()
 
 
+class SelectFrames(FrameSequence):
+    """The frames of another sequence at ``indices`` (ascending), read through it; frame ids
+    stay those of the base sequence (a sub-range keeps the original frame names)."""
+
+    def __init__(self, base: FrameSequence, indices: Sequence[int], label: str | None = None) -> None:
+        self.base = base
+        self.indices = [int(i) for i in indices]
+        super().__init__([base.ids[i] for i in self.indices], label or f"{base.label} (frames selected)")
+
+    def _read(self, index: int) -> np.ndarray:
+        return self.base[self.indices[index]]
+
+    def _compute_digest(self) -> str:
+        h = hashlib.sha256(f"select-v1:{self.base.digest()}:".encode())
+        h.update(",".join(map(str, self.indices)).encode())
+        return h.hexdigest()
+
+
 class ArrayFrames(FrameSequence):
     """Frames held in memory (tests, small synthetic clips)."""
 
@@ -231,6 +249,11 @@ class Clip:
     fps: float | None = None
     scale: int = 4
     extras: dict[str, Any] = field(default_factory=dict)
+    #: The indices of the loaded clip's frames this clip holds, when a dataset ``range`` selected
+    #: some (``None``: all of them), and how many frames the loaded clip had.  A method whose
+    #: outputs were made elsewhere for the whole clip (``precomputed``) picks the same frames.
+    source_frames: tuple[int, ...] | None = None
+    source_count: int | None = None
 
     @property
     def label(self) -> str:

@@ -78,6 +78,10 @@ class MetricFacts:
     unit: str = ""
     #: Options whose values come from the scoring protocol unless set explicitly.
     protocol_fields: tuple[str, ...] = ()
+    #: Options that change what the number means (a PSNR cap, scene cuts left out): set to a
+    #: value other than their default they rename the protocol the value is stored under
+    #: (``default[max_db=100.0]``), so such values never share a column with plain ones.
+    protocol_options: tuple[str, ...] = ()
     #: True when per-frame values follow the protocol's frame subset (``frames``).
     uses_frame_subset: bool = True
     tolerance: Tolerance = STRICT

@@ -33,6 +33,8 @@ class WeightFile:
     size: int | None = None
     used_by: tuple[str, ...] = ()
     note: str = ""
+    #: Where to get the file by hand when there is no direct ``url`` (download pages).
+    source: str = ""
 
     def path(self, root: Path | None = None) -> Path:
         return (root or weights_dir()) / LOCATIONS[self.location] / self.name
@@ -48,7 +50,7 @@ def register_weight(wf: WeightFile) -> WeightFile:
         used = tuple(dict.fromkeys(old.used_by + wf.used_by))
         wf = WeightFile(
             wf.name, wf.url or old.url, wf.location, wf.sha256 or old.sha256, wf.size or old.size,
-            used, wf.note or old.note,
+            used, wf.note or old.note, wf.source or old.source,
         )
     _REGISTRY[wf.name] = wf
     return wf
@@ -85,10 +87,13 @@ def missing_weights(files: list[WeightFile]) -> list[str]:
     for wf in files:
         p = wf.path()
         if not p.is_file():
-            url = f" from {wf.url}" if wf.url else ""
-            out.append(
-                f"weight file {wf.name} missing at {p}: run `mgld-bench weights fetch {wf.name}`{url}"
-            )
+            if wf.url:
+                out.append(
+                    f"weight file {wf.name} missing at {p}: run `mgld-bench weights fetch {wf.name}` from {wf.url}"
+                )
+            else:
+                where = f" from {wf.source}" if wf.source else ""
+                out.append(f"weight file {wf.name} missing at {p}: download it by hand{where} and put it there")
     return out
 
 

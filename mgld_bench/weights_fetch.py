@@ -71,7 +71,8 @@ def fetch(wf: WeightFile, root: Path | None = None, progress: bool = True, timeo
         record(wf, target, file_sha256(target), "fetch", root)
         return target
     if not wf.url:
-        raise BenchError(f"weight file {wf.name} has no download URL; copy it to {target} by hand")
+        where = f" (get it from {wf.source})" if wf.source else ""
+        raise BenchError(f"weight file {wf.name} has no download URL; copy it to {target} by hand{where}")
     url = resolve_url(wf.url)
     target.parent.mkdir(parents=True, exist_ok=True)
     part = target.with_name(target.name + ".part")

@@ -60,9 +60,10 @@ def test_a_built_component_cannot_change_its_options() -> None:
 
 def test_options_serialise_and_pickle_as_their_values() -> None:
     psnr = METRICS.create("psnr", crop_border=2)
-    assert psnr.options == {"color_space": "y", "crop_border": 2}
-    assert canonical_json(psnr.options) == '{"color_space":"y","crop_border":2}'
-    assert Ref.of("metric", "psnr", psnr.options) == Ref.of("metric", "psnr", {"color_space": "y", "crop_border": 2})
+    plain = {"color_space": "y", "crop_border": 2, "max_db": 0.0}
+    assert psnr.options == plain
+    assert canonical_json(psnr.options) == '{"color_space":"y","crop_border":2,"max_db":0.0}'
+    assert Ref.of("metric", "psnr", psnr.options) == Ref.of("metric", "psnr", plain)
     again = pickle.loads(pickle.dumps(psnr.options))
     assert again == psnr.options and type(again) is type(psnr.options)
     assert pickle.loads(pickle.dumps(psnr)).options == psnr.options

@@ -91,3 +91,88 @@ def test_corrupt_and_missing_name_the_file(tmp_path):
         load_weights(bad)
     with pytest.raises(BenchError, match=r"nope\.pth"):
         load_weights(tmp_path / "nope.pth")
+
+
+def test_load_arrays_reads_tensors_without_torch_and_refuses_the_rest(tmp_path) -> None:
+    import pickle
+    import zipfile
+
+    import numpy as np
+    import torch
+
+    from mgld_bench.safeload import load_arrays
+
+    g = torch.Generator().manual_seed(0)
+    obj = (torch.randn(7, 1, generator=g, dtype=torch.float64), {"w": torch.arange(12.0).reshape(3, 4).t(),
+                                                                  "i": torch.arange(10)[2:7]})
+    torch.save(obj, tmp_path / "t.pth")
+    got = load_arrays(tmp_path / "t.pth")
+    want = torch.load(tmp_path / "t.pth", weights_only=True)  # the reference reader
+    np.testing.assert_array_equal(got[0], want[0].numpy())
+    np.testing.assert_array_equal(got[1]["w"], want[1]["w"].numpy())
+    np.testing.assert_array_equal(got[1]["i"], want[1]["i"].numpy())
+
+    class Evil:
+        def __reduce__(self):
+            return (print, ("ran",))
+
+    torch.save({"x": torch.zeros(2)}, tmp_path / "evil.pth")  # same zip, data.pkl replaced by a code-running pickle
+    with zipfile.ZipFile(tmp_path / "evil.pth") as src, zipfile.ZipFile(tmp_path / "evil2.pth", "w") as dst:
+        for info in src.infolist():
+            data = pickle.dumps(Evil(), protocol=2) if info.filename.endswith("data.pkl") else src.read(info)
+            dst.writestr(info, data)
+    with pytest.raises(BenchError, match="without torch"):
+        load_arrays(tmp_path / "evil2.pth")
+    (tmp_path / "legacy.pth").write_bytes(pickle.dumps({"a": 1}))
+    with pytest.raises(BenchError, match="zip format"):
+        load_arrays(tmp_path / "legacy.pth")
+
+
+class _Exec:
+    """Pickles as a call to builtins.exec: torch would stub it; the suite refuses it."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        import builtins
+
+        return (builtins.exec, (f"open({self.marker!r}, 'w').close()",))
+
+
+def test_code_running_globals_are_never_stubbed(tmp_path):
+    from mgld_bench.safeload import code_globals
+
+    marker = tmp_path / "MARK"
+    path = tmp_path / "evil.ckpt"
+    torch.save({"state_dict": {"w": torch.ones(2)}, "cb": _Exec(str(marker))}, path)
+    with pytest.raises(UnsafeWeightsError, match=r"builtins\.exec"):
+        load_weights(path, inert_globals=True)
+    assert not marker.exists()
+    assert code_globals(["builtins.eval", "__builtin__.getattr", "subprocess.Popen", "os.path.join",
+                         "builtins.dict", "types.SimpleNamespace", "pytorch_lightning.callbacks.ModelCheckpoint",
+                         "pathlib.PosixPath"]) == ["builtins.eval", "__builtin__.getattr", "subprocess.Popen",
+                                                    "os.path.join"]
+
+
+def test_plain_copy_keeps_tensors_and_drops_the_rest(tmp_path):
+    from collections import OrderedDict
+
+    from mgld_bench.safeload import plain_copy
+
+    mod, cls = _foreign_class(tmp_path / "MARK")
+    sys.modules[mod.__name__] = mod
+    try:
+        src = tmp_path / "model.ckpt"
+        sd = OrderedDict(a=torch.arange(3.0), b=torch.nn.Parameter(torch.ones(2, 2)))
+        torch.save({"state_dict": sd, "step": 3, "cbs": [cls(1), "keep", (1.5, None)]}, src)
+    finally:
+        del sys.modules[mod.__name__]
+    copy = plain_copy(src, tmp_path / "plain")
+    assert copy.dropped == ["/cbs[0]: not_installed_lightning.Callback"] and not copy.reused
+    got = torch.load(copy.path, weights_only=True)
+    assert type(got["state_dict"]) is OrderedDict and list(got["state_dict"]) == ["a", "b"]
+    assert type(got["state_dict"]["b"]) is torch.Tensor and torch.equal(got["state_dict"]["b"], torch.ones(2, 2))
+    assert got["step"] == 3 and got["cbs"] == ["keep", (1.5, None)]
+    assert plain_copy(src, tmp_path / "plain").reused
+    assert not list((tmp_path / "plain").rglob("*.tmp")) and not (tmp_path / "MARK").exists()

@@ -26,6 +26,7 @@ COMMANDS = [
     "mgld_bench.cli.report_cmd",
     "mgld_bench.cli.data_cmd",
     "mgld_bench.cli.export_cmd",
+    "mgld_bench.cli.cache_cmd",
 ]
 
 

@@ -155,7 +155,8 @@ def run_profile(args: argparse.Namespace) -> int:
 
 
 def run_curves(args: argparse.Namespace) -> int:
-    from mgld_bench.report.curves import write_clip_curves
+    from mgld_bench.report.aggregate import load_clip_scores
+    from mgld_bench.report.curves import cut_marks, write_clip_curves
     from mgld_bench.report.store_read import frame_scores, query
 
     store = _store(args.source)
@@ -165,7 +166,8 @@ def run_curves(args: argparse.Namespace) -> int:
     directions = {m: bool(h) for m, h in zip(dirs["metric"], dirs["higher_is_better"], strict=True)}
     return _report(
         write_clip_curves(
-            df, _out(args, store), _formats(args.format), names(args.methods), names(args.metrics), pairs, directions
+            df, _out(args, store), _formats(args.format), names(args.methods), names(args.metrics), pairs, directions,
+            cut_marks(load_clip_scores(store)),
         )
     )
 

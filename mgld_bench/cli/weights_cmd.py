@@ -73,7 +73,8 @@ def run_list(args: argparse.Namespace) -> int:
         if args.missing and status != "missing":
             continue
         size = _human(path.stat().st_size if path.is_file() else wf.size)
-        rows.append([wf.name, ", ".join(wf.used_by), status, trust_status(wf), size, str(path.parent), wf.url or ""])
+        where = wf.url or wf.source  # a page to download from by hand when there is no direct URL
+        rows.append([wf.name, ", ".join(wf.used_by), status, trust_status(wf), size, str(path.parent), where])
     print(f"weights folder: {weights_dir()}")
     print(tabulate(rows, headers=["file", "needed by", "status", "digest", "size", "folder", "url"],
                    tablefmt="github"))

@@ -77,6 +77,16 @@ class Method(Configurable):
     #: (``n = chunk_frames``), so an executor may run the chunks of a clip as separate jobs and
     #: join them; the result must equal one run over the whole clip.  None: the clip is one job.
     chunk_frames: ClassVar[int | None] = None
+    #: True when the output depends on the kind of device the job runs on ("cpu" or "cuda"),
+    #: e.g. a precision resolved per device: the inference key then holds the device kind and
+    #: :meth:`device_options` for it (see :func:`mgld_bench.runner.jobs.infer_job`).
+    device_dependent: ClassVar[bool] = False
+
+    def device_options(self, device_kind: str) -> dict[str, Any]:
+        """The options as resolved on a ``device_kind`` ("cpu" or "cuda") that change the output
+        (e.g. ``{"precision": "fp16"}``).  Only asked of ``device_dependent`` methods; the method's
+        run must resolve them with this same function."""
+        return {}
 
     @property
     def label(self) -> str:

@@ -25,6 +25,7 @@ class Precomputed(Method):
     version = 1
     summary = "SR frames produced elsewhere, one folder per clip (use precomputed:PATH)"
     defaults: ClassVar[dict[str, Any]] = {"path": "", "label": ""}
+    path_options: ClassVar[tuple[str, ...]] = ("path",)
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
@@ -56,8 +57,13 @@ class Precomputed(Method):
         )
 
     def frames(self, clip: Clip) -> FolderFrames:
+        """The output frames of ``clip``.  When the dataset selected a frame ``range`` and the
+        folder holds outputs for the whole clip, the same frames are picked from it."""
         folder = self.clip_folder(clip)
-        return FolderFrames.from_folder(folder, f"precomputed outputs {folder}")
+        frames = FolderFrames.from_folder(folder, f"precomputed outputs {folder}")
+        if clip.source_frames is not None and len(frames.files) == clip.source_count != len(clip.lr):
+            return FolderFrames([frames.files[i] for i in clip.source_frames], frames.label)
+        return frames
 
     def frame_files(self, clip: Clip) -> list[Path]:
         return list(self.frames(clip).files)

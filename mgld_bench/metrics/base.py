@@ -116,6 +116,11 @@ class Metric(Configurable):
     def start(self, ctx: ScoreContext) -> Accumulator:
         raise NotImplementedError
 
+    def release(self) -> None:
+        """Drop what the metric keeps between accumulators of one clip (e.g. the GT-side network
+        features that every output scored against the same GT frame reuses); called by the runner
+        when a clip's scoring is over."""
+
 
 def mean_value(values: list[float]) -> float:
     """Mean of per-frame values; inf if any is +inf; NaN when empty."""
@@ -124,6 +129,40 @@ def mean_value(values: list[float]) -> float:
     if any(math.isinf(v) for v in values):
         return float("inf") if all(v > 0 for v in values if math.isinf(v)) else float("nan")
     return float(np.mean(np.asarray(values, dtype=np.float64)))
+
+
+#: Options of every metric that scores consecutive frame pairs (warping error, tOF, tLP, MAWE):
+#: a pair whose value exceeds ``cut_ratio`` times the clip's median pair value is flagged as a
+#: likely scene cut (docs/metrics.md); ``exclude_cuts`` leaves flagged pairs out of the clip mean.
+PAIR_CUT_DEFAULTS: dict[str, Any] = {"exclude_cuts": False, "cut_ratio": 10.0}
+#: Fewer pairs than this give no robust median: nothing is flagged.
+MIN_PAIRS_FOR_CUTS = 3
+
+
+def flag_cuts(values: dict[int, float], ratio: float) -> list[int]:
+    """Pair indices whose value is above ``ratio`` x the median of the clip's finite pair values
+    (and above 0); none when ``ratio`` <= 0 or the clip has fewer than
+    :data:`MIN_PAIRS_FOR_CUTS` pairs."""
+    finite = [v for v in values.values() if math.isfinite(v)]
+    if ratio <= 0 or len(finite) < MIN_PAIRS_FOR_CUTS:
+        return []
+    threshold = ratio * float(np.median(np.asarray(finite, dtype=np.float64)))
+    return sorted(k for k, v in values.items() if math.isfinite(v) and v > threshold and v > 0)
+
+
+def pair_result(
+    values: dict[int, float], options: dict[str, Any], extras: dict[str, Any] | None = None
+) -> MetricResult:
+    """The result of a pair metric: every pair value kept per frame pair, likely scene cuts
+    flagged in ``extras["cut_pairs"]`` and, with ``exclude_cuts``, left out of the clip mean."""
+    ordered = dict(sorted(values.items()))
+    cuts = flag_cuts(ordered, float(options.get("cut_ratio", 0.0)))
+    out = {**(extras or {}), "cut_pairs": cuts}
+    kept = list(ordered.values())
+    if options.get("exclude_cuts"):
+        kept = [v for k, v in ordered.items() if k not in set(cuts)]
+        out["cuts_excluded"] = True
+    return MetricResult(mean_value(kept), ordered, out)
 
 
 class FrameMetric(Metric):

@@ -24,13 +24,19 @@ class _Fidelity(FrameMetric):
 
 
 class PSNR(_Fidelity):
-    """Peak signal-to-noise ratio in dB; identical frames give +inf (and so does their clip)."""
+    """Peak signal-to-noise ratio in dB.  Identical frames give +inf (BasicSR's convention), and
+    so does the mean of a clip holding one; ``max_db`` > 0 caps every frame's value at that many
+    dB instead (``max_db=100``, as some papers do; the cap names the protocol)."""
 
     name = "psnr"
-    summary = "PSNR (dB), BT.601 Y by default; identical frames give inf"
+    summary = "PSNR (dB), BT.601 Y by default; identical frames give inf unless capped (max_db)"
+    defaults: ClassVar[dict[str, Any]] = {**_Fidelity.defaults, "max_db": 0.0}
+    minimum: ClassVar[dict[str, float]] = {**_Fidelity.minimum, "max_db": 0.0}
 
     def _one(self, sr: np.ndarray, gt: np.ndarray) -> float:
-        return psnr_ssim.psnr(sr, gt, self.options["color_space"], int(self.options["crop_border"]))
+        value = psnr_ssim.psnr(sr, gt, self.options["color_space"], int(self.options["crop_border"]))
+        cap = float(self.options["max_db"])
+        return min(value, cap) if cap > 0 else value
 
 
 class SSIM(_Fidelity):

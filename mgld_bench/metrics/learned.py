@@ -150,6 +150,12 @@ class LearnedMetric(FrameMetric):
     def prepare(self, frame: np.ndarray) -> np.ndarray:
         return frame
 
+    def release(self) -> None:
+        if self.options["backend"] != "native" and self.mode == "FR":
+            from mgld_bench.metrics.backends.base import release_references
+
+            release_references()
+
     def native_scores(self, frames: list[np.ndarray]) -> list[float]:
         """Scores computed by mgld-bench's own code (``backend=native``: NIQE, BRISQUE)."""
         if self.options["model"] == "brisque":

@@ -16,7 +16,15 @@ import numpy as np
 from mgld_bench.errors import BenchError
 from mgld_bench.flow.backends import FLOW_BACKENDS, RAFT_BACKENDS, check_backend
 from mgld_bench.flow.cached import cached_flow, frame_digest
-from mgld_bench.metrics.base import Accumulator, Metric, MetricResult, ScoreContext, mean_value
+from mgld_bench.metrics.base import (
+    PAIR_CUT_DEFAULTS,
+    Accumulator,
+    Metric,
+    MetricResult,
+    ScoreContext,
+    mean_value,
+    pair_result,
+)
 from mgld_bench.metrics.functional import warping
 from mgld_bench.weights import WeightFile
 
@@ -86,6 +94,7 @@ class WarpingError(Metric):
         #: "auto": on for "lai" (see docs/metrics.md), off for "evalcrafter" (as its code); or true/false
         "exclude_outside": "auto",
         "scale": 1000.0,
+        **PAIR_CUT_DEFAULTS,
     }
 
     choices: ClassVar[dict[str, tuple[Any, ...]]] = {
@@ -149,7 +158,7 @@ class _WarpAccumulator(Accumulator):
         values = dict(sorted(self.values.items()))
         extras = {"non_occluded_fraction": mean_value(list(self.valid.values())),
                   "flow_source": self.resolved}
-        return MetricResult(mean_value(list(values.values())), values, extras)
+        return pair_result(values, self.o, extras)
 
 
 class TOF(Metric):
@@ -158,7 +167,7 @@ class TOF(Metric):
     name = "tof"
     version: ClassVar[int] = 2  # 2: cached GT flows are float16 (mgld_bench.flow.cached)
     summary = "tOF (TecoGAN): mean flow difference SR vs GT in px, Farneback on the centre crop"
-    defaults: ClassVar[dict[str, Any]] = {"flow_backend": "farneback", "tecogan_crop": True}
+    defaults: ClassVar[dict[str, Any]] = {"flow_backend": "farneback", "tecogan_crop": True, **PAIR_CUT_DEFAULTS}
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
@@ -171,7 +180,7 @@ class TOF(Metric):
         return str(self.options["flow_backend"]).startswith("raft")
 
     def start(self, ctx: ScoreContext) -> Accumulator:
-        return _PairAccumulator(ctx, self._pair, bool(self.options["tecogan_crop"]))
+        return _PairAccumulator(ctx, self._pair, bool(self.options["tecogan_crop"]), options=self.options)
 
     def _pair(self, ctx: ScoreContext, prev: tuple[np.ndarray, np.ndarray, tuple[str, str]],
               cur: tuple[np.ndarray, np.ndarray, tuple[str, str]]) -> float:
@@ -184,8 +193,11 @@ class TOF(Metric):
 class _PairAccumulator(Accumulator):
     """Calls ``pair(ctx, previous, current)`` on (sr, gt, digests) of consecutive frames."""
 
-    def __init__(self, ctx: ScoreContext, pair: Any, crop: bool, digests: bool = True) -> None:
+    def __init__(
+        self, ctx: ScoreContext, pair: Any, crop: bool, digests: bool = True, options: dict[str, Any] | None = None
+    ) -> None:
         self.ctx = ctx
+        self.options = options or {}
         self.pair = pair
         self.crop = crop
         self.digests = digests
@@ -204,8 +216,7 @@ class _PairAccumulator(Accumulator):
         self.prev = (index, cur)
 
     def result(self) -> MetricResult:
-        values = dict(sorted(self.values.items()))
-        return MetricResult(mean_value(list(values.values())), values)
+        return pair_result(self.values, self.options)
 
 
 class TLP(Metric):
@@ -213,7 +224,7 @@ class TLP(Metric):
 
     name = "tlp"
     summary = "tLP x100 (TecoGAN): LPIPS-AlexNet change SR vs GT between frames, on the centre crop"
-    defaults: ClassVar[dict[str, Any]] = {"backend": "pyiqa", "tecogan_crop": True, "scale": 100.0}
+    defaults: ClassVar[dict[str, Any]] = {"backend": "pyiqa", "tecogan_crop": True, "scale": 100.0, **PAIR_CUT_DEFAULTS}
 
     def _lpips(self) -> Any:
         from mgld_bench.registry import METRICS
@@ -239,10 +250,11 @@ class TLP(Metric):
         scale = float(self.options["scale"])
 
         def pair(_ctx: ScoreContext, prev: tuple, cur: tuple) -> float:
-            lp_sr, lp_gt = model.score([prev[0], prev[1]], [cur[0], cur[1]])
+            # pairs of consecutive frames: no reference is seen twice, the LPIPS metric's held GT stays
+            lp_sr, lp_gt = model.score([prev[0], prev[1]], [cur[0], cur[1]], keep_reference=False)
             return abs(lp_gt - lp_sr) * scale
 
-        return _PairAccumulator(ctx, pair, bool(self.options["tecogan_crop"]), digests=False)
+        return _PairAccumulator(ctx, pair, bool(self.options["tecogan_crop"]), digests=False, options=self.options)
 
 
 class MAWE(Metric):
@@ -256,7 +268,7 @@ class MAWE(Metric):
 
     name = "mawe"
     summary = "MAWE (StreamingT2V): forward-splat warp error / (9.5 x mean motion), RAFT-large at 720x720"
-    defaults: ClassVar[dict[str, Any]] = {"flow_backend": "raft-large", "size": 720, "coeff": 9.5}
+    defaults: ClassVar[dict[str, Any]] = {"flow_backend": "raft-large", "size": 720, "coeff": 9.5, **PAIR_CUT_DEFAULTS}
     choices: ClassVar[dict[str, tuple[Any, ...]]] = {"flow_backend": tuple(FLOW_BACKENDS)}
     minimum: ClassVar[dict[str, float]] = {"size": 8}
 
@@ -292,4 +304,4 @@ class _MaweAccumulator(Accumulator):
     def result(self) -> MetricResult:
         values = dict(sorted(self.values.items()))
         extras = {"warp_error_255": mean_value(self.errors), "mean_motion_px": mean_value(self.motions)}
-        return MetricResult(mean_value(list(values.values())), values, extras)
+        return pair_result(values, self.o, extras)

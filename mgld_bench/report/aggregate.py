@@ -35,7 +35,12 @@ OPTIONAL_DEFAULTS: dict[str, Any] = {
     "infer_key": "",
     "score_key": "",
     "run_id": "",
+    "extras": "{}",
 }
+
+#: Counts read from each clip row's ``extras`` (tables print them under the column): frames
+#: whose value is infinite, pairs flagged as likely scene cuts, and whether those were excluded.
+EXTRA_COUNTS = ("inf_frames", "cut_pairs", "cuts_excluded")
 
 #: Statement of the aggregation, printed under tables and in reports.
 AGGREGATION_NOTE = (
@@ -153,7 +158,26 @@ def normalise_clip_frame(df: Any, label: str = "results") -> Any:
     df["higher_is_better"] = df["higher_is_better"].map(_as_bool)
     for col in ("dataset", "method", "clip", "metric", "protocol", "kind", "unit", *IDENTITY_COLUMNS):
         df[col] = df[col].fillna("").astype(str)
+    counts = df["extras"].map(_extra_counts)
+    for i, name in enumerate(EXTRA_COUNTS):
+        df[name] = counts.map(lambda c, i=i: c[i]).astype(int)
     return with_declared_facts(df)
+
+
+def _extra_counts(text: Any) -> tuple[int, int, int]:
+    """(inf_frames, number of flagged cut pairs, cuts_excluded) from a row's ``extras`` JSON."""
+    try:
+        obj = json.loads(text) if isinstance(text, str) and text else {}
+    except ValueError:
+        obj = {}
+    if not isinstance(obj, dict):
+        obj = {}
+    cuts = obj.get("cut_pairs") or []
+    try:
+        n_cuts = len(cuts) if isinstance(cuts, list) else 0
+        return int(obj.get("inf_frames") or 0), n_cuts, int(bool(obj.get("cuts_excluded")))
+    except (TypeError, ValueError):
+        return 0, 0, 0
 
 
 def with_declared_facts(df: Any) -> Any:
@@ -265,6 +289,7 @@ def dataset_means(df: Any) -> Any:
         "unit",
         "params",
         "protocol_fields",
+        *EXTRA_COUNTS,
     ]
     if df.empty:
         return pd.DataFrame(columns=cols)
@@ -289,6 +314,7 @@ def dataset_means(df: Any) -> Any:
                 "unit": grp["unit"].iloc[0],
                 "params": grp["params"].iloc[0],
                 "protocol_fields": grp["protocol_fields"].iloc[0],
+                **{name: int(grp[name].sum()) if name in grp else 0 for name in EXTRA_COUNTS},
             }
         )
     return pd.DataFrame(rows, columns=cols)

@@ -63,6 +63,18 @@ def metric_sort_key(metric: str) -> tuple[int, int, str]:
     return (KINDS.index(facts.kind), METRICS.position(metric) if metric in METRICS else 10**6, metric)
 
 
+#: x-axis labels of per-frame curves: per-frame metrics, and metrics of consecutive frame pairs
+#: (kind "temporal": the value at t belongs to the pair t -> t+1).
+FRAME_AXIS = "frame"
+PAIR_AXIS = "frame pair t→t+1"
+
+
+def axis_labels(metric: str) -> tuple[str, str]:
+    """(x label, unit suffix of the y label, e.g. " (dB)") from the metric's declared facts."""
+    facts = metric_facts(metric)
+    return (PAIR_AXIS if facts.kind == "temporal" else FRAME_AXIS), (f" ({facts.unit})" if facts.unit else "")
+
+
 def metric_kind(metric: str) -> str:
     """The declared kind of ``metric``; "" when nothing declares it."""
     facts = metric_facts(metric)

@@ -94,7 +94,7 @@ def read_snapshot(store_path: Path) -> Snapshot:
         rows = store.clip_rows()
         unavailable = store.unavailable_rows()
         frames = frame_frame(store)
-    clip_df = normalise_clip_frame(pd.DataFrame(rows, columns=CLIP_COLUMNS), str(store_path))
+    clip_df = normalise_clip_frame(pd.DataFrame(rows) if rows else pd.DataFrame(columns=CLIP_COLUMNS), str(store_path))
     na = pd.DataFrame(unavailable, columns=["run_id", "dataset", "method", "metric", "reason"])
     na = na[["dataset", "method", "metric", "reason"]].drop_duplicates()
     if not na.empty:
@@ -253,13 +253,14 @@ def write_run_figures(
         return written, complete
     frames = snap.frame_df
     try:
-        from mgld_bench.report.curves import write_clip_curves
+        from mgld_bench.report.curves import cut_marks, write_clip_curves
 
         if not frames.empty:
             directions = {m: bool(h) for m, h in zip(df["metric"], df["higher_is_better"], strict=True)}
             with_frames = sorted(set(zip(frames["dataset"], frames["clip"], strict=True)))
             written += write_clip_curves(
-                frames, folder, RUN_FIGURE_FORMATS, clips=with_frames[:MAX_CURVE_CLIPS], directions=directions
+                frames, folder, RUN_FIGURE_FORMATS, clips=with_frames[:MAX_CURVE_CLIPS], directions=directions,
+                cuts=cut_marks(df),
             )
     except Exception as exc:  # a figure must never fail a finished run; say what went wrong
         complete = False

@@ -179,7 +179,8 @@ def build_table(
         key = (getattr(row, group_col), row.method, (row.metric, row.protocol))
         values[key] = float(row.value)
         counts[key] = (int(getattr(row, "n_clips", 1)), int(getattr(row, "n_expected", 1)))
-    table_notes = list(notes or []) + protocol_notes(df) + metric_notes(df, columns)
+    table_notes = [*(notes or []), *protocol_notes(df), *metric_notes(df, columns),
+                   *value_notes(df, columns, group_col)]
     used_groups = [g for g in groups if any(k[0] == g for k in values)]
     used_methods = [m for m in methods if any(k[1] == m for k in values)]
     table = Table(title, used_groups, used_methods, columns, values, counts, table_notes)
@@ -233,6 +234,55 @@ def metric_notes(df: Any, columns: list[Column]) -> list[str]:
         if parts:
             label = display_name(col.metric) + (f" [{col.protocol}]" if col.show_protocol else "")
             notes.append(f"{label}: " + "; ".join(str(p) for p in parts))
+    return notes
+
+
+def _options_of(df: Any, col: Column) -> dict[str, Any]:
+    import json
+
+    texts = sorted(set(df.loc[(df["metric"] == col.metric) & (df["protocol"] == col.protocol), "params"]))
+    try:
+        params = json.loads(texts[0] or "{}") if texts else {}
+    except ValueError:
+        return {}
+    options = params.get("options") if isinstance(params, dict) else None
+    return options if isinstance(options, dict) else {}
+
+
+def value_notes(df: Any, columns: list[Column], group_col: str = "dataset") -> list[str]:
+    """Notes on values that need a word: infinite per-frame values (PSNR of identical frames)
+    and frame pairs flagged as likely scene cuts, counted per group and method."""
+    if "inf_frames" not in df.columns:
+        return []
+    notes = []
+    for col in columns:
+        sub = df[(df["metric"] == col.metric) & (df["protocol"] == col.protocol)]
+        label = display_name(col.metric) + (f" [{col.protocol}]" if col.show_protocol else "")
+        options = _options_of(df, col)
+
+        def where(name: str, sub: Any = sub) -> tuple[int, str]:
+            hits = sub[sub[name] > 0]
+            parts = [f"{r.method} on {getattr(r, group_col)}: {int(getattr(r, name))}" for r in hits.itertuples()]
+            return int(hits[name].sum()), "; ".join(parts)
+
+        n_inf, at = where("inf_frames")
+        if n_inf:
+            cap = (f"; cap per frame with --set {col.metric}.max_db=100 (see docs/metrics.md)"
+                   if "max_db" in options and not options.get("max_db") else "")
+            notes.append(
+                f"{label}: {n_inf} per-frame value(s) are inf ({at}), e.g. a frame identical in SR and GT; "
+                f"a clip or dataset holding one averages to inf{cap}"
+            )
+        n_cut, at = where("cut_pairs")
+        if n_cut:
+            ratio = options.get("cut_ratio", "")
+            excluded = bool(sub["cuts_excluded"].sum())
+            state = ("left out of the mean (exclude_cuts=true)" if excluded else
+                     f"included in the mean; --set {col.metric}.exclude_cuts=true leaves them out")
+            notes.append(
+                f"{label}: {n_cut} frame pair(s) flagged as likely scene cuts (pair value > {ratio}x the "
+                f"clip's median pair value; {at}), {state}"
+            )
     return notes
 
 

@@ -22,6 +22,14 @@ def resolve_device(device: str) -> str:
     return _USED[device]
 
 
+def device_kind(device: str) -> str:
+    """``cpu`` or ``cuda``: the kind of device a job given ``device`` runs on (``auto`` is
+    resolved; ``cuda``/``cuda:N`` are taken at their word, the job checks the GPU exists)."""
+    if device in ("cpu", "cuda") or device.startswith("cuda:"):
+        return device.split(":")[0]
+    return "cuda" if resolve_device(device).startswith("cuda") else "cpu"
+
+
 _THREADS: list[int] = []
 
 

@@ -1,12 +1,14 @@
 """The local executor: a plain loop over the run's jobs, in this process.
 
-For each dataset, clip and method it builds the :class:`~mgld_bench.specs.InferJob`, runs it,
-builds the :class:`~mgld_bench.specs.ScoreJob` of its output and runs that; results go to the
+For each dataset and clip it builds and runs the :class:`~mgld_bench.specs.InferJob` of every
+method, then the :class:`~mgld_bench.specs.ScoreJob` of each output, all outputs of the clip in
+one pass (:func:`~mgld_bench.runner.jobs.run_score_jobs`: GT work shared); results go to the
 store.  Another executor (Ray) schedules the same specs and calls the same job functions.
 """
 
 from __future__ import annotations
 
+import math
 import sys
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,7 +17,7 @@ from mgld_bench.errors import BenchError, DiskFullError, describe, is_disk_full
 from mgld_bench.frames import Clip
 from mgld_bench.methods.base import Method
 from mgld_bench.metrics.base import MetricResult
-from mgld_bench.runner.jobs import infer_job, run_infer_job, run_score_job, score_job
+from mgld_bench.runner.jobs import infer_job, run_infer_job, run_score_jobs, score_job
 from mgld_bench.runner.plan import DatasetPlan, Plan
 from mgld_bench.specs import Ref
 from mgld_bench.store.cache import Cache
@@ -55,6 +57,13 @@ def _job_failed(exc: Exception, what: str, label: str, keep_going: bool, summary
 
 
 
+def clip_extras(res: MetricResult) -> dict[str, Any]:
+    """What the store keeps beside a clip value: the metric's extras and how many per-frame
+    values are infinite (``inf_frames``; tables say so under the column)."""
+    n_inf = sum(1 for v in res.frames.values() if math.isinf(v))
+    return {**res.extras, "inf_frames": n_inf} if n_inf else dict(res.extras)
+
+
 def record_scores(
     store: ResultStore, run_id: str, entry: DatasetPlan, method: Method, clip: Clip, infer_key: str,
     scores: dict[str, tuple[MetricResult, str, bool]], summary: RunSummary,
@@ -76,7 +85,7 @@ def record_scores(
                 higher_is_better=metric.higher_is_better, kind=metric.kind, unit=metric.unit,
                 params={**metric.identity(), "backend": metric.backend()},
                 protocol_fields=used.fields(), method_identity=method.identity(),
-                infer_key=infer_key, score_key=key,
+                infer_key=infer_key, score_key=key, extras=clip_extras(res),
             ),
         )
 
@@ -131,19 +140,29 @@ def execute(
                 _job_failed(exc, f"clip {dataset.label}/{clip_name}", clip_name, keep_going, summary, bar)
                 bar.update(len(methods) - 1)
                 continue
+            ready = []  # (method, infer key, score job, SR frames) of the clip's finished inferences
             for m_ref, method in methods:
                 bar.set_postfix_str(f"{method.label} {clip.name}")
                 try:
-                    job = infer_job(method, m_ref, ds_ref, clip, seed)
+                    job = infer_job(method, m_ref, ds_ref, clip, seed, device)
                     inf = run_infer_job(job, cache, device, method, clip)
                     summary.infer_cached += int(inf.cached)
                     summary.inferred += int(not inf.cached)
                     sjob = score_job(job, inf.frames.digest(), clip, protocol, metrics)
-                    scores = run_score_job(sjob, inf.frames, clip, cache, protocol, device, metrics)
                 except Exception as exc:  # any per-job failure; Ctrl-C / SIGTERM are not Exceptions
                     _job_failed(exc, f"{method.label} on clip {clip.label}", clip.name, keep_going, summary, bar)
                     continue
-                record_scores(store, run_id, entry, method, clip, inf.key, scores, summary)
+                ready.append((method, inf.key, sjob, inf.frames))
+            # every output of the clip in one pass: GT frames decoded once, GT-side features shared
+            bar.set_postfix_str(f"scoring {clip.name}")
+            outcomes = run_score_jobs([(sjob, frames) for _, _, sjob, frames in ready], clip, cache, protocol,
+                                      device, metrics)
+            for (method, key, _, _), scores in zip(ready, outcomes, strict=True):
+                if isinstance(scores, BaseException):
+                    _job_failed(scores, f"{method.label} on clip {clip.label}", clip.name, keep_going, summary,
+                                bar)
+                    continue
+                record_scores(store, run_id, entry, method, clip, key, scores, summary)
                 bar.update(1)
         bar.close()
     return summary

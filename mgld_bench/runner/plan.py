@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -38,6 +39,29 @@ def create(registry: Registry, spec: str, options: dict[str, dict[str, Any]], **
     return registry.instantiate(registry.ref(spec, options), **extra)
 
 
+def absolute_path(text: str) -> str:
+    """``text`` as an absolute path (``~`` expanded, symlinks kept as typed)."""
+    return os.path.abspath(os.path.expanduser(text))
+
+
+def absolute_ref(registry: Registry, ref: Ref) -> Ref:
+    """``ref`` with the paths it names made absolute: the ``NAME:PATH`` argument and the options
+    its class lists in ``path_options`` (so a store read from another folder finds the data)."""
+    factory = registry.get(ref.name).load()
+    path_opts = tuple(getattr(factory, "path_options", ()))
+    if not path_opts:
+        return ref
+    name, sep, arg = ref.spec.partition(":")
+    spec = ref.spec
+    if sep and "path" in path_opts and getattr(factory, "argument_option", None) is None and arg.strip():
+        spec = f"{name}:{absolute_path(arg.strip())}"
+    opts = ref.option_dict()
+    for key in path_opts:
+        if isinstance(opts.get(key), str) and opts[key]:
+            opts[key] = absolute_path(opts[key])
+    return Ref.of(ref.kind, spec, opts)
+
+
 def build_metric(spec: str, protocol: Protocol, options: dict[str, dict[str, Any]]) -> Metric:
     """A metric with the protocol's values for its ``protocol_fields`` unless set by the user."""
     name, arg = parse_spec(spec)
@@ -63,9 +87,15 @@ def effective_protocol(protocol: Protocol, metric: Metric) -> Protocol:
         for f in metric.protocol_fields
         if f in names and f in metric.options and metric.options[f] != getattr(protocol, f)
     }
-    if not changed:
+    # options that change the number's meaning (facts.protocol_options) name the protocol too
+    renamed = {
+        k: metric.options[k]
+        for k in getattr(metric.facts, "protocol_options", ())
+        if k in metric.options and metric.options[k] != metric.defaults.get(k)
+    }
+    if not changed and not renamed:
         return protocol
-    suffix = ",".join(f"{k}={v}" for k, v in sorted(changed.items()))
+    suffix = ",".join(f"{k}={v}" for k, v in sorted({**changed, **renamed}.items()))
     return replace(protocol, name=f"{protocol.name}[{suffix}]", **changed)
 
 
@@ -148,12 +178,14 @@ def build_plan(
     chosen = get_protocol(protocol) if protocol is not None else None
     metrics = list(dict.fromkeys(_canonical_metric(m) for m in metrics))
     check_option_targets(options, {"dataset": datasets, "method": methods, "metric": metrics})
-    ds_refs = [DATASETS.ref(d, options) for d in datasets]
+    # paths are recorded absolute: plot/report/table then work from any working directory
+    data_root = absolute_path(data_root) if data_root else data_root
+    ds_refs = [absolute_ref(DATASETS, DATASETS.ref(d, options)) for d in datasets]
     ds = [DATASETS.instantiate(r, root=data_root) for r in ds_refs]
     ds_labels = [d.label for d in ds]
     if len(set(ds_labels)) != len(ds_labels):
         raise BenchError(f"a dataset is listed twice: {', '.join(ds_labels)}")
-    m_refs = [METHODS.ref(m, options) for m in methods]
+    m_refs = [absolute_ref(METHODS, METHODS.ref(m, options)) for m in methods]
     ms = [METHODS.instantiate(r) for r in m_refs]
     labels = [m.label for m in ms]
     dup = {x for x in labels if labels.count(x) > 1}

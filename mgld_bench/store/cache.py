@@ -7,6 +7,11 @@ Layout under the cache root::
     <namespace>/ab/<key>.json  small JSON entries (inference manifests, metric results)
     <namespace>/ab/<key>.npy   arrays (flows)
     logs/<key>/                logs of the job that wrote an entry
+    weights-plain/v1/ab/<sha>/  plain copies of checkpoints (safeload.plain_copy; mgld-official)
+
+``mgld-bench cache info|prune`` (:mod:`mgld_bench.store.maintenance`) reports and trims it; a
+cache hit and a re-committed blob touch the file (mtime = last use), so pruning by age keeps
+what runs still use.
 
 Every write goes to a temporary name in the same folder and is renamed into place, so an entry
 is either absent or complete: a run killed at any moment leaves nothing a later run would
@@ -32,6 +37,15 @@ from mgld_bench.errors import BenchError, writing
 from mgld_bench.fileio import atomic_write_bytes
 
 
+def touch(path: Path) -> None:
+    """Mark ``path`` as just used (its mtime), so ``cache prune`` keeps what runs still use;
+    best effort (a read-only cache is read, not touched)."""
+    try:
+        os.utime(path)
+    except OSError:
+        pass
+
+
 def default_cache_dir() -> Path:
     """``$MGLD_BENCH_CACHE``, else the per-user cache folder."""
     env = os.environ.get("MGLD_BENCH_CACHE")
@@ -46,7 +60,8 @@ class Cache:
     """A content-addressed store of job results under ``root``."""
 
     def __init__(self, root: Path | str | None = None) -> None:
-        self.root = Path(root).expanduser() if root else default_cache_dir()
+        # absolute, as recorded in a run's provenance: reports read it from any folder
+        self.root = (Path(root).expanduser() if root else default_cache_dir()).absolute()
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -96,9 +111,11 @@ class Cache:
         """The entry, or None when absent (or unreadable, which counts as absent)."""
         path = self._entry(namespace, key, ".json")
         try:
-            return json.loads(path.read_text())
+            obj = json.loads(path.read_text())
         except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError):
             return None
+        touch(path)
+        return obj
 
     def put_json(self, namespace: str, key: str, obj: Any) -> Path:
         path = self._entry(namespace, key, ".json")
@@ -113,9 +130,11 @@ class Cache:
     def get_array(self, namespace: str, key: str) -> np.ndarray | None:
         path = self._entry(namespace, key, ".npy")
         try:
-            return np.load(path, allow_pickle=False)
+            array = np.load(path, allow_pickle=False)
         except (FileNotFoundError, ValueError, OSError):
             return None
+        touch(path)
+        return array
 
     def put_array(self, namespace: str, key: str, array: np.ndarray) -> Path:
         buf = io.BytesIO()
@@ -146,6 +165,7 @@ class BlobStage:
         for sha in dict.fromkeys(self.shas):
             target = self.cache.blob_path(sha)
             if target.is_file():
+                touch(target)  # in use again: `cache prune` keeps it
                 continue
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(self.folder / sha, target)

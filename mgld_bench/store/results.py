@@ -27,7 +27,7 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE TABLE IF NOT EXISTS clip_scores (
     run_id TEXT, dataset TEXT, method TEXT, clip TEXT, metric TEXT, protocol TEXT,
     value REAL, n_frames INTEGER, higher_is_better INTEGER, kind TEXT, unit TEXT,
-    params TEXT, protocol_fields TEXT, method_identity TEXT, infer_key TEXT, score_key TEXT,
+    params TEXT, protocol_fields TEXT, method_identity TEXT, infer_key TEXT, score_key TEXT, extras TEXT,
     PRIMARY KEY (dataset, method, clip, metric, protocol)
 );
 CREATE TABLE IF NOT EXISTS frame_scores (
@@ -63,6 +63,12 @@ CLIP_COLUMNS = [
 ]
 
 
+_INSERT_COLUMNS = (
+    "run_id", "dataset", "method", "clip", "metric", "protocol", "value", "n_frames", "higher_is_better", "kind",
+    "unit", "params", "protocol_fields", "method_identity", "infer_key", "score_key", "extras",
+)
+
+
 def _real(value: float) -> float | None:
     """SQLite cannot hold NaN (it becomes NULL); inf is kept."""
     return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
@@ -88,6 +94,18 @@ class ClipRecord:
     method_identity: dict[str, Any] = field(default_factory=dict)
     infer_key: str = ""
     score_key: str = ""
+    #: What the metric reports beside the value (JSON): ``inf_frames`` (per-frame values that
+    #: are infinite: identical SR and GT for PSNR), ``cut_pairs`` (pairs flagged as likely scene
+    #: cuts), ``cuts_excluded``, and the metric's own extras.
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def _add_missing_columns(db: sqlite3.Connection) -> None:
+    """Stores written before a column existed get it (NULL in old rows); reads treat NULL as empty."""
+    have = {r[1] for r in db.execute("PRAGMA table_info(clip_scores)")}
+    if "extras" not in have:
+        db.execute("ALTER TABLE clip_scores ADD COLUMN extras TEXT")
+        db.commit()
 
 
 class ResultStore:
@@ -110,6 +128,7 @@ class ResultStore:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 self._db = sqlite3.connect(self.path, timeout=30)
                 self._db.executescript(SCHEMA)
+                _add_missing_columns(self._db)
         except sqlite3.DatabaseError as exc:
             raise BenchError(f"{self.path} is not a readable mgld-bench result store: {exc}") from exc
 
@@ -187,7 +206,8 @@ class ResultStore:
                 key,
             )
             db.execute(
-                "INSERT OR REPLACE INTO clip_scores VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT OR REPLACE INTO clip_scores ({', '.join(_INSERT_COLUMNS)}) "
+                f"VALUES ({', '.join('?' * len(_INSERT_COLUMNS))})",
                 (
                     run_id,
                     *key,
@@ -201,6 +221,7 @@ class ResultStore:
                     json.dumps(rec.method_identity, sort_keys=True),
                     rec.infer_key,
                     rec.score_key,
+                    json.dumps(rec.extras, sort_keys=True, default=str),
                 ),
             )
             db.executemany(
@@ -217,9 +238,12 @@ class ResultStore:
 
     # -- reading -----------------------------------------------------------------------------
     def clip_rows(self) -> list[dict[str, Any]]:
-        """Every clip-level row as a dict with the columns of ``CLIP_COLUMNS``."""
-        cur = self._db.execute(f"SELECT {', '.join(CLIP_COLUMNS)} FROM clip_scores")
-        rows = [dict(zip(CLIP_COLUMNS, r, strict=True)) for r in cur.fetchall()]
+        """Every clip-level row as a dict with the columns of ``CLIP_COLUMNS`` (and ``extras``,
+        in stores that have it)."""
+        have = {r[1] for r in self._db.execute("PRAGMA table_info(clip_scores)")}
+        cols = [*CLIP_COLUMNS, *(["extras"] if "extras" in have else [])]
+        cur = self._db.execute(f"SELECT {', '.join(cols)} FROM clip_scores")
+        rows = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
         for row in rows:
             if row["value"] is None:
                 row["value"] = float("nan")

@@ -1,12 +1,10 @@
 """``pyiqa:NAME`` and the first-class pyiqa entries (MUSIQ variants, MANIQA, CLIP-IQA).
 
 References: pyiqa called directly with the same self-written random weight files (explicit
-``pretrained_model_path``), pyiqa's own model table for direction/mode, and -- when real weights
-are given in ``MGLD_BENCH_REAL_WEIGHTS`` -- pyiqa's published calibration values on the five
-TID2013 pairs it ships in ``site-packages/ResultsCalibra``.
+``pretrained_model_path``) and pyiqa's own model table for direction/mode.  pyiqa's published
+calibration values (real weights, opt-in) are checked in test_calibration.py.
 """
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +12,6 @@ import pytest
 import torch
 
 from mgld_bench.errors import BenchError, UnknownNameError, WeightsMissingError
-from mgld_bench.metrics.backends.base import clear_models
 from mgld_bench.protocol import DEFAULT
 from mgld_bench.runner.plan import build_metric
 from mgld_bench.weights import MUSIQ_AVA, MUSIQ_SPAQ
@@ -111,32 +108,6 @@ def test_pyiqa_files_are_read_without_pickle_and_never_downloaded(wdir) -> None:
     assert torch.load is not None and torch.load.__module__.startswith("torch")  # restored
 
 
-# -- pyiqa's calibration pairs (real weights only) -------------------------------------------------------
-#: pyiqa's ResultsCalibra/calibration_summary.csv, "(ours)" rows (pyiqa's own values), I03 I04 I06 I08 I19.
-CALIBRATION = {
-    "musiq-koniq": [12.4773, 75.7764, 73.7459, 75.4604, 38.0248],
-    "musiq-spaq": [17.6804, 70.6531, 79.0364, 79.3189, 50.4526],
-    "musiq-ava": [3.4084, 5.6934, 4.6968, 5.1963, 4.1955],
-    "musiq-paq2piq": [46.0187, 72.6657, 73.7655, 74.388, 69.7218],
-}
-REAL = os.environ.get("MGLD_BENCH_REAL_WEIGHTS")
-
-
-@pytest.mark.skipif(not REAL, reason="set MGLD_BENCH_REAL_WEIGHTS to a weights folder with the MUSIQ files")
-@pytest.mark.parametrize("name", sorted(CALIBRATION))
-def test_musiq_variants_reproduce_pyiqa_calibration(monkeypatch, name) -> None:
-    import pyiqa
-    from PIL import Image
-
-    monkeypatch.setenv("MGLD_BENCH_WEIGHTS", str(REAL))
-    clear_models()
-    folder = Path(pyiqa.__file__).parent.parent / "ResultsCalibra" / "dist_dir"
-    m = build_metric(name, DEFAULT, {})
-    got = [m.score_batch([np.asarray(Image.open(folder / f"{i}.bmp").convert("RGB"))], None)[0]
-           for i in ("I03", "I04", "I06", "I08", "I19")]
-    np.testing.assert_allclose(got, CALIBRATION[name], rtol=3e-2)  # pyiqa's own tolerance for musiq
-
-
 class _Bag(torch.nn.Module):
     pass
 
@@ -217,3 +188,35 @@ def test_weights_fetch_resolves_pyiqa_names_metric_names_and_urls(wdir) -> None:
     assert got == {"cfanet_nr_koniq_res50-9a73138b.pth": "pyiqa", "DOVER.pth": "mgld_bench",
                    "raft_large_C_T_SKHT_V2-ff5fadd5.pth": "torchvision", "musiq_ava_ckpt-e8d3f067.pth": "pyiqa",
                    "resnet50-11ad3fa6.pth": "torchvision"}
+
+
+def test_pyiqa_fr_lpips_equals_pyiqa_on_the_same_random_backbone(wdir, monkeypatch) -> None:
+    """A full-reference ``pyiqa:NAME``: a random torchvision AlexNet under its real name, with the
+    real LPIPS head (the lpips wheel ships the same bytes); the reference is pyiqa's LPIPS as is,
+    its two downloads pointed at those files."""
+    import shutil
+
+    import lpips
+    import pyiqa
+    import torchvision
+    from pyiqa.archs import arch_util
+
+    from mgld_bench.weights import ALEXNET, LPIPS_ALEX_HEAD
+
+    torch.manual_seed(9)
+    alex = torchvision.models.alexnet(weights=None).state_dict()
+    ALEXNET.path(wdir).parent.mkdir(parents=True, exist_ok=True)
+    torch.save(alex, ALEXNET.path(wdir))
+    del alex
+    LPIPS_ALEX_HEAD.path(wdir).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(Path(lpips.__file__).parent / "weights" / "v0.1" / "alex.pth", LPIPS_ALEX_HEAD.path(wdir))
+    srs, gts = noise_frames(2, 48, 56, seed=1), noise_frames(2, 48, 56, seed=2)
+    m = build_metric("pyiqa:lpips", DEFAULT, {})
+    assert m.needs_gt and m.availability()[0]
+    ours = m.score_batch(srs, gts)
+    torch.hub.set_dir(str(wdir / "hub"))  # torchvision finds the AlexNet where the suite keeps it
+    monkeypatch.setattr(arch_util, "load_file_from_url", lambda url, *a, **k: str(LPIPS_ALEX_HEAD.path(wdir)))
+    direct = pyiqa.create_metric("lpips", device="cpu")
+    want = direct(_tensor(srs), _tensor(gts)).reshape(-1).tolist()
+    assert len(set(np.round(ours, 6))) == 2  # two different pairs, two different scores
+    np.testing.assert_allclose(ours, want, rtol=1e-5, atol=1e-6)

@@ -27,6 +27,7 @@ and loaded only when the empty-prompt context is not cached yet (:func:`empty_co
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,9 +35,21 @@ from typing import Any
 
 from mgld_bench.errors import BenchError
 
-#: Other top-level state_dict entries of ``mgldvsr_unet.ckpt`` that inference does not read,
-#: besides the schedule buffers of :data:`~.layout.UNET_CKPT_IGNORED` (checked, not loaded).
-UNET_FILE_IGNORE: tuple[str, ...] = ()
+log = logging.getLogger(__name__)
+
+#: Other top-level state_dict entries ``mgldvsr_unet.ckpt`` may hold that inference does not read
+#: (a name, or a prefix ending in "."), besides the 12 schedule buffers of
+#: :data:`~.layout.UNET_CKPT_IGNORED` (checked, not loaded).  ``LatentDiffusionVSRTextWT`` saves
+#: them only under other settings of its config: ``model_ema.*`` (``LitEma``: ``decay``,
+#: ``num_updates`` and one shadow per UNet parameter) with ``use_ema: True``, ``logvar`` with
+#: ``learn_logvar: True``, ``scale_factor`` with ``scale_by_std: True``.  The released config
+#: (``mgldvsr_512_realbasicvsr_deg.yaml``) has all three off, so its state_dict holds exactly the
+#: five prefixes and the 12 buffers (``tests/reference/mgld/official_keys.json.gz``, built from the
+#: official classes); the official script loads with ``strict=False``, so it would ignore these
+#: entries too (it samples with the non-EMA weights and ``scale_factor`` 0.18215 of the config).
+#: Lightning's training state (``optimizer_states``, ``lr_schedulers``, ``callbacks``...) lies
+#: beside ``state_dict`` in the file and is never looked at.
+UNET_FILE_IGNORE: tuple[str, ...] = ("model_ema.", "logvar", "scale_factor")
 
 
 def read_state_dict(path: Path, what: str) -> dict[str, Any]:
@@ -123,6 +136,9 @@ def load_checkpoints(unet_path: Path, vae_path: Path, config: Any, need_text: bo
     unet_path, vae_path = Path(unet_path), Path(vae_path)
     sd = read_state_dict(unet_path, "the MGLD diffusion checkpoint mgldvsr_unet.ckpt")
     stray = stray_keys(sd, UNET_CKPT_PREFIXES.values(), (*UNET_CKPT_IGNORED, *UNET_FILE_IGNORE))
+    extra = [k for k in stray_keys(sd, UNET_CKPT_PREFIXES.values(), UNET_CKPT_IGNORED) if k not in stray]
+    if extra:
+        log.info("%s: %d entries ignored by name (first: %s)", unet_path, len(extra), extra[0])
     if stray:
         raise BenchError(
             f"{unet_path} is not mgldvsr_unet.ckpt: {len(stray)} unexpected key(s) outside the known prefixes "

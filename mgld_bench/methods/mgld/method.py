@@ -28,7 +28,8 @@ import numpy as np
 from mgld_bench.errors import BenchError
 from mgld_bench.frames import Clip
 from mgld_bench.methods.base import Method, RunContext
-from mgld_bench.methods.mgld.weights import MGLD_UNET, MGLD_VAE
+from mgld_bench.methods.mgld.weights import MGLD_SOURCE, MGLD_UNET, MGLD_VAE
+from mgld_bench.specs import ONE_GPU
 from mgld_bench.weights import WeightFile
 
 log = logging.getLogger(__name__)
@@ -41,17 +42,25 @@ LOCAL_OPTIONS = ("unet_ckpt", "vae_ckpt")
 CONTEXT_NAMESPACE = "mgld"
 
 
+def resolve_precision(device_kind: str, precision: str) -> str:
+    """The precision in effect on a ``device_kind`` (``cpu``/``cuda``): ``auto`` is fp16 on CUDA
+    (the script's ``--precision autocast``) and fp32 elsewhere; the others stand as given.  The
+    one place it is resolved: the run and the cache key (``MGLD.device_options``) both ask here."""
+    if precision == "auto":
+        return "fp16" if device_kind == "cuda" else "fp32"
+    return precision
+
+
 def autocast_factory(device: str, precision: str) -> tuple[Callable[[], Any], str]:
     """The autocast context for ``device`` and ``precision``, and the precision in effect.
 
-    ``auto`` is fp16 on CUDA and fp32 elsewhere; fp16/bf16 autocast on the device's own type
-    (CPU autocast included, which is how the CUDA path is tested without a GPU).
+    ``precision`` is resolved by :func:`resolve_precision`; fp16/bf16 autocast on the device's
+    own type (CPU autocast included, which is how the CUDA path is tested without a GPU).
     """
     import torch
 
     kind = torch.device(device).type
-    if precision == "auto":
-        precision = "fp16" if kind == "cuda" else "fp32"
+    precision = resolve_precision(kind, precision)
     if precision == "fp32":
         return contextlib.nullcontext, "fp32"
     dtype = {"fp16": torch.float16, "bf16": torch.bfloat16}[precision]
@@ -66,6 +75,10 @@ class MGLD(Method):
     summary = "MGLD-VSR in-process from the released checkpoints (50 DDPM steps, motion guidance; docs/mgld.md)"
     uses_seed = True
     requires_cuda = False
+    #: the precision ``auto`` resolves to depends on the device kind (fp16 on CUDA, fp32 on the CPU)
+    device_dependent = True
+    #: a GPU when the Ray cluster has one (the CPU works, slowly)
+    resources = ONE_GPU
     defaults: ClassVar[dict[str, Any]] = {
         "steps": 50,
         "dec_w": 1.0,
@@ -105,6 +118,10 @@ class MGLD(Method):
             raise BenchError("mgld: steps must not exceed the 1000 training timesteps")
         # a fixed seed option (default 42, the official seed) makes the run's --seed irrelevant
         self.uses_seed = int(o["seed"]) < 0
+        # each chunk is sampled from its own frames alone (noise re-seeded per outer tile, flows
+        # within the chunk, no state carried over; a short last chunk is filled the same way
+        # whether it is run alone or in the whole clip), so an executor may split a clip there
+        self.chunk_frames = int(o["chunk"])
         self._loaded: dict[str, Any] = {}
         self._digest: str | None = None
 
@@ -113,6 +130,10 @@ class MGLD(Method):
         ident = super().identity()
         ident["options"] = {k: v for k, v in ident["options"].items() if k not in LOCAL_OPTIONS}
         return ident
+
+    def device_options(self, device_kind: str) -> dict[str, Any]:
+        """The precision in effect on ``device_kind`` (part of the inference key)."""
+        return {"precision": resolve_precision(device_kind, str(self.options["precision"]))}
 
     def checkpoint_path(self, option: str) -> Path:
         """The file for ``unet_ckpt`` / ``vae_ckpt``: the option's path, else the weights folder's."""
@@ -135,7 +156,7 @@ class MGLD(Method):
             if self.options[option] and not self.checkpoint_path(option).is_file():
                 problems.append(f"mgld.{option}: {self.checkpoint_path(option)} not found")
         if problems:
-            return False, "; ".join(problems) + " (released on https://huggingface.co/ianyeung/MGLD-VSR)"
+            return False, "; ".join(problems) + f" (download: {MGLD_SOURCE})"
         from mgld_bench.weight_trust import check_all
 
         try:
@@ -268,7 +289,8 @@ class MGLD(Method):
         if torch.device(device).type == "cuda":
             torch.cuda.reset_peak_memory_stats(device)
         loaded = self.load(device, ctx.cache)
-        autocast, precision = autocast_factory(device, str(self.options["precision"]))
+        precision = self.device_options(torch.device(device).type)["precision"]
+        autocast, precision = autocast_factory(device, precision)
         chunk = int(self.options["chunk"])
         nets = self.networks(loaded, chunk)
         schedule = respaced_schedule(int(self.options["steps"]))

@@ -12,14 +12,22 @@ command lines, the patches, the config changes, versions and logs go to the job'
 This is the cross-check for the in-process port ``mgld`` (:mod:`mgld_bench.methods.mgld.method`)
 on a GPU machine that has the official environment.
 
-With ``gpus=0,1,...`` a clip is cut at chunk boundaries into one part per GPU, each run by its
-own process; the script treats chunks independently, so the frames are the same as with one.
+Before any process starts, every checkpoint the script will open (``ckpt``, ``vqgan_ckpt`` and the
+files the configs are pointed at) is read by :func:`mgld_bench.safeload.plain_copy` (no pickled code
+runs; a pickle naming a code-running global is refused), and the script is pointed at the copy,
+which holds only tensors and plain containers -- so its own ``torch.load`` can only unpickle plain
+data.  The copies live in the cache (``weights-plain/``, keyed by the source's sha256) and are
+written once.  A file passed to ``--allow-pickle`` is handed over as it is.
+
+The script treats ``n_frames`` chunks independently, so the method declares ``chunk_frames``: with
+``--executor ray`` a clip's chunks run as separate tasks on as many GPUs as the cluster has.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -29,11 +37,13 @@ import numpy as np
 
 from mgld_bench.errors import BenchError, FrameError, OutputMismatchError
 from mgld_bench.frames import Clip, read_image
-from mgld_bench.methods._subprocess import Command, run_parallel
+from mgld_bench.methods._subprocess import Command
 from mgld_bench.methods.base import Method, RunContext
+from mgld_bench.methods.external import run_command
 from mgld_bench.methods.mgld import staging
 from mgld_bench.methods.mgld.weights import OPTIONAL, REQUIRED
 from mgld_bench.options import coerce_like
+from mgld_bench.specs import ONE_GPU
 from mgld_bench.weights import WeightFile
 
 TILE_SCRIPT = "scripts/vsr_val_ddpm_text_T_vqganfin_oldcanvas_tile.py"
@@ -41,7 +51,14 @@ MODEL_CONFIG = "configs/mgldvsr/mgldvsr_512_realbasicvsr_deg.yaml"
 VAE_CONFIG = "configs/video_vae/video_autoencoder_kl_64x64x4_resi.yaml"
 
 #: Options about where things are on this machine: they do not change the output.
-LOCAL_OPTIONS = ("repo", "python", "config", "gpus", "timeout", *REQUIRED, *OPTIONAL)
+LOCAL_OPTIONS = ("repo", "python", "config", "timeout", *REQUIRED, *OPTIONAL)
+#: The option removed in version 3 of this adapter and what replaces it.
+GPUS_REMOVED = (
+    "mgld-official.gpus was removed: run with --executor ray to spread a clip's chunks over GPUs "
+    "(see docs/distributed.md); --device cuda:N picks one GPU"
+)
+#: Folder of the cache that holds the plain copies of checkpoints.
+PLAIN_FOLDER = "weights-plain"
 
 _PROBE = (
     "import json, sys, importlib.metadata as md, importlib.util as iu, re, os\n"
@@ -75,6 +92,8 @@ class MGLDOfficial(Method):
     #: The GPU is used by the official environment's torch, not by this process's, so this
     #: process needs none; the script itself stops without CUDA.
     requires_cuda = False
+    #: ... but a scheduler must give each job (each chunk, with --executor ray) a GPU of its own.
+    resources = ONE_GPU
     defaults: ClassVar[dict[str, Any]] = {
         "config": "",
         "repo": "",
@@ -99,11 +118,12 @@ class MGLDOfficial(Method):
         "vqgantile_stride": 750,
         "precision": "autocast",
         "vae_loss": "identity",
-        "gpus": "",
         "timeout": 0.0,
     }
 
     def __init__(self, **options: Any) -> None:
+        if "gpus" in options:
+            raise BenchError(GPUS_REMOVED)
         super().__init__(**options)
         o = self.options
         if o["colorfix"] not in ("adain", "wavelet", "nofix"):
@@ -136,6 +156,8 @@ class MGLDOfficial(Method):
                 break
         if not isinstance(data, dict):
             raise BenchError(f"mgld-official: the options file {path} must hold a mapping of option: value")
+        if "gpus" in data:
+            raise BenchError(f"{GPUS_REMOVED} (in {path})")
         unknown = sorted(set(data) - set(self.defaults) - {"config"})
         if unknown:
             raise BenchError(
@@ -146,8 +168,6 @@ class MGLDOfficial(Method):
             if key in explicit or key == "config":
                 continue
             value = "" if value is None else value
-            if isinstance(value, list | tuple):  # e.g. gpus: [0, 1]
-                value = ",".join(str(v) for v in value)
             text = str(value) if not isinstance(value, str) else value
             values[key] = coerce_like(self.defaults[key], text, f"mgld-official.{key}")
         # paths in the file are relative to the file
@@ -258,15 +278,45 @@ class MGLDOfficial(Method):
         return self._checkout_digest
 
     # -- running ------------------------------------------------------------------------------
-    def gpu_list(self, device: str) -> list[str]:
-        """GPUs to spread a clip over: the ``gpus`` option, else the run's device."""
-        text = str(self.options["gpus"]).replace("+", ",")
-        gpus = [g.strip() for g in text.split(",") if g.strip()]
-        if gpus:
-            return gpus
-        if device.startswith("cuda:"):
-            return [device.split(":", 1)[1]]
-        return [""]  # the environment's default visibility
+    @property
+    def chunk_frames(self) -> int:  # type: ignore[override]
+        """The script's chunks are independent (see :attr:`Method.chunk_frames`)."""
+        return int(self.options["n_frames"])
+
+    @staticmethod
+    def visible_gpu(device: str) -> str | None:
+        """``CUDA_VISIBLE_DEVICES`` for the script on ``device`` (``cuda:N``: the N-th GPU this process
+        sees, also inside a Ray worker that already restricts it); None keeps the environment's."""
+        if not device.startswith("cuda:"):
+            return None
+        index = device.split(":", 1)[1]
+        seen = [g.strip() for g in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",") if g.strip()]
+        if seen and index.isdigit() and int(index) < len(seen):
+            return seen[int(index)]
+        return index
+
+    def screened_checkpoints(self, cache_root: Path | None, workdir: Path) -> dict[str, dict[str, Any]]:
+        """Every checkpoint the script will open, by option: the path to hand over and how it was screened.
+
+        Each file is read by :func:`~mgld_bench.safeload.plain_copy` (refused when its pickle names
+        a code-running global) and replaced by its plain copy under ``cache_root/weights-plain``
+        (``workdir`` when there is no cache); a file the user trusts (``--allow-pickle``) is
+        handed over as it is."""
+        from mgld_bench.safeload import pickle_trusted, plain_copy
+
+        folder = (cache_root / PLAIN_FOLDER) if cache_root is not None else workdir / PLAIN_FOLDER
+        out: dict[str, dict[str, Any]] = {}
+        for option in (*REQUIRED, *OPTIONAL):
+            path = self.checkpoint(option)
+            if path is None:
+                continue
+            if pickle_trusted(path):
+                out[option] = {"source": str(path), "path": str(path), "trusted": True}
+                continue
+            copy = plain_copy(path, folder)
+            out[option] = {"source": str(path), "sha256": copy.sha256, "path": str(copy.path),
+                           "reused": copy.reused, "dropped": copy.dropped}
+        return out
 
     def versions(self, log_dir: Path) -> dict[str, Any]:
         """Versions in the official environment (probed once per process) + the checkout's commit."""
@@ -304,13 +354,15 @@ class MGLDOfficial(Method):
             self._versions = info
         return self._versions
 
-    def _prepare(self, workdir: Path, log: dict[str, Any]) -> tuple[Path, Path, Path]:
-        """Working folder, patched script and model config for this job (inside ``workdir``)."""
+    def _prepare(
+        self, workdir: Path, log: dict[str, Any], handed: dict[str, dict[str, Any]]
+    ) -> tuple[Path, Path, Path]:
+        """Working folder, patched script and model config for this job (inside ``workdir``);
+        ``handed``: :meth:`screened_checkpoints`."""
         files = {}
         for option, wf in OPTIONAL.items():
-            path = self.checkpoint(option)
-            if path is not None:
-                files[wf.name] = path.resolve()
+            if option in handed:
+                files[wf.name] = Path(handed[option]["path"]).resolve()
         model_config = self._repo_path("model_config")
         vae_config = self._repo_path("vae_config")
         changes: dict[str, list[str]] = {}
@@ -337,7 +389,7 @@ class MGLDOfficial(Method):
         )
         return cwd, script, model_config
 
-    def _argv(self, script: Path, model_config: Path, seqs: Path, outdir: Path) -> list[str]:
+    def _argv(self, script: Path, model_config: Path, seqs: Path, outdir: Path, ckpt: str, vqgan: str) -> list[str]:
         o = self.options
         return [
             self.python_path() or str(o["python"]),
@@ -345,9 +397,9 @@ class MGLDOfficial(Method):
             "--config",
             str(model_config),
             "--ckpt",
-            str(self.checkpoint("ckpt")),
+            ckpt,
             "--vqgan_ckpt",
-            str(self.checkpoint("vqgan_ckpt")),
+            vqgan,
             "--seqs-path",
             str(seqs),
             "--outdir",
@@ -385,44 +437,45 @@ class MGLDOfficial(Method):
                 f"mgld-official: clip {clip.label} is x{clip.scale} "
                 f"but mgld-official.upscale is {self.options['upscale']}"
             )
-        if ctx.workdir is None or ctx.log_dir is None:
-            raise BenchError("mgld-official: the runner must provide a work folder and a log folder")
-        workdir, log_dir = Path(ctx.workdir), Path(ctx.log_dir)
+        if ctx.workdir is None:
+            raise BenchError("mgld-official: the runner must provide a work folder")
+        workdir = Path(ctx.workdir)
+        # a chunk job (--executor ray) has no log folder of its own: its logs stay in the work folder
+        log_dir = Path(ctx.log_dir) if ctx.log_dir is not None else workdir / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
-        record: dict[str, Any] = {"clip": clip.label, "options": dict(self.options), "versions": self.versions(log_dir)}
-        cwd, script, model_config = self._prepare(workdir, record)
+        # before any process starts: every checkpoint the script opens is screened and replaced
+        cache_root = getattr(ctx.cache, "root", None)
+        handed = self.screened_checkpoints(Path(cache_root) if cache_root is not None else None, workdir)
+        record: dict[str, Any] = {"clip": clip.label, "options": dict(self.options), "checkpoints": handed,
+                                  "versions": self.versions(log_dir)}
+        cwd, script, model_config = self._prepare(workdir, record, handed)
 
         chunk = int(self.options["n_frames"])
         frames = [clip.lr[i] for i in range(len(clip.lr))]
-        gpus = self.gpu_list(ctx.device)
-        parts = staging.split_chunks(len(frames), chunk, len(gpus))
-        commands, jobs = [], []
-        py_path = f"{self.repo.resolve()}:{(self.repo / 'scripts').resolve()}"
-        for k, (start, end) in enumerate(parts):
-            seqs, outdir = workdir / f"input{k}", workdir / f"output{k}"
-            names = staging.stage_sequence(frames[start:end], seqs / "clip", chunk)
-            env = {"PYTHONPATH": py_path, "PYTHONUNBUFFERED": "1"}
-            if gpus[k]:
-                env["CUDA_VISIBLE_DEVICES"] = gpus[k]
-            cmd = Command(self._argv(script, model_config, seqs, outdir), cwd, env, name=f"mgld-part{k}")
-            commands.append(cmd)
-            jobs.append((outdir / "clip", names, start))
-        record["commands"] = [c.shell_line() for c in commands]
-        record["parts"] = parts
-        (log_dir / "command.sh").write_text("\n".join(record["commands"]) + "\n")
+        seqs, outdir = workdir / "input", workdir / "output"
+        names = staging.stage_sequence(frames, seqs / "clip", chunk)
+        env = {"PYTHONPATH": f"{self.repo.resolve()}:{(self.repo / 'scripts').resolve()}", "PYTHONUNBUFFERED": "1"}
+        gpu = self.visible_gpu(ctx.device)
+        if gpu is not None:
+            env["CUDA_VISIBLE_DEVICES"] = gpu
+        argv = self._argv(script, model_config, seqs, outdir, handed["ckpt"]["path"], handed["vqgan_ckpt"]["path"])
+        cmd = Command(argv, cwd, env, name="mgld")
+        record["command"] = cmd.shell_line()
+        (log_dir / "command.sh").write_text(record["command"] + "\n")
         timeout = float(self.options["timeout"]) or None
         try:
-            what = f"mgld-official: the official script on clip {clip.label}"
-            finished = run_parallel(commands, log_dir, timeout, what)
+            finished = run_command(
+                cmd.argv, log_path=log_dir / "mgld.log", timeout=timeout,
+                what=f"mgld-official: the official script on clip {clip.label}", cwd=cmd.cwd, env=cmd.env,
+            )
         finally:
             (log_dir / "mgld.json").write_text(json.dumps(record, indent=1, default=str))
-        record["seconds"] = [round(f.seconds, 3) for f in finished]
+        record["seconds"] = round(finished.seconds, 3)
         (log_dir / "mgld.json").write_text(json.dumps(record, indent=1, default=str))
         expected = clip.expected_sr_size()
         lr_h, lr_w = clip.lr.size
-        for outdir, names, start in jobs:
-            for j, name in enumerate(names):
-                yield self._ingest(outdir / f"{name}.png", expected, (lr_h, lr_w), clip, start + j, record, log_dir)
+        for j, name in enumerate(names):
+            yield self._ingest(outdir / "clip" / f"{name}.png", expected, (lr_h, lr_w), clip, j, record, log_dir)
 
     def _ingest(
         self,

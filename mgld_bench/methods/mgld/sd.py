@@ -149,6 +149,8 @@ class SDx4Upscaler(Method):
     }
     #: Options that do not change the output (kept out of the cache key).
     not_in_key: ClassVar[tuple[str, ...]] = ("download",)
+    #: ``fp16`` takes effect on CUDA only, so the output depends on the device kind
+    device_dependent = True
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
@@ -188,11 +190,16 @@ class SDx4Upscaler(Method):
             self._digest = folder_digest(folder) if folder is not None else f"hub:{self.options['model']}"
         return self._digest
 
+    def device_options(self, device_kind: str) -> dict[str, Any]:
+        """fp16 weights in effect on ``device_kind`` (CUDA only; part of the inference key)."""
+        return {"fp16": bool(self.options["fp16"]) and device_kind == "cuda"}
+
     def pipeline(self, device: str) -> Any:
         """The loaded pipeline (loaded once per process and device)."""
         if self._pipe is None or self._pipe_device != device:
+            kind = "cuda" if str(device).startswith("cuda") else "cpu"
             self._pipe = load_upscale_pipeline(
-                str(self.options["model"]), device, bool(self.options["fp16"]), bool(self.options["download"])
+                str(self.options["model"]), device, self.device_options(kind)["fp16"], bool(self.options["download"])
             )
             self._pipe_device = device
         return self._pipe

@@ -193,22 +193,3 @@ def stage_sequence(frames: list[np.ndarray], folder: Path, chunk: int) -> list[s
         if i < len(frames):
             names.append(name)
     return names
-
-
-def split_chunks(n_frames: int, chunk: int, groups: int) -> list[tuple[int, int]]:
-    """Split ``[0, n_frames)`` into at most ``groups`` contiguous ranges of whole chunks.
-
-    The tile script processes each chunk of ``chunk`` frames on its own (no propagation across
-    chunks, re-seeded per tile), so splitting a clip at chunk boundaries over several processes
-    gives the same frames as one process.
-    """
-    n_chunks = -(-n_frames // chunk)
-    groups = max(1, min(groups, n_chunks))
-    base, extra = divmod(n_chunks, groups)
-    ranges, start = [], 0
-    for g in range(groups):
-        count = base + (1 if g < extra else 0)
-        end = min(n_frames, start + count * chunk)
-        ranges.append((start, end))
-        start = end
-    return ranges

@@ -6,12 +6,21 @@ from __future__ import annotations
 from mgld_bench.weights import WeightFile, register_weight
 
 _MGLD_HF = "released on https://huggingface.co/ianyeung/MGLD-VSR (mirror: huggingface.co/Iceclear/MGLD-VSR)"
+#: Where the two released files can be downloaded (no direct file URL is published):
+#: the official README (IanYeung/MGLD-VSR 9aa7731, "Testing") links BaiduNetDisk (code gh4i)
+#: and a OneDrive folder that has expired (upstream issues #35, #37); the authors then uploaded
+#: the files to the Hugging Face repository ianyeung/MGLD-VSR (issue #37).
+MGLD_SOURCE = (
+    "https://huggingface.co/ianyeung/MGLD-VSR (authors' upload; mirror https://huggingface.co/Iceclear/MGLD-VSR), "
+    "or the official README's BaiduNetDisk https://pan.baidu.com/s/1xQF996RsxnmN-60ZLB6Vig?pwd=gh4i"
+)
 
 MGLD_UNET = register_weight(
     WeightFile(
         "mgldvsr_unet.ckpt",
         None,
         used_by=("mgld", "mgld-official"),
+        source=MGLD_SOURCE,
         note=f"MGLD diffusion model + conditioning (Lightning checkpoint, about 6.7 GB); {_MGLD_HF}",
     )
 )
@@ -20,6 +29,7 @@ MGLD_VAE = register_weight(
         "video_vae_cfw.ckpt",
         None,
         used_by=("mgld", "mgld-official"),
+        source=MGLD_SOURCE,
         note=f"MGLD temporal VAE with CFW fusion (about 803 MB); {_MGLD_HF}",
     )
 )

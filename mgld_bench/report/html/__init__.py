@@ -201,6 +201,7 @@ def _clip_section(
 ) -> tuple[str, dict[str, Any]]:
     """The section of one clip (viewer, zoom, profiles, curves) and the data its script reads."""
     from mgld_bench.report.html import page
+    from mgld_bench.report.metric_facts import axis_labels
 
     esc = page.esc
     by_key: dict[tuple[str, str, str], dict[int, float]] = {}
@@ -217,7 +218,7 @@ def _clip_section(
             for m in methods
             if (m, col.metric, col.protocol) in by_key
         ]
-        curves.append(page.curve_svg(col.label(), series, max(n_frames, 1)))
+        curves.append(page.curve_svg(col.label(), series, max(n_frames, 1), x_label=axis_labels(col.metric)[0]))
     curves_html = ""
     if curves:
         curves_html = (

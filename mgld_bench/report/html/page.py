@@ -197,11 +197,13 @@ def problems_block(problems: Sequence[tuple[str, str, str]]) -> str:
 # -- per-frame curves ----------------------------------------------------------------------------
 def curve_svg(
     title: str, series: Sequence[tuple[str, str, Sequence[tuple[int, float]]]], n_frames: int, width: int = 440,
-    height: int = 150,
+    height: int = 150, x_label: str = "frame",
 ) -> str:
-    """An inline SVG line chart: x = frame, one polyline per (label, colour, points).
+    """An inline SVG line chart: x = frame (or frame pair, ``x_label``), one polyline per
+    (label, colour, points).
 
-    Non-finite values break the line.  A ``line.cursor`` marks the frame shown in the viewer.
+    Non-finite values break the line; infinite ones are marked by a triangle at the top edge
+    (titled "inf").  A ``line.cursor`` marks the frame shown in the viewer.
     """
     left, right, top, bottom = 52, 8, 18, 22
     finite = [v for _, _, pts in series for _, v in pts if math.isfinite(v)]
@@ -228,13 +230,21 @@ def curve_svg(
         f'<text x="{left - 4}" y="{sy(lo + pad) + 4:.1f}" class="yl">{esc(_short(lo + pad))}</text>',
         f'<text x="{left}" y="{height - 6}" class="xl">0</text>',
         f'<text x="{width - right}" y="{height - 6}" class="xl end">{n_frames - 1}</text>',
+        f'<text x="{(left + width - right) / 2:.0f}" y="{height - 6}" class="xl">{esc(x_label)}</text>',
     ]
     for label, colour, pts in series:
         runs: list[list[str]] = [[]]
         for f, v in pts:
             if math.isfinite(v):
                 runs[-1].append(f"{sx(f):.1f},{sy(v):.1f}")
-            elif runs[-1]:
+                continue
+            if math.isinf(v):  # marked, not dropped: a triangle on the top edge
+                x = sx(f)
+                parts.append(
+                    f'<path class="inf" d="M{x - 4:.1f},{top + 7} L{x + 4:.1f},{top + 7} L{x:.1f},{top} Z" '
+                    f'fill="{colour}"><title>{esc(label)}: inf at {f}</title></path>'
+                )
+            if runs[-1]:
                 runs.append([])
         for run in runs:
             if len(run) == 1:

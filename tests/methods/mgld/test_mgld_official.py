@@ -15,12 +15,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+import torch
 import yaml
 
 from mgld_bench.errors import BenchError
 from mgld_bench.methods.base import RunContext
 from mgld_bench.methods.mgld.official import TILE_SCRIPT, MGLDOfficial
-from mgld_bench.methods.mgld.staging import patch_tile_script, rewrite_config, split_chunks, stage_sequence
+from mgld_bench.methods.mgld.staging import patch_tile_script, rewrite_config, stage_sequence
 from tests.fakes import clip_of, noise_frames
 
 STANDIN = Path(__file__).parent / "mgld_standin" / "vsr_tile_standin.py"
@@ -62,8 +63,14 @@ def fake_repo(tmp_path):
         "spynet_sintel_final-3d2a1287.pth",
         "open_clip_pytorch_model.bin",
     ):
-        (ckpts / name).write_bytes(name.encode())
+        _save(ckpts / name, {"state_dict": {"w": torch.full((2,), float(len(name)))}})
     return repo, ckpts
+
+
+def _save(path, obj):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(obj, path)
+    return path
 
 
 @pytest.fixture(autouse=True)
@@ -151,13 +158,15 @@ def test_end_to_end_small_clip_all_workarounds(fake_repo, tmp_path):
     record = json.loads((log_dir / "mgld.json").read_text())
     assert len(record["patches_applied"]) == 2 and not record["patches_skipped"]
     changes = " ".join(record["config_changes"]["model_config"] + record["config_changes"]["vae_config"])
-    assert f"{AUTHOR_DIR}/v2-1_512-ema-pruned.ckpt -> {ckpts / 'v2-1_512-ema-pruned.ckpt'}" in changes
+    sd_copy = Path(record["checkpoints"]["sd_ckpt"]["path"]).resolve()  # the plain copy of the SD checkpoint
+    assert record["checkpoints"]["sd_ckpt"]["source"] == str(ckpts / "v2-1_512-ema-pruned.ckpt")
+    assert f"{AUTHOR_DIR}/v2-1_512-ema-pruned.ckpt -> {sd_copy}" in changes
     command = (log_dir / "command.sh").read_text()
     for flag in ("--ddpm_steps 50", "--dec_w 1.0", "--colorfix_type adain", "--seed 42", "--n_frames 5"):
         assert flag in command
     assert "PYTHONPATH=" in command
     # the patched copy re-seeds before each non-tiled chunk, like the tiled branch does per tile
-    assert _json_lines(log_dir / "mgld-part0.log")[-1]["seeds"] == [42, 42, 42]
+    assert _json_lines(log_dir / "mgld.log")[-1]["seeds"] == [42, 42, 42]
     assert record["versions"]["environment"]["python"] == sys.version.split()[0]
     # the checkout is untouched
     assert (repo / TILE_SCRIPT).read_text() == STANDIN.read_text()
@@ -214,17 +223,43 @@ def test_tiny_input_crop_is_fixed_and_recorded(fake_repo, tmp_path):
     assert any("61x52 -> 60x52" in note for note in record["output_fixes"])
 
 
-def test_several_gpus_split_the_clip_at_chunk_boundaries(fake_repo, tmp_path):
+def test_chunks_run_apart_equal_the_whole_clip(fake_repo, tmp_path):
+    """``chunk_frames`` (= n_frames) lets an executor run a clip's chunks as separate jobs
+    (``--executor ray``); joined, they equal one run over the whole clip."""
+    from mgld_bench.runner.jobs import chunk_bounds, infer_job, join_infer_chunks, run_infer_chunk
+    from mgld_bench.specs import Ref
+    from mgld_bench.store.cache import Cache
+
     repo, ckpts = fake_repo
     frames = noise_frames(12, 16, 16, high=200)
-    one, _ = _run(MGLDOfficial(**_options(repo, ckpts)), clip_of(frames), tmp_path / "a")
-    two, log_dir = _run(MGLDOfficial(**_options(repo, ckpts, gpus="0,1")), clip_of(frames), tmp_path / "b")
-    assert one.key == two.key  # the GPU list is not part of the output's identity
-    for a, b in zip(list(one.frames), list(two.frames), strict=True):
+    method = MGLDOfficial(**_options(repo, ckpts))
+    assert method.chunk_frames == 5 and MGLDOfficial(n_frames=3).chunk_frames == 3
+    whole, _ = _run(method, clip_of(frames), tmp_path / "a")
+    clip = clip_of(frames)
+    job = infer_job(method, Ref.of("method", method.name, method.options), Ref.of("dataset", clip.dataset), clip, 0)
+    cache = Cache(tmp_path / "b")
+    bounds = chunk_bounds(len(frames), method.chunk_frames)
+    assert bounds == [(0, 5), (5, 10), (10, 12)]
+    parts = [run_infer_chunk(job, clip, a, b, "cpu", method, cache) for a, b in bounds]
+    joined = join_infer_chunks(job, clip, parts, cache)
+    assert joined.key == whole.key
+    for a, b in zip(list(whole.frames), list(joined.frames), strict=True):
         np.testing.assert_array_equal(a, b)
-    seen = [_json_lines(log_dir / f"mgld-part{k}.log")[0]["cuda_visible"] for k in (0, 1)]
-    assert seen == ["0", "1"]
-    assert json.loads((log_dir / "mgld.json").read_text())["parts"] == [[0, 10], [10, 12]]
+
+
+def test_the_removed_gpus_option_points_to_ray(fake_repo, tmp_path, monkeypatch):
+    with pytest.raises(BenchError, match=r"^mgld-official.gpus was removed: run with --executor ray") as info:
+        MGLDOfficial(gpus="0,1")
+    assert "\n" not in str(info.value)
+    cfg = tmp_path / "m.yaml"
+    cfg.write_text(yaml.safe_dump({"mgld-official": {"gpus": [0, 1]}}))
+    with pytest.raises(BenchError, match=r"--executor ray.*m\.yaml"):
+        MGLDOfficial(config=str(cfg))
+    # one GPU: --device cuda:N, counted among the GPUs this process sees (a Ray worker's)
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    assert MGLDOfficial.visible_gpu("cuda:1") == "1" and MGLDOfficial.visible_gpu("cpu") is None
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "3,5")
+    assert MGLDOfficial.visible_gpu("cuda:1") == "5" and MGLDOfficial.visible_gpu("cuda") is None
 
 
 def test_script_failure_is_one_clear_error(fake_repo, tmp_path):
@@ -272,16 +307,13 @@ def test_options_file_and_identity(fake_repo, tmp_path):
         "ckpt": "ckpts/mgldvsr_unet.ckpt",
         "vqgan_ckpt": "ckpts/video_vae_cfw.ckpt",
         "steps": 20,
-        "gpus": [0, 1],
     }
     cfg.write_text(yaml.safe_dump({"mgld-official": opts}))
     m = MGLDOfficial(config=str(cfg), steps=30)
     assert m.options["repo"] == str(repo.resolve()) and m.options["steps"] == 30  # explicit option wins
     assert m.availability() == (True, "")
     assert MGLDOfficial(config=str(cfg)).options["steps"] == 20
-    assert m.gpu_list("cpu") == ["0", "1"] and MGLDOfficial(gpus="2+3").gpu_list("cpu") == ["2", "3"]
-    assert MGLDOfficial().gpu_list("cuda:1") == ["1"]
-    assert MGLDOfficial(repo="/a").identity() == MGLDOfficial(repo="/b", gpus="0,1").identity()
+    assert MGLDOfficial(repo="/a").identity() == MGLDOfficial(repo="/b", timeout=5.0).identity()
     assert MGLDOfficial(steps=50).identity() != MGLDOfficial(steps=20).identity()
     bad = tmp_path / "bad.yaml"
     bad.write_text("stepz: 3\n")
@@ -326,9 +358,6 @@ def test_staging_helpers_by_hand(tmp_path):
     names = stage_sequence(noise_frames(7, 16, 16, high=200), tmp_path / "s", 5)
     assert names == [f"{i:08d}" for i in range(7)]
     assert sorted(p.name for p in (tmp_path / "s").iterdir()) == [f"{i:08d}.png" for i in range(10)]
-    assert split_chunks(12, 5, 2) == [(0, 10), (10, 12)]
-    assert split_chunks(12, 5, 8) == [(0, 5), (5, 10), (10, 12)]
-    assert split_chunks(10, 5, 1) == [(0, 10)]
 
 
 def test_vae_training_loss_is_dropped_unless_kept(fake_repo, tmp_path):
@@ -342,3 +371,73 @@ def test_vae_training_loss_is_dropped_unless_kept(fake_repo, tmp_path):
     assert any("LPIPSWithDiscriminator -> torch.nn.Identity" in c for c in changes)
     with pytest.raises(BenchError, match="spynet_sintel_final"):
         _run(MGLDOfficial(**opts, vae_loss="keep"), clip_of(noise_frames(2, 16, 16, high=200)), tmp_path / "b")
+
+
+class _TrainingState:
+    """Stands for Lightning's training state (a callback object) inside a checkpoint."""
+
+    def __init__(self, monitor):
+        self.monitor = monitor
+
+
+def _lightning_like(path, seed):
+    """A Lightning-like checkpoint: a state_dict plus training state of a class the loader lacks."""
+    g = torch.Generator().manual_seed(seed)
+    sd = {"model.w": torch.randn(3, 2, generator=g), "model.b": torch.randn(4, generator=g)}
+    _save(path, {"state_dict": sd, "global_step": 7, "callbacks": {"ModelCheckpoint": _TrainingState("val/loss")},
+                 "optimizer_states": [{"state": {0: {"exp_avg": torch.ones(2)}}}]})
+    return sd
+
+
+def test_the_script_gets_plain_copies_of_every_checkpoint(fake_repo, tmp_path, monkeypatch):
+    """The official script unpickles whatever it is given; it is given copies holding only tensors and
+    plain containers (written once into the cache, keyed by the source's sha256), with the same tensors."""
+    from mgld_bench.safeload import trust_pickle
+
+    repo, ckpts = fake_repo
+    unet = _lightning_like(ckpts / "mgldvsr_unet.ckpt", 1)
+    vae = _lightning_like(ckpts / "video_vae_cfw.ckpt", 2)
+    monkeypatch.setenv("MGLD_STANDIN_UNPICKLE", "1")
+    res, log_dir = _run(MGLDOfficial(**_options(repo, ckpts)), clip_of(noise_frames(2, 16, 16, high=200)), tmp_path)
+    assert len(res.frames) == 2
+    argv = _json_lines(log_dir / "mgld.log")[0]["argv"]
+    handed = {flag: argv[argv.index(flag) + 1] for flag in ("--ckpt", "--vqgan_ckpt")}
+    plain_root = tmp_path / "cache" / "weights-plain"
+    unpickled = next(line for line in _json_lines(log_dir / "mgld.log") if "unpickled" in line)["unpickled"]
+    for flag, sd in (("--ckpt", unet), ("--vqgan_ckpt", vae)):
+        path = Path(handed[flag])
+        assert plain_root in path.parents and path.name == Path(_options(repo, ckpts)[flag[2:]]).name
+        assert torch.serialization.get_unsafe_globals_in_checkpoint(str(path)) == []
+        copy = torch.load(path, weights_only=True)
+        assert set(copy) == {"state_dict", "global_step", "callbacks", "optimizer_states"}
+        assert copy["callbacks"] == {} and copy["global_step"] == 7
+        for k, v in sd.items():
+            assert torch.equal(copy["state_dict"][k], v)
+            assert unpickled[str(path)][k] == v.flatten().tolist()  # what the script itself read
+    full = json.loads((log_dir / "mgld.json").read_text())
+    record = full["checkpoints"]
+    assert record["ckpt"]["dropped"] == ["/callbacks/ModelCheckpoint: test_mgld_official._TrainingState"]
+    # the configs point at plain copies too
+    changes = " ".join(full["config_changes"]["model_config"] + full["config_changes"]["vae_config"])
+    for option in ("sd_ckpt", "raft_ckpt", "spynet_ckpt"):
+        assert plain_root in Path(record[option]["path"]).parents
+        assert f"-> {Path(record[option]['path']).resolve()}" in changes
+    # written once: a second run (another clip) reuses the copies; a file the user trusts
+    # (--allow-pickle) is handed over as it is (the stand-in's plain pickle would now need the
+    # training-state class, so it does not unpickle this time)
+    mtime = Path(handed["--ckpt"]).stat().st_mtime_ns
+    monkeypatch.delenv("MGLD_STANDIN_UNPICKLE")
+    trust_pickle([ckpts / "video_vae_cfw.ckpt"])
+    try:
+        clip_b = clip_of(noise_frames(2, 16, 16, seed=1, high=200), name="clip-b")
+        _, log2 = _run(MGLDOfficial(**_options(repo, ckpts)), clip_b, tmp_path)
+    finally:
+        from mgld_bench import safeload
+
+        safeload._PICKLE_TRUSTED.clear()
+    again = json.loads((log2 / "mgld.json").read_text())["checkpoints"]
+    assert again["ckpt"]["reused"] and again["ckpt"]["path"] == handed["--ckpt"]
+    assert Path(handed["--ckpt"]).stat().st_mtime_ns == mtime
+    argv = _json_lines(log2 / "mgld.log")[0]["argv"]
+    assert argv[argv.index("--vqgan_ckpt") + 1] == str(ckpts / "video_vae_cfw.ckpt")
+    assert again["vqgan_ckpt"]["trusted"]

@@ -5,7 +5,9 @@ must work around: the hard-coded VAE config path relative to the working folder;
 branch that uses variables only the tiled branch defines; the padding that repeats the last
 file name (the last real frame's output is overwritten); the small-input crop; truncation to
 uint8.  Its "super-resolution" is a nearest-neighbour resize plus 10 x the frame's position in
-its chunk, so a test can tell which chunk position produced a file.
+its chunk, so a test can tell which chunk position produced a file.  With MGLD_STANDIN_UNPICKLE
+set it opens both checkpoints with plain pickle, as the official script does, and prints their
+``state_dict`` tensors.
 """
 
 import argparse
@@ -71,6 +73,14 @@ def main():
     for path in (opt.ckpt, opt.vqgan_ckpt):
         if not os.path.isfile(path):
             sys.exit(f"checkpoint {path} not found")
+    if os.environ.get("MGLD_STANDIN_UNPICKLE"):  # as the official script does: plain pickle, no screening
+        import torch
+
+        seen = {}
+        for path in (opt.ckpt, opt.vqgan_ckpt):
+            sd = torch.load(path, map_location="cpu", weights_only=False)["state_dict"]
+            seen[path] = {k: v.flatten().tolist() for k, v in sd.items()}
+        print(json.dumps({"unpickled": seen}))
     for line in (config + vae_config).splitlines():
         key, _, value = line.strip().partition(":")
         if key in ("ckpt_path", "load_path", "version") and value.strip().endswith((".ckpt", ".pth", ".bin")):
