@@ -40,6 +40,7 @@ KINDS = {
     "score": "metric scores",
     "flow": "optical flows",
     "logs": "job logs",
+    "weights-plain": "plain checkpoint copies (mgld-official)",
     "tmp": "staging (jobs in progress)",
 }
 _UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
@@ -103,11 +104,11 @@ def scan(root: Path) -> list[Item]:
     for top in sorted(p for p in root.iterdir() if p.is_dir()):
         if top.name == "tmp":
             continue
-        if top.name == "logs":
-            for d in top.iterdir():
+        if top.name in ("logs", "weights-plain"):  # one folder per job log / per plain copy
+            for d in (top.iterdir() if top.name == "logs" else top.glob("v*/*/*")):
                 if d.is_dir():
                     size, mtime = _tree_size(d)
-                    items.append(Item("logs", d, size, mtime))
+                    items.append(Item(top.name, d, size, mtime))
             continue
         for f in top.glob("*/*"):
             if not f.is_file() or f.name.startswith(".") or ".tmp" in f.name:

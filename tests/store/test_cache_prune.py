@@ -151,3 +151,15 @@ def test_prune_options_are_checked(tmp_path: Path, capsys: pytest.CaptureFixture
     assert "--out OUT" in capsys.readouterr().err
     assert main(["cache", "prune", "--cache-dir", c, "--max-size", "lots"]) != 0
     assert parse_size("2G") == 2 * 1024**3 and parse_size("1.5MiB") == 1572864 and parse_size("100") == 100
+
+
+def test_plain_checkpoint_copies_are_a_kind_of_their_own_and_pruned_whole(cache: Cache) -> None:
+    copy = cache.root / "weights-plain" / "v1" / "ab" / ("ab" + "0" * 62)
+    copy.mkdir(parents=True)
+    (copy / "mgldvsr_unet.ckpt").write_bytes(b"x" * 1000)
+    for p in (copy, copy / "mgldvsr_unet.ckpt"):
+        _age(p, 10)
+    totals = {t.kind: t for t in info(cache.root)}
+    assert totals["weights-plain"].count == 1 and totals["weights-plain"].size == 1000
+    assert main(["cache", "prune", "--cache-dir", str(cache.root), "--older-than", "5"]) == 0
+    assert not copy.exists()
