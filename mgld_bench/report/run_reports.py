@@ -130,15 +130,16 @@ def write_run_reports(
 ) -> RunReports:
     """Rewrite every report file of ``out_dir`` from its store; figures only when stale.
 
-    With ``html``, ``OUT/report.html`` is written too when the figures were redrawn, the page is
-    missing, or ``html_force`` (the run had failures, which the page lists).
+    With ``html``, ``OUT/report.html`` is rewritten too: its images are content-addressed, so
+    only those whose inputs changed are encoded again (``html_force`` is accepted for callers
+    that predate this and changes nothing).
     """
     out_dir = Path(out_dir)
     store_path = Path(store_path) if store_path is not None else out_dir / "results.sqlite"
     with _turn(out_dir):
         reports = _write_locked(out_dir, store_path, reference)
         page = out_dir / "report.html"
-        if html and (html_force or not reports.figures_reused or not page.is_file()):
+        if html:
             _write_html(out_dir, store_path, reference)
         reports.html = page if html and page.is_file() else None
         return reports
