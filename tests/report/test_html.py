@@ -190,6 +190,39 @@ def test_a_warm_report_decodes_nothing_and_a_changed_input_rewrites_its_files(sm
     assert (cold / "report.html").read_bytes() == (out / "report.html").read_bytes()
 
 
+def test_weight_digests_under_the_table(small_run, tmp_path):
+    import hashlib
+    from types import SimpleNamespace
+
+    from mgld_bench.runner.plan import weight_digests
+
+    # the run records a declared file's sha256 (hashlib over its bytes is the reference)
+    blob = tmp_path / "net.pth"
+    blob.write_bytes(b"stand-in weights")
+    sha = hashlib.sha256(b"stand-in weights").hexdigest()
+    files = [SimpleNamespace(name="net.pth", path=lambda: blob), SimpleNamespace(name="gone.pth",
+                                                                                path=lambda: tmp_path / "gone.pth")]
+    assert weight_digests(files) == {"gone.pth": "missing", "net.pth": sha}
+    # the demo-like run recorded that its methods and metrics load no weights
+    text = (small_run / "out" / "report.html").read_text()
+    assert "no weight files: bicubic, nearest, psnr, ssim, warping-error" in text
+    # a store whose run recorded a digest: 12 digits shown, all 64 in the tooltip
+    out = tmp_path / "w"
+    out.mkdir()
+    shutil.copy(small_run / "out" / "results.sqlite", out / "results.sqlite")
+    db = sqlite3.connect(out / "results.sqlite")
+    with db:
+        (prov,) = db.execute("SELECT provenance FROM runs").fetchone()
+        prov = json.loads(prov)
+        prov["weights"]["methods"]["bicubic"] = {"net.pth": sha}
+        db.execute("UPDATE runs SET provenance = ?", (json.dumps(prov),))
+    db.close()
+    text = write_html_report(out).read_text()
+    notes = text[text.index('class="note weights"') : text.index('id="problems"')]
+    assert f'title="sha256 {sha}">sha256:{sha[:12]}</code>' in notes and "method <strong>bicubic</strong>" in notes
+    assert "no weight files: nearest, psnr" in notes
+
+
 def test_no_html_and_missing_frames(tmp_path, capsys, monkeypatch):
     out = tmp_path / "nohtml"
     no_run_figures(monkeypatch)

@@ -147,7 +147,9 @@ def write_html_report(
         title=title,
         means_html=means_html,
         clips_html=clips_html,
-        notes_html=page.notes_list(notes),
+        notes_html=page.notes_list(notes) + (
+            page.weights_notes(run_rows, methods, list(dict.fromkeys(c.metric for c in columns))) if columns else ""
+        ),
         problems_html=page.problems_block(problems),
         provenance_html=page.provenance_block(run_rows),
         clip_sections=sections,
