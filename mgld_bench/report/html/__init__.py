@@ -64,9 +64,17 @@ class HtmlOptions:
 
 
 def write_html_report(
-    out_dir: Path | str, store_path: Path | str | None = None, options: HtmlOptions | None = None
+    out_dir: Path | str,
+    store_path: Path | str | None = None,
+    options: HtmlOptions | None = None,
+    *,
+    snapshot: Any = None,
 ) -> Path:
-    """Write ``out_dir/report.html`` (and ``out_dir/report_files/``) from the store; return the page's path."""
+    """Write ``out_dir/report.html`` (and ``out_dir/report_files/``) from the store; return the page's path.
+
+    ``snapshot``: a :class:`~mgld_bench.report.run_reports.Snapshot` of this store already read
+    (``run`` passes the one its tables came from, with the tables made), so nothing is read twice.
+    """
     from mgld_bench.report.aggregate import load_clip_scores, load_unavailable
     from mgld_bench.report.html import page
     from mgld_bench.report.html.assets import write_file
@@ -78,8 +86,10 @@ def write_html_report(
     if not store_path.is_file():
         raise BenchError(f"{store_path} does not exist; pass the OUT folder of a `mgld-bench run`")
     opts = (options or HtmlOptions()).check()
-    df = fill_kinds(load_clip_scores(store_path))
-    na = load_unavailable(store_path)
+    if snapshot is not None:
+        df, na, frames_df = fill_kinds(snapshot.clip_df), snapshot.unavailable_df, snapshot.frame_df
+    else:
+        df, na, frames_df = fill_kinds(load_clip_scores(store_path)), load_unavailable(store_path), None
     run_rows = runs(store_path)
     pairs = sorted(set(zip(df["dataset"], df["clip"], strict=True)))
     methods = sorted(set(df["method"]), key=lambda n: (n != opts.reference, n))
@@ -92,9 +102,13 @@ def write_html_report(
         means_html = clips_html = "<p>The store holds no results yet.</p>"
     else:
         try:
-            table = layout_table(df, "generic", unavailable=na)
+            if snapshot is not None:
+                table, per_clip = snapshot.table("generic"), snapshot.table("generic", per_clip=True)
+            else:
+                table = layout_table(df, "generic", unavailable=na)
+                per_clip = layout_table(df, "generic", per_clip=True)
             means_html = page.means_tables(table)
-            clips_html = page.per_clip_tables(layout_table(df, "generic", per_clip=True), pairs)
+            clips_html = page.per_clip_tables(per_clip, pairs)
             notes = table.notes
         except BenchError as exc:
             means_html = clips_html = f'<p class="error">{page.esc(exc)}</p>'
@@ -102,7 +116,12 @@ def write_html_report(
     problems = _problems(na, run_rows)
     files_root = out_dir / FILES_DIR
     referenced: set[str] = set()
-    frames_df = frame_scores(store_path)
+    if frames_df is None:  # as read_snapshot reads them
+        from mgld_bench.report.metric_facts import canonical_metric
+
+        frames_df = frame_scores(store_path)
+        if not frames_df.empty:
+            frames_df["metric"] = frames_df["metric"].map(canonical_metric)
     columns = table.columns if table is not None else []
     # every clip's files are named first (nothing decoded when they exist), then the missing ones
     # are made by one bounded pool of threads over all clips' sources
