@@ -199,3 +199,85 @@ def _is_blocked(exc: BaseException) -> bool:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+# -- plain tensors as NumPy arrays, without torch ----------------------------------------------
+#: torch storage class name -> NumPy dtype (what a tensors-only file may hold).
+_STORAGE_DTYPES = {
+    "DoubleStorage": "<f8", "FloatStorage": "<f4", "HalfStorage": "<f2", "LongStorage": "<i8",
+    "IntStorage": "<i4", "ShortStorage": "<i2", "CharStorage": "i1", "ByteStorage": "u1", "BoolStorage": "?",
+}
+
+
+class _Storage:
+    def __init__(self, dtype: str) -> None:
+        self.dtype = dtype
+
+
+def _rebuild_array(storage: Any, offset: int, size: tuple[int, ...], stride: tuple[int, ...], *_: Any) -> Any:
+    import numpy as np
+
+    size, stride = tuple(int(v) for v in size), tuple(int(v) for v in stride)
+    if len(size) != len(stride) or min((*size, *stride, offset), default=0) < 0:
+        raise ValueError("bad tensor layout")
+    last = offset + sum((n - 1) * s for n, s in zip(size, stride, strict=True)) if all(size) else -1
+    if last >= len(storage):
+        raise ValueError("tensor reaches past its storage")
+    item = storage.itemsize
+    return np.lib.stride_tricks.as_strided(
+        storage[offset:], shape=tuple(size), strides=tuple(s * item for s in stride), writeable=False
+    ).copy()
+
+
+def load_arrays(path: str | Path) -> Any:
+    """The tensors of a PyTorch zip-format file as NumPy arrays, without importing torch.
+
+    The pickle may name only torch's tensor rebuild function, its plain storage types and
+    ``OrderedDict`` (a stricter list than ``torch.load(weights_only=True)``): anything else, and
+    any file that is not in torch's zip format (e.g. the legacy format), raises
+    :class:`BenchError` -- read such a file with :func:`load_weights`.  Containers (tuples, lists,
+    dicts) come back as they were saved, with arrays in place of tensors.
+    """
+    import collections
+    import pickle
+    import zipfile
+
+    import numpy as np
+
+    path = Path(path)
+    if not zipfile.is_zipfile(path):
+        raise BenchError(f"weight file {path} is not in PyTorch's zip format")
+    with zipfile.ZipFile(path) as zf:
+        names = zf.namelist()
+        pkl = [n for n in names if n.endswith("/data.pkl") and n.count("/") == 1]
+        if len(pkl) != 1:
+            raise BenchError(f"weight file {path} has no single data.pkl; not a PyTorch file")
+        prefix = pkl[0][: -len("data.pkl")]
+        order = zf.read(prefix + "byteorder").decode().strip() if prefix + "byteorder" in names else "little"
+        if order != "little":
+            raise BenchError(f"weight file {path} is big-endian; read it with torch")
+
+        class Reader(pickle.Unpickler):
+            def find_class(self, module: str, name: str) -> Any:
+                if module == "torch._utils" and name == "_rebuild_tensor_v2":
+                    return _rebuild_array
+                if module == "torch" and name in _STORAGE_DTYPES:
+                    return _Storage(_STORAGE_DTYPES[name])
+                if module == "collections" and name == "OrderedDict":
+                    return collections.OrderedDict
+                raise pickle.UnpicklingError(f"{module}.{name} is not a plain tensor")
+
+            def persistent_load(self, pid: Any) -> Any:
+                if not (isinstance(pid, tuple) and len(pid) == 5 and pid[0] == "storage"
+                        and isinstance(pid[1], _Storage)):
+                    raise pickle.UnpicklingError(f"unexpected persistent id {pid!r:.60}")
+                _, kind, key, _location, numel = pid
+                data = np.frombuffer(zf.read(f"{prefix}data/{key}"), dtype=kind.dtype)
+                if len(data) < int(numel):
+                    raise pickle.UnpicklingError(f"storage {key} is truncated")
+                return data
+
+        try:
+            return Reader(zf.open(pkl[0])).load()
+        except (pickle.UnpicklingError, KeyError, ValueError, TypeError, EOFError) as exc:
+            raise BenchError(f"weight file {path} cannot be read without torch ({_first_line(exc)})") from None

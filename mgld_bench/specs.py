@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,7 +111,7 @@ def digest(obj: Any) -> str:
 
 
 def _canonical(obj: Any) -> Any:
-    if isinstance(obj, dict):
+    if isinstance(obj, Mapping):  # a dict, or a component's frozen options
         return {str(k): _canonical(v) for k, v in sorted(obj.items(), key=lambda kv: str(kv[0]))}
     if isinstance(obj, list | tuple):
         return [_canonical(v) for v in obj]

@@ -91,3 +91,38 @@ def test_corrupt_and_missing_name_the_file(tmp_path):
         load_weights(bad)
     with pytest.raises(BenchError, match=r"nope\.pth"):
         load_weights(tmp_path / "nope.pth")
+
+
+def test_load_arrays_reads_tensors_without_torch_and_refuses_the_rest(tmp_path) -> None:
+    import pickle
+    import zipfile
+
+    import numpy as np
+    import torch
+
+    from mgld_bench.safeload import load_arrays
+
+    g = torch.Generator().manual_seed(0)
+    obj = (torch.randn(7, 1, generator=g, dtype=torch.float64), {"w": torch.arange(12.0).reshape(3, 4).t(),
+                                                                  "i": torch.arange(10)[2:7]})
+    torch.save(obj, tmp_path / "t.pth")
+    got = load_arrays(tmp_path / "t.pth")
+    want = torch.load(tmp_path / "t.pth", weights_only=True)  # the reference reader
+    np.testing.assert_array_equal(got[0], want[0].numpy())
+    np.testing.assert_array_equal(got[1]["w"], want[1]["w"].numpy())
+    np.testing.assert_array_equal(got[1]["i"], want[1]["i"].numpy())
+
+    class Evil:
+        def __reduce__(self):
+            return (print, ("ran",))
+
+    torch.save({"x": torch.zeros(2)}, tmp_path / "evil.pth")  # same zip, data.pkl replaced by a code-running pickle
+    with zipfile.ZipFile(tmp_path / "evil.pth") as src, zipfile.ZipFile(tmp_path / "evil2.pth", "w") as dst:
+        for info in src.infolist():
+            data = pickle.dumps(Evil(), protocol=2) if info.filename.endswith("data.pkl") else src.read(info)
+            dst.writestr(info, data)
+    with pytest.raises(BenchError, match="without torch"):
+        load_arrays(tmp_path / "evil2.pth")
+    (tmp_path / "legacy.pth").write_bytes(pickle.dumps({"a": 1}))
+    with pytest.raises(BenchError, match="zip format"):
+        load_arrays(tmp_path / "legacy.pth")

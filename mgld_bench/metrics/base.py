@@ -116,6 +116,11 @@ class Metric(Configurable):
     def start(self, ctx: ScoreContext) -> Accumulator:
         raise NotImplementedError
 
+    def release(self) -> None:
+        """Drop what the metric keeps between accumulators of one clip (e.g. the GT-side network
+        features that every output scored against the same GT frame reuses); called by the runner
+        when a clip's scoring is over."""
+
 
 def mean_value(values: list[float]) -> float:
     """Mean of per-frame values; inf if any is +inf; NaN when empty."""

@@ -10,6 +10,7 @@ and the ``mgld-bench weights fetch`` command.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import numpy as np
@@ -149,6 +150,12 @@ class LearnedMetric(FrameMetric):
     def prepare(self, frame: np.ndarray) -> np.ndarray:
         return frame
 
+    def release(self) -> None:
+        if self.options["backend"] != "native" and self.mode == "FR":
+            from mgld_bench.metrics.backends.base import release_references
+
+            release_references()
+
     def native_scores(self, frames: list[np.ndarray]) -> list[float]:
         """Scores computed by mgld-bench's own code (``backend=native``: NIQE, BRISQUE)."""
         if self.options["model"] == "brisque":
@@ -234,19 +241,21 @@ class PyiqaMetric(LearnedMetric):
     #: ``NAME:ARG`` sets this option (``pyiqa:topiq_nr``).
     argument_option: ClassVar[str] = "model"
 
-    def __init__(self, **options: Any) -> None:
-        FrameMetric.__init__(self, **options)
+    def complete_options(self, values: dict[str, Any], given: Mapping[str, Any]) -> None:
+        """``model`` spelt as pyiqa's model table spells it."""
         from mgld_bench.extras import MissingExtraError, is_installed, missing_message
         from mgld_bench.metrics.backends.pyiqa_backend import pyiqa_info
 
         if not is_installed("pyiqa"):  # its model table is read from pyiqa's own source
             raise MissingExtraError(missing_message("pyiqa", used_by=self.name))
-
-        model = str(self.options["model"]).strip()
+        model = str(values["model"]).strip()
         if not model:
             raise BenchError(f"{self.name}: name the pyiqa metric, e.g. --metrics pyiqa:topiq_nr")
         self.info = pyiqa_info(model)
-        self.options["model"] = self.info.name
+        values["model"] = self.info.name
+
+    def __init__(self, **options: Any) -> None:
+        FrameMetric.__init__(self, **options)
         if self.name == PyiqaMetric.name:  # built directly, not through the registry
             self.name = f"pyiqa:{self.info.name.lower()}"  # type: ignore[misc]
             self.facts = self.facts_for(self.info.name)

@@ -239,7 +239,8 @@ class TLP(Metric):
         scale = float(self.options["scale"])
 
         def pair(_ctx: ScoreContext, prev: tuple, cur: tuple) -> float:
-            lp_sr, lp_gt = model.score([prev[0], prev[1]], [cur[0], cur[1]])
+            # pairs of consecutive frames: no reference is seen twice, the LPIPS metric's held GT stays
+            lp_sr, lp_gt = model.score([prev[0], prev[1]], [cur[0], cur[1]], keep_reference=False)
             return abs(lp_gt - lp_sr) * scale
 
         return _PairAccumulator(ctx, pair, bool(self.options["tecogan_crop"]), digests=False)

@@ -40,7 +40,8 @@ from mgld_bench.store.outputs import CachedFrames, InferResult, load_infer, save
 
 __all__ = [
     "CachedFrames", "InferResult", "cached_scores", "chunk_bounds", "infer_job", "infer_key", "join_infer_chunks",
-    "load_infer", "run_infer", "run_infer_chunk", "run_infer_job", "run_score_job", "score_frames", "score_job",
+    "load_infer", "run_infer", "run_infer_chunk", "run_infer_job", "run_score_job", "run_score_jobs", "score_frames",
+    "score_job",
 ]
 
 SCORE_FORMAT = 1
@@ -242,62 +243,128 @@ def run_score_job(
     decoded once and fed to every metric that still needs computing; results are written only
     after every metric of the clip succeeded.
     """
-    if metrics is None:
-        metrics = [METRICS.instantiate(mj.metric) for mj in job.metrics]
-    gt = clip.gt
-    out: dict[str, tuple[MetricResult, str, bool]] = {}
-    todo: list[tuple[Metric, str]] = []
-    for metric, mj in zip(metrics, job.metrics, strict=True):
-        if metric.needs_gt and gt is None:
-            raise BenchError(f"metric {metric.name} needs ground truth, but clip {clip.label} has none")
-        key = job.metric_key(mj)
-        cached = _result_from_json(cache.get_json("score", key))
-        if cached is not None:
-            out[metric.name] = (cached, key, True)
-        else:
-            todo.append((metric, key))
-    if not todo:
+    return _score_pass([(job, sr)], clip, cache, protocol, device, metrics)[0]
+
+
+def run_score_jobs(
+    jobs: list[tuple[ScoreJob, FrameSequence]],
+    clip: Clip,
+    cache: Cache,
+    protocol: Protocol,
+    device: str = "auto",
+    metrics: list[Metric] | None = None,
+) -> list[dict[str, tuple[MetricResult, str, bool]] | BaseException]:
+    """:func:`run_score_job` for several outputs of one clip (one per method) in one pass.
+
+    Each GT frame is decoded once for all of them, and the outputs are scored frame by frame one
+    after the other, so a full-reference network runs on each GT frame once and every output
+    reuses its features (:class:`~mgld_bench.metrics.backends.base.ReferenceSplit`); GT flows are
+    read from the cache by every output after the first.  The values are those of separate
+    :func:`run_score_job` calls.  Returns, per job, its results or the exception it raised: when
+    the shared pass fails, each job is scored alone so that the failure is pinned on its output
+    and the others still finish.
+    """
+    if len(jobs) <= 1:
+        try:
+            return [run_score_job(job, sr, clip, cache, protocol, device, metrics) for job, sr in jobs]
+        except Exception as exc:
+            return [exc]
+    try:
+        return list(_score_pass(jobs, clip, cache, protocol, device, metrics))
+    except Exception:  # which output failed? score each alone (the finished ones are cached already)
+        out: list[dict[str, tuple[MetricResult, str, bool]] | BaseException] = []
+        for job, sr in jobs:
+            try:
+                out.append(run_score_job(job, sr, clip, cache, protocol, device, metrics))
+            except Exception as exc:
+                out.append(exc)
         return out
-    if len(sr) != len(clip.lr):
-        raise OutputMismatchError(f"{clip.label}: {len(sr)} SR frames for {len(clip.lr)} LR frames")
+
+
+def _score_pass(
+    jobs: list[tuple[ScoreJob, FrameSequence]],
+    clip: Clip,
+    cache: Cache,
+    protocol: Protocol,
+    device: str,
+    metrics: list[Metric] | None,
+) -> list[dict[str, tuple[MetricResult, str, bool]]]:
+    """Score every job of ``jobs`` (outputs of ``clip``, same metrics) in one pass over the frames."""
+    if metrics is None:
+        metrics = [METRICS.instantiate(mj.metric) for mj in jobs[0][0].metrics]
+    gt = clip.gt
+    outs: list[dict[str, tuple[MetricResult, str, bool]]] = []
+    todos: list[list[tuple[Metric, str]]] = []
+    for job, sr in jobs:
+        out: dict[str, tuple[MetricResult, str, bool]] = {}
+        todo: list[tuple[Metric, str]] = []
+        for metric, mj in zip(metrics, job.metrics, strict=True):
+            if metric.needs_gt and gt is None:
+                raise BenchError(f"metric {metric.name} needs ground truth, but clip {clip.label} has none")
+            key = job.metric_key(mj)
+            cached = _result_from_json(cache.get_json("score", key))
+            if cached is not None:
+                out[metric.name] = (cached, key, True)
+            else:
+                todo.append((metric, key))
+        if todo and len(sr) != len(clip.lr):
+            raise OutputMismatchError(f"{clip.label}: {len(sr)} SR frames for {len(clip.lr)} LR frames")
+        outs.append(out)
+        todos.append(todo)
+    active = [j for j, todo in enumerate(todos) if todo]
+    if not active:
+        return outs
     # the device (and torch) only when a metric runs on it
-    dev = resolve_device(device) if any(m.uses_device() for m, _ in todo) else "cpu"
+    dev = resolve_device(device) if any(m.uses_device() for t in todos for m, _ in t) else "cpu"
     ctx = ScoreContext(clip=clip, protocol=protocol, device=dev, cache=cache)
-    accumulators = [(m, k, m.start(ctx)) for m, k in todo]
-    gt_readers = [acc for m, _, acc in accumulators if "gt" in m.facts.reads]
-    for i, sr_frame, gt_frame in _decode_ahead(sr, gt, len(sr), accumulators, gt_readers):
-        if gt_frame is not None and gt_frame.shape != sr_frame.shape:
-            raise OutputMismatchError(
-                f"{clip.label}: frame {i} SR is {sr_frame.shape[1]}x{sr_frame.shape[0]} but GT is "
-                f"{gt_frame.shape[1]}x{gt_frame.shape[0]}"
-            )
-        for _, _, acc in accumulators:
-            if acc.wants(i):
-                acc.update(i, sr_frame, gt_frame)
-    results = [(m, k, acc.result()) for m, k, acc in accumulators]
-    for m, k, res in results:
-        cache.put_json("score", k, _result_to_json(res))
-        out[m.name] = (res, k, False)
-    return out
+    accs = {j: [(m, k, m.start(ctx)) for m, k in todos[j]] for j in active}
+    try:
+        srs = [jobs[j][1] for j in active]
+        for i, sr_frames, gt_frame in _decode_ahead(srs, gt, len(clip.lr), [accs[j] for j in active]):
+            for j, sr_frame in zip(active, sr_frames, strict=True):
+                if sr_frame is None:
+                    continue
+                if gt_frame is not None and gt_frame.shape != sr_frame.shape:
+                    raise OutputMismatchError(
+                        f"{clip.label}: frame {i} SR is {sr_frame.shape[1]}x{sr_frame.shape[0]} but GT is "
+                        f"{gt_frame.shape[1]}x{gt_frame.shape[0]}"
+                    )
+                for _, _, acc in accs[j]:
+                    if acc.wants(i):
+                        acc.update(i, sr_frame, gt_frame)
+        for j in active:
+            results = [(m, k, acc.result()) for m, k, acc in accs[j]]
+            for m, k, res in results:
+                cache.put_json("score", k, _result_to_json(res))
+                outs[j][m.name] = (res, k, False)
+    finally:
+        for m in metrics:
+            m.release()
+    return outs
 
 
 def _decode_ahead(
-    sr: FrameSequence, gt: FrameSequence | None, n: int, accumulators: list[Any], gt_readers: list[Any]
-) -> Iterator[tuple[int, Any, Any]]:
-    """(index, SR frame, GT frame or None) for the frames some metric wants, in order.
+    srs: list[FrameSequence], gt: FrameSequence | None, n: int, accumulators: list[list[Any]]
+) -> Iterator[tuple[int, list[Any], Any]]:
+    """(index, [SR frame of each output, or None], GT frame or None) for the frames some metric
+    wants, in order.
 
     Only those frames are decoded (a protocol scoring frames 0/50/99 decodes 3, unless a temporal
     metric wants them all), the GT only where a GT reader wants it; each is decoded once and
     shared by every metric.  Decoding runs one frame ahead in a background thread (OpenCV
-    releases the GIL), so metrics rarely wait for it; at most two frames are held.
+    releases the GIL), so metrics rarely wait for it; at most two frames per output are held.
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    wanted = [i for i in range(n) if any(acc.wants(i) for _, _, acc in accumulators)]
+    def wants(accs: list[Any], i: int, reads: str | None = None) -> bool:
+        return any(acc.wants(i) for m, _, acc in accs if reads is None or reads in m.facts.reads)
 
-    def load(i: int) -> tuple[int, Any, Any]:
-        need_gt = gt is not None and any(acc.wants(i) for acc in gt_readers)
-        return i, sr[i], (gt[i] if need_gt and gt is not None else None)
+    wanted = [i for i in range(n) if any(wants(a, i) for a in accumulators)]
+
+    def load(i: int) -> tuple[int, list[Any], Any]:
+        need_gt = gt is not None and any(wants(a, i, "gt") for a in accumulators)
+        frames = [sr[i] if wants(a, i) else None for sr, a in zip(srs, accumulators, strict=True)]
+        return i, frames, (gt[i] if need_gt and gt is not None else None)
 
     if len(wanted) < 2:
         yield from (load(i) for i in wanted)

@@ -1,7 +1,8 @@
 """The local executor: a plain loop over the run's jobs, in this process.
 
-For each dataset, clip and method it builds the :class:`~mgld_bench.specs.InferJob`, runs it,
-builds the :class:`~mgld_bench.specs.ScoreJob` of its output and runs that; results go to the
+For each dataset and clip it builds and runs the :class:`~mgld_bench.specs.InferJob` of every
+method, then the :class:`~mgld_bench.specs.ScoreJob` of each output, all outputs of the clip in
+one pass (:func:`~mgld_bench.runner.jobs.run_score_jobs`: GT work shared); results go to the
 store.  Another executor (Ray) schedules the same specs and calls the same job functions.
 """
 
@@ -15,7 +16,7 @@ from mgld_bench.errors import BenchError, DiskFullError, describe, is_disk_full
 from mgld_bench.frames import Clip
 from mgld_bench.methods.base import Method
 from mgld_bench.metrics.base import MetricResult
-from mgld_bench.runner.jobs import infer_job, run_infer_job, run_score_job, score_job
+from mgld_bench.runner.jobs import infer_job, run_infer_job, run_score_jobs, score_job
 from mgld_bench.runner.plan import DatasetPlan, Plan
 from mgld_bench.specs import Ref
 from mgld_bench.store.cache import Cache
@@ -131,6 +132,7 @@ def execute(
                 _job_failed(exc, f"clip {dataset.label}/{clip_name}", clip_name, keep_going, summary, bar)
                 bar.update(len(methods) - 1)
                 continue
+            ready = []  # (method, infer key, score job, SR frames) of the clip's finished inferences
             for m_ref, method in methods:
                 bar.set_postfix_str(f"{method.label} {clip.name}")
                 try:
@@ -139,11 +141,20 @@ def execute(
                     summary.infer_cached += int(inf.cached)
                     summary.inferred += int(not inf.cached)
                     sjob = score_job(job, inf.frames.digest(), clip, protocol, metrics)
-                    scores = run_score_job(sjob, inf.frames, clip, cache, protocol, device, metrics)
                 except Exception as exc:  # any per-job failure; Ctrl-C / SIGTERM are not Exceptions
                     _job_failed(exc, f"{method.label} on clip {clip.label}", clip.name, keep_going, summary, bar)
                     continue
-                record_scores(store, run_id, entry, method, clip, inf.key, scores, summary)
+                ready.append((method, inf.key, sjob, inf.frames))
+            # every output of the clip in one pass: GT frames decoded once, GT-side features shared
+            bar.set_postfix_str(f"scoring {clip.name}")
+            outcomes = run_score_jobs([(sjob, frames) for _, _, sjob, frames in ready], clip, cache, protocol,
+                                      device, metrics)
+            for (method, key, _, _), scores in zip(ready, outcomes, strict=True):
+                if isinstance(scores, BaseException):
+                    _job_failed(scores, f"{method.label} on clip {clip.label}", clip.name, keep_going, summary,
+                                bar)
+                    continue
+                record_scores(store, run_id, entry, method, clip, key, scores, summary)
                 bar.update(1)
         bar.close()
     return summary

@@ -108,7 +108,7 @@ class Plan:
         settled the labels (``ResultStore.claim_dataset_labels``)."""
         return {
             "datasets": {
-                d.dataset.label: {"spec": d.ref.spec, "options": d.dataset.options, "root": self.data_root}
+                d.dataset.label: {"spec": d.ref.spec, "options": dict(d.dataset.options), "root": self.data_root}
                 for d in self.datasets
             },
             "methods": {m.label: m.identity() for _, m in self.methods},

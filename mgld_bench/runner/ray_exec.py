@@ -3,8 +3,12 @@
 * inference: one task per (method, dataset, clip) running :func:`~mgld_bench.runner.jobs.run_infer_job`;
   for a method that declares ``chunk_frames``, one task per chunk
   (:func:`~mgld_bench.runner.jobs.run_infer_chunk`) and a CPU task joining them into the cache;
-* scoring: one task per (clip, metric group) running :func:`~mgld_bench.runner.jobs.run_score_job`,
-  metrics grouped by their declared resources (a GPU is never held while CPU metrics run).
+* scoring: one task per (clip, metric group) running :func:`~mgld_bench.runner.jobs.run_score_jobs`
+  on the outputs of every method on that clip (GT frames decoded and GT-side network features
+  computed once for all of them), metrics grouped by their declared resources (a GPU is never
+  held while CPU metrics run).  It starts once every method's output of the clip is there.
+
+Each task sets its worker's thread counts to the CPUs Ray gave it.
 
 Each task asks Ray for the resources its method or metric declares (``Method.resources``,
 ``MetricFacts.resources``).  The cache is the shared state: every worker must see the same cache
@@ -36,7 +40,7 @@ from mgld_bench.runner.jobs import (
     load_infer,
     run_infer_chunk,
     run_infer_job,
-    run_score_job,
+    run_score_jobs,
     score_job,
 )
 from mgld_bench.runner.local import RunSummary, available_methods, mark_skipped, record_scores
@@ -60,12 +64,28 @@ def import_ray() -> Any:
 
 
 # -- task bodies: plain functions of the job specs (wrapped by ray.remote in _tasks) -------------
+def _worker_threads() -> None:
+    """Thread counts of this worker = the CPUs Ray assigned to the task (not every core of the node:
+    two 1-CPU tasks on a 2-core node must not run 2 x 2 OpenCV/torch threads)."""
+    from mgld_bench.runner.device import configure_threads
+
+    try:
+        import ray
+
+        cpus = ray.get_runtime_context().get_assigned_resources().get("CPU", 1.0)
+    except Exception:  # not in a Ray worker (a task body called directly)
+        return
+    configure_threads(max(1, int(cpus)))
+
+
 def _infer(job: InferJob, cache: Cache, device: str, method: Method, dataset: Any) -> tuple[str, str, bool]:
+    _worker_threads()
     inf = run_infer_job(job, cache, device, method, dataset.clip(job.clip))
     return inf.key, inf.frames.digest(), inf.cached
 
 
 def _infer_chunk(job: InferJob, start: int, stop: int, device: str, method: Method, dataset: Any) -> list[Any]:
+    _worker_threads()
     return run_infer_chunk(job, dataset.clip(job.clip), start, stop, device, method)
 
 
@@ -75,16 +95,22 @@ def _join(job: InferJob, cache: Cache, dataset: Any, *chunks: list[Any]) -> tupl
 
 
 def _score(
-    job: ScoreJob, cache: Cache, protocol: Protocol, device: str, metrics: list[Metric], dataset: Any
-) -> dict[str, tuple[MetricResult, str, bool]]:
-    clip = dataset.clip(job.infer.clip)
-    inf = load_infer(cache, job.infer.key(), f"{job.infer.method.spec} on {clip.label}")
-    if inf is None:
-        raise BenchError(
-            f"{clip.label}: the output of {job.infer.method.spec} is not in the cache {cache.root} on this "
-            "worker; every Ray worker must see the same cache folder (--cache-dir on a shared file system)"
-        )
-    return run_score_job(job, inf.frames, clip, cache, protocol, device, metrics)
+    jobs: list[ScoreJob], cache: Cache, protocol: Protocol, device: str, metrics: list[Metric], dataset: Any
+) -> list[dict[str, tuple[MetricResult, str, bool]] | BaseException]:
+    """Every output of one clip (one job per method) scored in one pass: per job, its results or
+    the exception it raised (:func:`~mgld_bench.runner.jobs.run_score_jobs`)."""
+    _worker_threads()
+    clip = dataset.clip(jobs[0].infer.clip)
+    items = []
+    for job in jobs:
+        inf = load_infer(cache, job.infer.key(), f"{job.infer.method.spec} on {clip.label}")
+        if inf is None:
+            raise BenchError(
+                f"{clip.label}: the output of {job.infer.method.spec} is not in the cache {cache.root} on this "
+                "worker; every Ray worker must see the same cache folder (--cache-dir on a shared file system)"
+            )
+        items.append((job, inf.frames))
+    return run_score_jobs(items, clip, cache, protocol, device, metrics)
 
 
 _TASKS: dict[str, Any] = {}
@@ -153,7 +179,10 @@ class _Unit:
     method: Method
     clip: Clip
     job: InferJob
+    group: _ClipGroup | None = None
     infer_key: str = ""
+    digest: str = ""
+    inferred: bool = False
     waiting: int = 0
     scores: dict[str, tuple[MetricResult, str, bool]] = field(default_factory=dict)
     failed: bool = False
@@ -161,6 +190,21 @@ class _Unit:
     @property
     def label(self) -> str:
         return f"{self.method.label} on {self.clip.label}"
+
+
+@dataclass
+class _ClipGroup:
+    """The units of one (dataset, clip): scored together once all their inferences are done."""
+
+    units: list[_Unit] = field(default_factory=list)
+    scoring: bool = False
+
+    def ready(self) -> bool:
+        return not self.scoring and all(u.inferred or u.failed for u in self.units)
+
+
+def _reraise(exc: BaseException) -> None:
+    raise exc
 
 
 def _failure(ray: Any, unit: _Unit, exc: BaseException) -> str:
@@ -203,7 +247,7 @@ class _Driver:
         self.summary = RunSummary()
         self.tasks = _tasks(ray)
         self.cluster = dict(ray.cluster_resources())
-        self.pending: dict[Any, tuple[_Unit, str]] = {}
+        self.pending: dict[Any, tuple[list[_Unit], str]] = {}
         self.shared: dict[int, Any] = {}  # id(component) -> object ref (each shipped once)
         self.failed = 0
         # computed once per dataset, so each group is shipped once
@@ -226,8 +270,11 @@ class _Driver:
                 mark_skipped(self.store, self.run_id, entry, methods, summary)
                 for clip_name in names[entry.dataset.label]:
                     clip = entry.dataset.clip(clip_name)
+                    group = _ClipGroup()
                     for m_ref, method in methods:
-                        unit = _Unit(entry, method, clip, infer_job(method, m_ref, entry.ref, clip, self.seed))
+                        unit = _Unit(entry, method, clip, infer_job(method, m_ref, entry.ref, clip, self.seed), group)
+                        group.units.append(unit)
+                    for unit in group.units:
                         self._guard(unit, self._start, unit)
                     self._drain(timeout=0)
             while self.pending:
@@ -256,27 +303,45 @@ class _Driver:
             chunks = [self.tasks["chunk"].options(**opts).remote(unit.job, a, b, self.device, m, ds)
                       for a, b in bounds]
             ref = self.tasks["join"].options(num_cpus=1).remote(unit.job, self.cache, ds, *chunks)
-        self.pending[ref] = (unit, "infer")
+        self.pending[ref] = ([unit], "infer")
         self._postfix()
 
     def _inferred(self, unit: _Unit, key: str, digest: str, cached: bool) -> None:
         self.summary.infer_cached += int(cached)
         self.summary.inferred += int(not cached)
-        unit.infer_key = key
-        entry = unit.entry
+        unit.infer_key, unit.digest, unit.inferred = key, digest, True
+        self._score_clip(unit.group)
+
+    def _score_clip(self, group: _ClipGroup | None) -> None:
+        """Once every output of the clip is there: one score task per metric group for all of them."""
+        if group is None or not group.ready():
+            return
+        group.scoring = True
+        live = [u for u in group.units if not u.failed]
+        if not live:
+            return
+        entry, clip = live[0].entry, live[0].clip
         for res, metrics in self.groups[id(entry)]:
-            sjob = score_job(unit.job, digest, unit.clip, entry.protocol, metrics)
-            hit = cached_scores(sjob, self.cache, metrics)
-            if hit is not None:
-                unit.scores.update(hit)
+            todo = []
+            for unit in live:
+                sjob = score_job(unit.job, unit.digest, clip, entry.protocol, metrics)
+                hit = cached_scores(sjob, self.cache, metrics)
+                if hit is not None:
+                    unit.scores.update(hit)
+                else:
+                    todo.append((unit, sjob))
+            if not todo:
                 continue
             opts = task_options(res, self.cluster, self.device, f"metric {metrics[0].name}")
             ref = self.tasks["score"].options(**opts).remote(
-                sjob, self.cache, entry.protocol, self.device, self.put(metrics), self.put(entry.dataset)
+                [sjob for _, sjob in todo], self.cache, entry.protocol, self.device, self.put(metrics),
+                self.put(entry.dataset),
             )
-            self.pending[ref] = (unit, "score")
-            unit.waiting += 1
-        self._maybe_done(unit)
+            self.pending[ref] = ([u for u, _ in todo], "score")
+            for unit, _ in todo:
+                unit.waiting += 1
+        for unit in live:
+            self._maybe_done(unit)
 
     def _maybe_done(self, unit: _Unit) -> None:
         if unit.waiting or unit.failed:
@@ -295,19 +360,31 @@ class _Driver:
         if done:
             done, _ = self.ray.wait(refs, num_returns=len(refs), timeout=0)
         for ref in done:
-            unit, kind = self.pending.pop(ref)
-            if unit.failed:
+            units, kind = self.pending.pop(ref)
+            live = [u for u in units if not u.failed]
+            if not live:
                 continue
-            self._guard(unit, self._collect, unit, kind, ref)
+            try:
+                value = self.ray.get(ref)
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except Exception as exc:  # the task failed as a whole: each of its units did
+                for unit in live:
+                    self._guard(unit, _reraise, exc)
+                continue
+            if kind == "infer":
+                self._guard(live[0], self._inferred, live[0], *value)
+                continue
+            for unit, res in zip(units, value, strict=True):
+                if not unit.failed:
+                    self._guard(unit, self._scored, unit, res)
 
-    def _collect(self, unit: _Unit, kind: str, ref: Any) -> None:
-        value = self.ray.get(ref)
-        if kind == "infer":
-            self._inferred(unit, *value)
-        else:
-            unit.waiting -= 1
-            unit.scores.update(value)
-            self._maybe_done(unit)
+    def _scored(self, unit: _Unit, res: Any) -> None:
+        if isinstance(res, BaseException):
+            raise res
+        unit.waiting -= 1
+        unit.scores.update(res)
+        self._maybe_done(unit)
 
     def _guard(self, unit: _Unit, fn: Any, *args: Any) -> None:
         """Call ``fn``; a failure of the job is recorded (``--keep-going``) or ends the run."""
@@ -328,6 +405,7 @@ class _Driver:
         self.summary.failures.append(msg)
         self.bar.update(1)
         self._postfix()
+        self._score_clip(unit.group)  # the clip's other outputs need not wait for this one
 
     def _postfix(self) -> None:
         self.bar.set_postfix_str(f"running {len(self.pending)} tasks, failed {self.failed}")

@@ -89,8 +89,18 @@ def test_only_the_frames_a_metric_scores_are_decoded(tmp_path: Path, rng) -> Non
 
 
 def test_numpy_metrics_never_import_torch(tmp_path: Path) -> None:
+    import torch
+
+    from mgld_bench.weights import BRISQUE_SVM
+
+    g = torch.Generator().manual_seed(3)  # the (sv_coef, sv) pair, as a torch file (read here without torch)
+    BRISQUE_SVM.path(tmp_path / "w").parent.mkdir(parents=True)
+    torch.save((torch.randn(50, 1, generator=g, dtype=torch.float64),
+                torch.rand(50, 36, generator=g, dtype=torch.float64) * 2 - 1), BRISQUE_SVM.path(tmp_path / "w"))
     code = f"""
 import sys, numpy as np, scipy.io
+import mgld_bench.weight_trust
+mgld_bench.weight_trust.CHECK_PUBLISHED_ON_LOAD = False  # stand-in weights under the released names
 from pathlib import Path
 from mgld_bench.frames import ArrayFrames, Clip
 from mgld_bench.protocol import DEFAULT
@@ -101,14 +111,14 @@ from mgld_bench.weights import NIQE_PARAMS
 root = Path({str(tmp_path)!r})
 rng = np.random.default_rng(0)
 a = rng.normal(size=(36, 36))
-NIQE_PARAMS.path(root / "w").parent.mkdir(parents=True)
+NIQE_PARAMS.path(root / "w").parent.mkdir(parents=True, exist_ok=True)
 scipy.io.savemat(NIQE_PARAMS.path(root / "w"), {{"mu_prisparam": rng.normal(size=(1, 36)),
                                                "cov_prisparam": a @ a.T / 36 + np.eye(36)}})
 gt = [rng.integers(0, 256, (100, 120, 3), dtype=np.uint8) for _ in range(3)]
 clip = Clip("toy", "c", ArrayFrames([g[::4, ::4] for g in gt]), ArrayFrames(gt))
-ms = [METRICS.create(n) for n in ("psnr", "ssim", "niqe", "warping-error", "tof")]
+ms = [METRICS.create(n) for n in ("psnr", "ssim", "niqe", "brisque", "warping-error", "tof")]
 out = score_frames(ms, clip, ArrayFrames(gt[::-1]), Cache(root / "c"), DEFAULT, device="auto")
-assert len(out) == 5
+assert len(out) == 6
 assert "torch" not in sys.modules, "torch was imported"
 """
     env = {**__import__("os").environ, "MGLD_BENCH_WEIGHTS": str(tmp_path / "w")}

@@ -279,7 +279,7 @@ class MGLD(Method):
             "clip": clip.label,
             "device": device,
             "precision": precision,
-            "options": self.options,
+            "options": dict(self.options),
             "timesteps": [int(t) for t in schedule.timesteps],
             "load_seconds": round(loaded["load_seconds"], 3),
             "chunks": [],

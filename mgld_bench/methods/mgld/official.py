@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -104,10 +104,7 @@ class MGLDOfficial(Method):
     }
 
     def __init__(self, **options: Any) -> None:
-        explicit = dict(options)
         super().__init__(**options)
-        if self.options["config"]:
-            self._apply_config_file(Path(str(self.options["config"])).expanduser(), explicit)
         o = self.options
         if o["colorfix"] not in ("adain", "wavelet", "nofix"):
             raise BenchError(f"mgld-official: colorfix must be adain, wavelet or nofix (got {o['colorfix']!r})")
@@ -121,8 +118,12 @@ class MGLDOfficial(Method):
         self._versions: dict[str, Any] | None = None
 
     # -- options ---------------------------------------------------------------------------
-    def _apply_config_file(self, path: Path, explicit: dict[str, Any]) -> None:
-        """Options from a YAML/JSON file; options given directly win over the file."""
+    def complete_options(self, values: dict[str, Any], given: Mapping[str, Any]) -> None:
+        """Options from the ``config`` file (YAML/JSON); options given directly win over the file."""
+        if values["config"]:
+            self._apply_config_file(Path(str(values["config"])).expanduser(), values, given)
+
+    def _apply_config_file(self, path: Path, values: dict[str, Any], explicit: Mapping[str, Any]) -> None:
         import yaml
 
         try:
@@ -148,14 +149,13 @@ class MGLDOfficial(Method):
             if isinstance(value, list | tuple):  # e.g. gpus: [0, 1]
                 value = ",".join(str(v) for v in value)
             text = str(value) if not isinstance(value, str) else value
-            value = coerce_like(self.defaults[key], text, f"mgld-official.{key}")
-            self.options[key] = value
+            values[key] = coerce_like(self.defaults[key], text, f"mgld-official.{key}")
         # paths in the file are relative to the file
         for key in ("repo", "python", *REQUIRED, *OPTIONAL):
-            if key in data and key not in explicit and self.options[key]:
-                p = Path(str(self.options[key])).expanduser()
+            if key in data and key not in explicit and values[key]:
+                p = Path(str(values[key])).expanduser()
                 if not p.is_absolute() and (path.parent / p).exists():
-                    self.options[key] = str((path.parent / p).resolve())
+                    values[key] = str((path.parent / p).resolve())
 
     def identity(self) -> dict[str, Any]:
         ident = super().identity()
@@ -389,7 +389,7 @@ class MGLDOfficial(Method):
             raise BenchError("mgld-official: the runner must provide a work folder and a log folder")
         workdir, log_dir = Path(ctx.workdir), Path(ctx.log_dir)
         log_dir.mkdir(parents=True, exist_ok=True)
-        record: dict[str, Any] = {"clip": clip.label, "options": self.options, "versions": self.versions(log_dir)}
+        record: dict[str, Any] = {"clip": clip.label, "options": dict(self.options), "versions": self.versions(log_dir)}
         cwd, script, model_config = self._prepare(workdir, record)
 
         chunk = int(self.options["n_frames"])

@@ -16,6 +16,7 @@ Contract of every backend model (enforced here, not in each metric):
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 from collections.abc import Callable
@@ -47,29 +48,87 @@ class ModelSpec:
     backbone_in_checkpoint: bool = False
 
 
-class IQAModel:
-    """A loaded model: ``score(distorted, reference) -> list[float]``."""
+@dataclass(frozen=True)
+class ReferenceSplit:
+    """A full-reference model cut at its reference side: ``reference(y) -> features`` runs the
+    network on the reference frames only, ``compare(x, features) -> scores`` finishes the model
+    on the distorted frames.  ``compare(x, reference(y))`` performs exactly the operations of the
+    library's ``model(x, y)`` (same values), so the reference features of a GT frame can be kept
+    and reused for every output scored against it (:mod:`mgld_bench.metrics.backends.split`)."""
 
-    def __init__(self, spec: ModelSpec, device: str, fn: Callable[[Any, Any], Any]) -> None:
+    reference: Callable[[Any], Any]
+    compare: Callable[[Any, Any], Any]
+
+
+def reference_key(frames: list[np.ndarray]) -> str:
+    """A digest of the content of ``frames`` (shape, dtype, bytes): which reference features are held."""
+    h = hashlib.blake2b(digest_size=20)
+    for f in frames:
+        arr = np.ascontiguousarray(f)
+        h.update(f"{arr.shape}|{arr.dtype}|".encode())
+        h.update(memoryview(arr).cast("B"))
+    return h.hexdigest()
+
+
+class IQAModel:
+    """A loaded model: ``score(distorted, reference) -> list[float]``.
+
+    A full-reference model with a :class:`ReferenceSplit` keeps the features of the last
+    reference batch (keyed by its content): scoring several outputs against the same GT frame,
+    one after the other, runs the network on that GT frame once.  The held features are dropped
+    before the next reference's are computed (peak memory as the unsplit model) and by
+    :meth:`release`.
+    """
+
+    def __init__(self, spec: ModelSpec, device: str, fn: Callable[[Any, Any], Any],
+                 split: ReferenceSplit | None = None) -> None:
         self.spec = spec
         self.device = device
         self._fn = fn
+        self.split = split
+        self._held: tuple[str, Any] | None = None
+        #: Reference batches run through the network (tests count them).
+        self.reference_runs = 0
 
-    def score(self, distorted: list[np.ndarray], reference: list[np.ndarray] | None = None) -> list[float]:
+    def release(self) -> None:
+        """Forget the held reference features."""
+        self._held = None
+
+    def score(self, distorted: list[np.ndarray], reference: list[np.ndarray] | None = None,
+              keep_reference: bool = True) -> list[float]:
+        """One value per distorted frame.  ``keep_reference=False``: the reference is used once
+        (e.g. tLP's frame pairs), so the model is called whole and the held features stay."""
         import torch
 
         if self.spec.mode == "FR" and reference is None:
             raise BenchError(f"{self.spec.metric} is full-reference and needs reference frames")
-        x = frames_to_tensor(distorted, self.device)
-        y = frames_to_tensor(reference, self.device) if self.spec.mode == "FR" and reference is not None else None
-        if y is not None and y.shape != x.shape:
-            raise BenchError(f"{self.spec.metric}: distorted frames {tuple(x.shape)} vs reference {tuple(y.shape)}")
-        with torch.inference_mode():
-            out = self._fn(x, y)
+        if self.spec.mode == "FR" and reference is not None:
+            dshape = [np.shape(f) for f in distorted]
+            rshape = [np.shape(f) for f in reference]
+            if dshape != rshape:
+                raise BenchError(f"{self.spec.metric}: distorted frames {dshape} vs reference {rshape}")
+        with torch.inference_mode(), _deterministic(torch):
+            if keep_reference and self.split is not None and self.spec.mode == "FR" and reference is not None:
+                key = reference_key(reference)
+                if self._held is None or self._held[0] != key:
+                    self._held = None  # free the last reference's features first
+                    feats = self.split.reference(frames_to_tensor(reference, self.device))
+                    self._held = (key, feats)
+                    self.reference_runs += 1
+                out = self.split.compare(frames_to_tensor(distorted, self.device), self._held[1])
+            else:
+                x = frames_to_tensor(distorted, self.device)
+                y = frames_to_tensor(reference, self.device) if self.spec.mode == "FR" else None
+                out = self._fn(x, y)
         values = torch.as_tensor(out).detach().reshape(-1).double().cpu().tolist()
         if len(values) != len(distorted):
             raise BenchError(f"{self.spec.metric}: backend returned {len(values)} values for {len(distorted)} frames")
         return [float(v) for v in values]
+
+
+def _deterministic(torch: Any) -> Any:
+    """cuDNN settings pyiqa's own call uses (deterministic kernels), also for the split path."""
+    return torch.backends.cudnn.flags(enabled=True, benchmark=False, deterministic=True)
 
 
 def frames_to_tensor(frames: list[np.ndarray] | None, device: str) -> Any:
@@ -154,3 +213,9 @@ def load_model(spec: ModelSpec, backend: str, device: str) -> IQAModel:
 def clear_models() -> None:
     """Forget every loaded model (tests that swap weight folders)."""
     _MODELS.clear()
+
+
+def release_references() -> None:
+    """Drop the reference features every loaded model holds (end of a clip's scoring)."""
+    for model in _MODELS.values():
+        model.release()

@@ -26,4 +26,6 @@ def load_lpips(spec: ModelSpec, device: str) -> IQAModel:
     def call(x, y):  # inputs in [0, 1]: normalize=True maps them to [-1, 1]
         return net(x, y, normalize=True)
 
-    return IQAModel(spec, device, call)
+    from mgld_bench.metrics.backends.split import lpips_package_split
+
+    return IQAModel(spec, device, call, lpips_package_split(net))

@@ -212,5 +212,7 @@ def load_pyiqa(spec: ModelSpec, device: str) -> IQAModel:
     def call(x, y):  # pyiqa: distorted first, reference second
         return metric(x, y) if spec.mode == "FR" else metric(x)
 
-    return IQAModel(spec, device, call)
+    from mgld_bench.metrics.backends.split import pyiqa_split
+
+    return IQAModel(spec, device, call, pyiqa_split(metric.net) if spec.mode == "FR" else None)
 

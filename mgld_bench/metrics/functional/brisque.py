@@ -45,15 +45,20 @@ class BRISQUEModel:
 
 
 def load_brisque_model(path: str | Path) -> BRISQUEModel:
-    """Read the ``(sv_coef, sv)`` pair through :func:`mgld_bench.safeload.load_weights` (no pickle code runs)."""
+    """Read the ``(sv_coef, sv)`` pair without running code from the file: torch's zip format
+    with :func:`mgld_bench.safeload.load_arrays` (no torch import), any other form through
+    :func:`mgld_bench.safeload.load_weights`."""
     from mgld_bench.errors import BenchError
-    from mgld_bench.safeload import load_weights
+    from mgld_bench.safeload import load_arrays, load_weights
 
-    obj = load_weights(path)
     try:
-        sv_coef, sv = obj
-        coef = np.asarray(sv_coef.detach().cpu().double().numpy()).reshape(-1)
-        vecs = np.asarray(sv.detach().cpu().double().numpy())
+        obj = load_arrays(path)
+    except BenchError:  # not a plain zip-format tensor file: torch's weights-only reader decides
+        obj = load_weights(path)
+    try:
+        sv_coef, sv = (x.detach().cpu().numpy() if hasattr(x, "detach") else x for x in obj)
+        coef = np.asarray(sv_coef, dtype=np.float64).reshape(-1)
+        vecs = np.asarray(sv, dtype=np.float64)
     except (TypeError, ValueError, AttributeError):
         raise BenchError(f"{path} is not a BRISQUE (sv_coef, sv) pair of tensors; download it again") from None
     if vecs.ndim != 2 or vecs.shape != (len(coef), 36):

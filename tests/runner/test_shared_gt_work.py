@@ -1,0 +1,96 @@
+"""GT-side work shared by the outputs of one clip (issue #15): LPIPS/DISTS run their network on
+each GT frame once for every method, GT flows are computed once per run.  References: pyiqa
+called directly on each (output, GT) pair, and counts of network runs and flow estimates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from mgld_bench.frames import ArrayFrames
+from mgld_bench.protocol import DEFAULT
+from mgld_bench.registry import METRICS
+from mgld_bench.runner.jobs import run_score_jobs, score_job
+from mgld_bench.specs import InferJob, Ref
+from mgld_bench.store.cache import Cache
+from mgld_bench.weights import ALEXNET, DISTS_HEAD, LPIPS_ALEX_HEAD, VGG16
+from tests.fakes import clip_from_gt, smooth_frames
+
+
+def _save(obj, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(obj, path)
+
+
+def _jobs(clip, outputs, metrics):
+    infer = InferJob(Ref("method", "frames"), Ref("dataset", clip.dataset), clip.name, "{}", (), "null",
+                     clip.lr.digest(), clip.scale, None)
+    seqs = [ArrayFrames(o) for o in outputs]
+    return [(score_job(infer, s.digest(), clip, DEFAULT, metrics), s) for s in seqs]
+
+
+def _noisy(frames, seed: int) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return [np.clip(f.astype(np.int16) + rng.integers(-20, 21, f.shape), 0, 255).astype(np.uint8) for f in frames]
+
+
+def test_learned_fr_metrics_run_each_gt_frame_once_for_three_outputs(wdir: Path, tmp_path: Path) -> None:
+    import pyiqa
+    import torchvision
+
+    from mgld_bench.metrics.backends.base import load_model
+
+    torch.manual_seed(0)
+    _save(torchvision.models.alexnet(weights=None).state_dict(), ALEXNET.path(wdir))
+    _save({f"lin{k}.model.1.weight": torch.rand(1, c, 1, 1) for k, c in enumerate([64, 192, 384, 256, 256])},
+          LPIPS_ALEX_HEAD.path(wdir))
+    _save(torchvision.models.vgg16(weights=None).state_dict(), VGG16.path(wdir))
+    _save({"alpha": torch.rand(1, 1475, 1, 1), "beta": torch.rand(1, 1475, 1, 1)}, DISTS_HEAD.path(wdir))
+    gt = smooth_frames(3, 48, 64, seed=1)
+    outputs = [_noisy(gt, seed) for seed in (2, 3, 4)]
+    clip = clip_from_gt(gt)
+    metrics = [METRICS.create("lpips"), METRICS.create("dists")]
+    results = run_score_jobs(_jobs(clip, outputs, metrics), clip, Cache(tmp_path / "cache"), DEFAULT, "cpu", metrics)
+
+    models = {m.name: load_model(m.spec(), "pyiqa", "cpu") for m in metrics}
+    assert {k: m.reference_runs for k, m in models.items()} == {"lpips": 3, "dists": 3}  # not 9: once per GT frame
+    assert all(m._held is None for m in models.values())  # released at the end of the clip
+
+    torch.hub.set_dir(str(wdir / "hub"))
+    direct = {name: pyiqa.create_metric(name, device="cpu", pretrained_model_path=str(wf.path(wdir)))
+              for name, wf in (("lpips", LPIPS_ALEX_HEAD), ("dists", DISTS_HEAD))}
+
+    def t(f: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(f).permute(2, 0, 1)[None].float() / 255.0
+
+    for out, res in zip(outputs, results, strict=True):
+        assert isinstance(res, dict)
+        for name, model in direct.items():
+            want = [float(model(t(o), t(g))) for o, g in zip(out, gt, strict=True)]
+            got = [res[name][0].frames[i] for i in range(3)]
+            np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-8)
+
+
+def test_no_flow_is_computed_twice_in_one_run(tmp_path: Path, monkeypatch) -> None:
+    import mgld_bench.flow.cached as cached
+
+    calls: list[tuple[str, bytes, bytes]] = []
+    real = cached.estimate_flow
+
+    def counting(a, b, backend, device="cpu"):
+        calls.append((backend, cached.frame_digest(a).encode(), cached.frame_digest(b).encode()))
+        return real(a, b, backend, device)
+
+    monkeypatch.setattr(cached, "estimate_flow", counting)
+    gt = smooth_frames(4, 64, 80, seed=5)
+    outputs = [_noisy(gt, seed) for seed in (6, 7)]
+    clip = clip_from_gt(gt)
+    metrics = [METRICS.create("warping_error"), METRICS.create("tof", tecogan_crop=False)]
+    results = run_score_jobs(_jobs(clip, outputs, metrics), clip, Cache(tmp_path / "cache"), DEFAULT, "cpu", metrics)
+    assert all(isinstance(r, dict) for r in results)
+    assert len(calls) == len(set(calls))  # no pair of frames sent twice to the same backend
+    by_backend = {b: sum(1 for c in calls if c[0] == b) for b in {c[0] for c in calls}}
+    # warping error: GT flows both ways, 3 pairs, once for both outputs; tOF: 3 GT + 3 per output
+    assert by_backend == {"dis-medium": 6, "farneback": 3 + 2 * 3}
