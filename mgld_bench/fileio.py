@@ -2,7 +2,8 @@
 
 An atomic write goes to a temporary name in the target's folder, is flushed to disk and renamed
 into place, so readers see either the old file or the whole new one, and a killed process
-leaves no half-written target (at most a ``.NAME.*.tmp`` file, removed on failure).
+leaves no half-written target (at most a ``.NAME.*.tmp`` file, removed on failure).  The file
+gets the permissions ``open()`` would give it (the umask's), so a report folder can be served.
 """
 
 from __future__ import annotations
@@ -63,8 +64,12 @@ def file_sha256(path: Path | str, memo: bool = True) -> str:
     return digest
 
 
-def atomic_write_bytes(path: Path | str, data: bytes) -> Path:
-    """Write ``data`` to ``path`` via a temporary file in the same folder and a rename."""
+def atomic_write_bytes(path: Path | str, data: bytes, sync: bool = True) -> Path:
+    """Write ``data`` to ``path`` via a temporary file in the same folder and a rename.
+
+    ``sync=False`` skips the flush to disk: for derived files that the next run rewrites anyway
+    (a report's thousand previews), where a crash may lose the file but never half-write it.
+    """
     path = Path(path)
     with writing(path.parent):  # a full disk raises DiskFullError naming the folder
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -72,8 +77,9 @@ def atomic_write_bytes(path: Path | str, data: bytes) -> Path:
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
+                if sync:
+                    fh.flush()
+                    os.fsync(fh.fileno())
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

@@ -13,14 +13,13 @@ A mismatch raises :class:`WeightsMismatchError` naming the file and what to do.
 from __future__ import annotations
 
 import json
-import os
 import re
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from mgld_bench.errors import BenchError
-from mgld_bench.fileio import temp_beside
+from mgld_bench.errors import BenchError, DiskFullError
+from mgld_bench.fileio import atomic_write_json
 from mgld_bench.weights import WeightFile, weights_dir
 
 #: The record of first-use digests, inside the weights folder.
@@ -76,12 +75,8 @@ def record(wf: WeightFile, path: Path, sha: str, how: str, root: Path | None = N
         "recorded": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = temp_beside(target)
-        with os.fdopen(fd, "w") as fh:
-            json.dump(data, fh, indent=1, sort_keys=True)
-        os.replace(tmp, target)
-    except OSError:
+        atomic_write_json(target, data, indent=1)
+    except (OSError, DiskFullError):
         pass  # a read-only weights folder: the check still ran, only the record is not kept
 
 

@@ -167,18 +167,6 @@ RAFT_SMALL = _torchvision(
 )
 
 
-def get_weight(name: str) -> WeightFile:
-    """The declared weight file called ``name``; raise listing the known names otherwise."""
-    from mgld_bench.errors import UnknownNameError
-
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        raise UnknownNameError(
-            f"unknown weight file {name!r}; known files: {', '.join(sorted(_REGISTRY))}"
-        ) from None
-
-
 def require_weights(files: list[WeightFile], user: str = "") -> list[Path]:
     """Paths of ``files``; raise :class:`WeightsMissingError` for the first one not on disk, and
     :class:`~mgld_bench.weight_trust.WeightsMismatchError` for one whose sha256 differs from its

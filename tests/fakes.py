@@ -21,9 +21,22 @@ from mgld_bench.metrics.base import FrameMetric
 from mgld_bench.specs import MetricFacts, Tolerance
 
 
-def random_frames(rng: np.random.Generator, n: int, h: int, w: int) -> list[np.ndarray]:
-    """``n`` uint8 RGB frames of uniform noise."""
-    return [rng.integers(0, 256, (h, w, 3), dtype=np.uint8) for _ in range(n)]
+def random_frames(rng: np.random.Generator, n: int, h: int, w: int, high: int = 256) -> list[np.ndarray]:
+    """``n`` uint8 RGB frames of uniform noise in ``[0, high)``."""
+    return [rng.integers(0, high, (h, w, 3), dtype=np.uint8) for _ in range(n)]
+
+
+def noise_frames(n: int, h: int, w: int, seed: int = 0, high: int = 256) -> list[np.ndarray]:
+    """:func:`random_frames` from a fresh generator seeded with ``seed``."""
+    return random_frames(np.random.default_rng(seed), n, h, w, high)
+
+
+def clip_of(
+    lr: list[np.ndarray], gt: list[np.ndarray] | None = None, scale: int = 4, dataset: str = "toy", name: str = "c"
+) -> Clip:
+    """A clip of the given LR (and GT) frames."""
+    truth = ArrayFrames(gt, f"{name} GT") if gt is not None else None
+    return Clip(dataset, name, ArrayFrames(lr, f"{name} LR"), truth, scale=scale)
 
 
 def make_clip(
@@ -43,7 +56,7 @@ def make_clip(
 
 def clip_from_gt(gt: list[np.ndarray], scale: int = 4, name: str = "c") -> Clip:
     """A clip whose LR frames are the GT frames subsampled by ``scale``."""
-    return Clip("toy", name, ArrayFrames([f[::scale, ::scale] for f in gt]), ArrayFrames(gt), scale=scale)
+    return clip_of([f[::scale, ::scale] for f in gt], gt, scale, name=name)
 
 
 def write_frames(folder: Path, frames: list[np.ndarray], fmt: str = "png") -> list[Path]:

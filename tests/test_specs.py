@@ -220,6 +220,41 @@ def test_methods_that_claim_determinism_give_the_same_frames_twice(tmp_path: Pat
     assert "bicubic" in checked
 
 
+@pytest.mark.parametrize(
+    ("name", "options"),
+    [
+        pytest.param("mgld", {"config": "tiny", "steps": 2, "chunk": 2}, marks=pytest.mark.slow),
+        ("sd-x4", {"steps": 2, "tile": 0}),
+        ("mgld-sd", {"steps": 2, "tile": 0}),
+    ],
+)
+def test_diffusion_methods_that_claim_determinism_give_the_same_frames_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, options: dict
+) -> None:
+    """The methods the test above cannot run without weights, on tiny random stand-in weights."""
+    import numpy as np
+
+    from mgld_bench.methods.base import RunContext
+    from mgld_bench.testing.tiny_mgld import write_tiny_checkpoints
+    from mgld_bench.testing.tiny_upscaler import save_tiny_upscaler
+    from tests.fakes import clip_of, noise_frames
+
+    monkeypatch.setenv("MGLD_BENCH_WEIGHTS", str(tmp_path / "weights"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    if name == "mgld":
+        write_tiny_checkpoints(tmp_path / "weights" / "mgld_bench")
+    else:
+        options = {**options, "model": str(save_tiny_upscaler(tmp_path / "tiny-x4"))}
+    method = METHODS.create(name, **options)
+    assert method.deterministic and method.availability() == (True, "")
+    clip = clip_of(noise_frames(2, 16, 16))
+    runs = [list(method.run(clip, RunContext("cpu", 0, tmp_path / f"w{i}", tmp_path / f"w{i}"))) for i in range(2)]
+    assert len(runs[0]) == len(runs[1]) == 2
+    for a, b in zip(*runs, strict=True):
+        assert np.array_equal(a, b), f"{name} claims determinism but gave other frames"
+
+
 def test_concurrent_runs_into_one_folder_leave_a_csv_equal_to_the_store(tmp_path: Path) -> None:
     import subprocess
     import sys

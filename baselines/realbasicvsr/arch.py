@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from baselines.realbasicvsr.spynet import SPyNet
-from baselines.realbasicvsr.warp import flow_warp
+from mgld_bench.flow.torch_warp import flow_warp
 
 #: The smallest LR side the network accepts (SPyNet's 6-level pyramid; mmediting asserts it).
 MIN_SIDE = 64
@@ -124,7 +124,7 @@ class BasicVSRNet(nn.Module):
         feat = lrs.new_zeros(n, self.mid_channels, h, w)
         for i in range(t - 1, -1, -1):
             if i < t - 1:
-                feat = flow_warp(feat, flows_backward[:, i].permute(0, 2, 3, 1))
+                feat = flow_warp(feat, flows_backward[:, i])
             feat = self.backward_resblocks(torch.cat([lrs[:, i], feat], dim=1))
             backward.append(feat)
         backward.reverse()
@@ -134,7 +134,7 @@ class BasicVSRNet(nn.Module):
             lr = lrs[:, i]
             if i > 0:
                 flow = flows_forward[:, i - 1] if flows_forward is not None else flows_backward[:, -i]
-                feat = flow_warp(feat, flow.permute(0, 2, 3, 1))
+                feat = flow_warp(feat, flow)
             feat = self.forward_resblocks(torch.cat([lr, feat], dim=1))
             out = self.lrelu(self.fusion(torch.cat([backward[i], feat], dim=1)))
             backward[i] = None  # type: ignore[call-overload]  # free the LR feature early

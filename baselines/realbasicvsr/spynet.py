@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from baselines.realbasicvsr.warp import flow_warp
+from mgld_bench.flow.torch_warp import flow_warp
 
 #: (in, out) channels of the five 7x7 convolutions of one pyramid level.
 LEVEL_CHANNELS = ((8, 32), (32, 64), (64, 32), (32, 16), (16, 2))
@@ -74,7 +74,7 @@ class SPyNet(nn.Module):
                 flow_up = flow
             else:
                 flow_up = F.interpolate(flow, scale_factor=2, mode="bilinear", align_corners=True) * 2.0
-            warped = flow_warp(supps[level], flow_up.permute(0, 2, 3, 1), padding_mode="border")
+            warped = flow_warp(supps[level], flow_up, padding_mode="border")
             flow = flow_up + module(torch.cat([refs[level], warped, flow_up], dim=1))
         return flow
 

@@ -1,7 +1,8 @@
 """Backward warping by optical flow and flow resizing, in torch (differentiable).
 
 The numpy/OpenCV warp of :mod:`mgld_bench.flow.warp` serves the metrics; this one serves
-samplers that need gradients (MGLD's motion guidance).  Conventions:
+networks and samplers in torch (MGLD's motion guidance, RealBasicVSR's propagation and SPyNet).
+Conventions:
 
 * a flow is a tensor ``(N, 2, H, W)`` holding ``(dx, dy)`` in pixels of the tensor it belongs to;
 * the flow ``F_{a->b}`` between frames ``a`` and ``b`` satisfies ``b(x + F(x)) = a(x)`` wherever
@@ -14,16 +15,18 @@ import torch
 import torch.nn.functional as F
 
 
-def flow_warp(x: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
-    """Sample ``x`` at ``p + flow(p)`` for every pixel ``p`` (the ``W(., F)`` of Eq. 2).
+def flow_warp(x: torch.Tensor, flow: torch.Tensor, padding_mode: str = "zeros") -> torch.Tensor:
+    """Sample ``x`` at ``p + flow(p)`` for every pixel ``p`` (the ``W(., F)`` of MGLD's Eq. 2).
 
-    Bilinear interpolation with zero padding and ``align_corners=True`` on the pixel grid, as in
-    the official MGLD code (BasicSR's ``flow_warp``): pixel centres are the integer coordinates
-    ``0..W-1``, and a sample falling outside the frame contributes zeros.
+    Bilinear interpolation with ``align_corners=True`` on the pixel grid, as in the official MGLD
+    code and mmediting (BasicSR's ``flow_warp``): pixel centres are the integer coordinates
+    ``0..W-1``; a sample falling outside the frame contributes zeros (``padding_mode="border"``:
+    the nearest edge value, as SPyNet warps).
 
     Args:
         x: ``(N, C, H, W)`` tensor to warp.
         flow: ``(N, 2, H, W)`` displacement ``(dx, dy)`` in pixels.
+        padding_mode: ``"zeros"`` or ``"border"`` (``grid_sample``'s).
 
     Returns:
         ``(N, C, H, W)`` tensor, differentiable in both ``x`` and ``flow``.
@@ -48,7 +51,7 @@ def flow_warp(x: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
     grid = torch.stack((gx, gy), dim=-1)
     sample_dtype = torch.promote_types(x.dtype, torch.float32)
     out = F.grid_sample(
-        x.to(sample_dtype), grid.to(sample_dtype), mode="bilinear", padding_mode="zeros", align_corners=True
+        x.to(sample_dtype), grid.to(sample_dtype), mode="bilinear", padding_mode=padding_mode, align_corners=True
     )
     return out.to(x.dtype)
 

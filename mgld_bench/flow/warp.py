@@ -42,12 +42,6 @@ def sample_map(flow: np.ndarray) -> np.ndarray:
     return flow + _grid(*flow.shape[:2])
 
 
-def sample_coordinates(flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The absolute sampling positions x + F(x) as two float32 (H, W) maps (x, y)."""
-    m = sample_map(flow)
-    return m[..., 0], m[..., 1]
-
-
 def remap(image: np.ndarray, positions: np.ndarray) -> np.ndarray:
     """Bilinear samples of ``image`` at ``positions`` (a :func:`sample_map`), border clamped."""
     import cv2

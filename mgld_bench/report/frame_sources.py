@@ -97,17 +97,37 @@ def sr_frames(infer_key: str, cache_dirs: Sequence[str], label: str) -> Any:
 
 
 class UpsampledFrames(Sequence[np.ndarray]):
-    """LR frames resized to the output size with bicubic interpolation, read lazily."""
+    """LR frames resized to the output size with bicubic interpolation, read lazily.
 
-    def __init__(self, lr: Sequence[np.ndarray], size: tuple[int, int]) -> None:
+    ``size`` is the output (H, W), or a callable giving it on first use (reading a GT frame
+    only when a frame is wanted); ``identity`` names what fixes that size (the GT's digest, or
+    the scale), so :meth:`digest` needs no decoding.
+    """
+
+    def __init__(self, lr: Sequence[np.ndarray], size: tuple[int, int] | Any, identity: str | Any = "") -> None:
         self.lr = lr
-        self.size = size
+        self._size = size
+        self.identity = identity
+
+    @property
+    def size(self) -> tuple[int, int]:
+        if callable(self._size):
+            self._size = tuple(self._size())
+        return self._size
 
     def __len__(self) -> int:
         return len(self.lr)
 
     def __getitem__(self, index: int) -> np.ndarray:  # type: ignore[override]
         return bicubic_upsample(self.lr[index], self.size)
+
+    def digest(self) -> str:
+        """A content digest: the LR frames' digest, the resize and what fixes the output size."""
+        import hashlib
+
+        lr = self.lr.digest() if hasattr(self.lr, "digest") else repr(len(self.lr))
+        size = (self.identity() if callable(self.identity) else self.identity) or repr(self.size)
+        return hashlib.sha256(f"bicubic-upsampled-v1:{lr}:{size}".encode()).hexdigest()
 
 
 def clip_sources(
@@ -150,7 +170,9 @@ def clip_sources(
     if clip_obj.gt is not None:
         sources.append((GT_LABEL, clip_obj.gt))
     if with_input and (reference is None or reference not in wanted):
-        sources.append((INPUT_LABEL, UpsampledFrames(clip_obj.lr, clip_obj.expected_sr_size())))
+        gt = clip_obj.gt
+        fixed_by = (lambda: f"gt:{gt.digest()}") if gt is not None else f"scale:{clip_obj.scale}"
+        sources.append((INPUT_LABEL, UpsampledFrames(clip_obj.lr, clip_obj.expected_sr_size, fixed_by)))
     for method in wanted:
         sources.append((method, sr_frames(by_method[method], info.cache_dirs, f"{method} on {dataset}/{clip}")))
     return sources

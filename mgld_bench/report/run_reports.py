@@ -56,6 +56,19 @@ class Snapshot:
     clip_df: Any
     unavailable_df: Any
     frame_df: Any
+    #: layout_table results already made from this snapshot, by (layout, per_clip, reference)
+    tables: dict[tuple[str, bool, str | None], Any] = field(default_factory=dict)
+
+    def table(self, layout: str = "generic", per_clip: bool = False, reference: str | None = None) -> Any:
+        """``layout_table`` of this snapshot, made once (unavailable rows as notes unless per clip)."""
+        key = (layout, per_clip, reference)
+        if key not in self.tables:
+            from mgld_bench.report.layouts import layout_table
+
+            na = None if per_clip else self.unavailable_df
+            self.tables[key] = layout_table(self.clip_df, layout, per_clip=per_clip, unavailable=na,
+                                            reference=reference)
+        return self.tables[key]
 
     def stamp(self) -> str:
         """A digest of everything the reports show (run ids left out)."""
@@ -130,37 +143,39 @@ def write_run_reports(
 ) -> RunReports:
     """Rewrite every report file of ``out_dir`` from its store; figures only when stale.
 
-    With ``html``, ``OUT/report.html`` is written too when the figures were redrawn, the page is
-    missing, or ``html_force`` (the run had failures, which the page lists).
+    With ``html``, ``OUT/report.html`` is rewritten too: its images are content-addressed, so
+    only those whose inputs changed are encoded again (``html_force`` is accepted for callers
+    that predate this and changes nothing).
     """
     out_dir = Path(out_dir)
     store_path = Path(store_path) if store_path is not None else out_dir / "results.sqlite"
     with _turn(out_dir):
-        reports = _write_locked(out_dir, store_path, reference)
+        reports, snap = _write_locked(out_dir, store_path, reference)
         page = out_dir / "report.html"
-        if html and (html_force or not reports.figures_reused or not page.is_file()):
-            _write_html(out_dir, store_path, reference)
+        if html:
+            _write_html(out_dir, store_path, reference, snap)
         reports.html = page if html and page.is_file() else None
         return reports
 
 
-def _write_html(out_dir: Path, store_path: Path, reference: str | None) -> None:
-    """OUT/report.html; a page that cannot be written is a note, never a failed run."""
+def _write_html(out_dir: Path, store_path: Path, reference: str | None, snap: Snapshot) -> None:
+    """OUT/report.html from the snapshot the other files came from; a page that cannot be
+    written is a note, never a failed run."""
     from mgld_bench.report.html import HtmlOptions, write_html_report
 
     try:
-        write_html_report(out_dir, store_path, HtmlOptions(reference=reference))
+        write_html_report(out_dir, store_path, HtmlOptions(reference=reference), snapshot=snap)
     except (BenchError, OSError) as exc:
         _note(f"report.html not written: {exc}")
 
 
-def _write_locked(out_dir: Path, store_path: Path, reference: str | None) -> RunReports:
+def _write_locked(out_dir: Path, store_path: Path, reference: str | None) -> tuple[RunReports, Snapshot]:
     """Tables, CSV and (when stale) figures; the caller holds the folder's lock."""
     snap = read_snapshot(store_path)
     table = summary_table(snap, reference)
     written = [
-        atomic_write_text(out_dir / "results.csv", results_csv(snap.rows)),
-        atomic_write_text(out_dir / "table.md", table),
+        write_text(out_dir / "results.csv", results_csv(snap.rows)),
+        write_text(out_dir / "table.md", table),
     ]
     written += write_run_tables(out_dir / "tables", snap, reference)
     stamp_file = out_dir / STAMP_FILE
@@ -168,7 +183,7 @@ def _write_locked(out_dir: Path, store_path: Path, reference: str | None) -> Run
     stamp = snap.stamp()
     has_nan = any(math.isnan(float(r["value"])) for r in snap.rows)
     if previous.get("stamp") == stamp and all((out_dir / f).is_file() for f in previous.get("figures", [])):
-        return RunReports(table, written, figures_reused=True, has_nan=has_nan)
+        return RunReports(table, written, figures_reused=True, has_nan=has_nan), snap
     figures, complete = write_run_figures(out_dir / "figures", store_path, snap, reference)
     written += figures
     if complete:
@@ -176,7 +191,19 @@ def _write_locked(out_dir: Path, store_path: Path, reference: str | None) -> Run
         atomic_write_text(stamp_file, json.dumps({"stamp": stamp, "figures": listed}, indent=1))
     else:
         stamp_file.unlink(missing_ok=True)
-    return RunReports(table, written, has_nan=has_nan)
+    return RunReports(table, written, has_nan=has_nan), snap
+
+
+def write_text(path: Path, text: str) -> Path:
+    """Write ``path`` atomically unless it already holds exactly ``text`` (a deleted or edited
+    file comes back; an unchanged one is not rewritten and synced again)."""
+    data = text.encode("utf-8")
+    try:
+        if path.read_bytes() == data:
+            return path
+    except OSError:
+        pass
+    return atomic_write_text(path, text)
 
 
 def _read_stamp(path: Path) -> dict[str, Any]:
@@ -215,29 +242,28 @@ def no_results_text(unavailable: Any) -> str:
 
 def summary_table(snap: Snapshot, reference: str | None = None) -> str:
     """The generic results table (markdown) the run prints."""
-    from mgld_bench.report.layouts import layout_table
     from mgld_bench.report.table import render
 
     if snap.clip_df.empty:
         return no_results_text(snap.unavailable_df)
-    return render(layout_table(snap.clip_df, "generic", unavailable=snap.unavailable_df, reference=reference), "md")
+    return render(snap.table("generic", reference=reference), "md")
 
 
 def write_run_tables(folder: Path, snap: Snapshot, reference: str | None = None) -> list[Path]:
     """Generic, per-clip and MGLD-layout tables of the snapshot."""
-    from mgld_bench.report.layouts import LAYOUTS, layout_table
+    from mgld_bench.report.layouts import LAYOUTS
     from mgld_bench.report.table import render
 
-    df, na = snap.clip_df, snap.unavailable_df
+    df = snap.clip_df
     if df.empty:
         return []
     written = []
     try:
-        generic = layout_table(df, "generic", unavailable=na, reference=reference)
+        generic = snap.table("generic", reference=reference)
         for fmt in ("md", "tex", "csv"):
-            written.append(atomic_write_text(folder / f"results.{fmt}", render(generic, fmt)))
-        per_clip = layout_table(df, "generic", per_clip=True, reference=reference)
-        written.append(atomic_write_text(folder / "per_clip.md", render(per_clip, "md")))
+            written.append(write_text(folder / f"results.{fmt}", render(generic, fmt)))
+        per_clip = snap.table("generic", per_clip=True, reference=reference)
+        written.append(write_text(folder / "per_clip.md", render(per_clip, "md")))
     except BenchError as exc:
         _note(f"tables not written: {exc}")
         return written
@@ -245,9 +271,9 @@ def write_run_tables(folder: Path, snap: Snapshot, reference: str | None = None)
         kinds = LAYOUTS[name].kinds or ()
         if not df["kind"].isin(kinds).any():
             continue
-        table = layout_table(df, name, unavailable=na, reference=reference)
+        table = snap.table(name, reference=reference)
         for fmt in ("md", "tex"):
-            written.append(atomic_write_text(folder / f"{name}.{fmt}", render(table, fmt, LAYOUTS[name].orientation)))
+            written.append(write_text(folder / f"{name}.{fmt}", render(table, fmt, LAYOUTS[name].orientation)))
     return written
 
 

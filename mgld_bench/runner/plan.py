@@ -142,6 +142,13 @@ class Plan:
                 for d in self.datasets
             },
             "methods": {m.label: m.identity() for _, m in self.methods},
+            # sha256 of each declared weight file (or "missing"), so a page of the results can say
+            # which weights made them; the digests are remembered, the jobs do not hash again
+            "weights": {
+                "methods": {m.label: weight_digests(m.weight_files()) for _, m in self.methods},
+                "metrics": {metric.name: weight_digests(metric.weight_files())
+                            for d in self.datasets for metric in d.metrics},
+            },
         }
 
 
@@ -158,6 +165,17 @@ def no_gt_reason(metric: str, dataset: str) -> str:
     """Why ``metric`` is skipped on ``dataset`` (no GT), with the metrics that would run."""
     return (f"{metric} needs ground truth (GT); dataset {dataset} has no GT; "
             f"use metrics without GT, e.g. --metrics {','.join(gt_free_metrics())} (see `mgld-bench list metrics`)")
+
+
+def weight_digests(files: list[Any]) -> dict[str, str]:
+    """``{file name: sha256}`` of weight files (``"missing"`` for one not on disk)."""
+    from mgld_bench.fileio import file_sha256
+
+    out = {}
+    for wf in files:
+        path = wf.path()
+        out[wf.name] = file_sha256(path) if path.is_file() else "missing"
+    return dict(sorted(out.items()))
 
 
 def metrics_for(

@@ -2,9 +2,10 @@
 
 A dataset read from a path files its rows under a short label (``folder:clips``).  Two different
 folders with the same base name would share it, so the store keeps a ``sources`` table
-(kind, label, source): the first source keeps the short label, another one gets ``~2``, ``~3``
-... appended, and the same source always gets its label back.  The table is updated in one
-``BEGIN IMMEDIATE`` transaction, so concurrent runs into one folder agree.
+(kind, label, source; created with the rest of the schema by ``ResultStore``): the first
+source keeps the short label, another one gets ``~2``, ``~3`` ... appended, and the same source
+always gets its label back.  The table is updated in one ``BEGIN IMMEDIATE`` transaction, so
+concurrent runs into one folder agree.
 """
 
 from __future__ import annotations
@@ -14,12 +15,9 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-SCHEMA = "CREATE TABLE IF NOT EXISTS sources (kind TEXT, label TEXT, source TEXT, PRIMARY KEY (kind, source))"
-
 
 def claim(db: sqlite3.Connection, kind: str, label: str, source: str) -> str:
     """The label ``source`` files under: its own if recorded, else ``label`` or the first free ``label~N``."""
-    db.execute(SCHEMA)
     db.commit()
     db.execute("BEGIN IMMEDIATE")
     try:

@@ -38,6 +38,9 @@ CREATE TABLE IF NOT EXISTS frame_scores (
 CREATE TABLE IF NOT EXISTS unavailable (
     run_id TEXT, dataset TEXT, method TEXT, metric TEXT, reason TEXT
 );
+CREATE TABLE IF NOT EXISTS sources (
+    kind TEXT, label TEXT, source TEXT, PRIMARY KEY (kind, source)
+);
 """
 
 CLIP_COLUMNS = [

@@ -13,10 +13,9 @@ import torch
 from baselines.realbasicvsr.adapter import RealBasicVSR
 from baselines.realbasicvsr.arch import RealBasicVSRNet
 from mgld_bench.errors import BenchError, FrameError, WeightsMissingError
-from mgld_bench.frames import ArrayFrames, Clip
 from mgld_bench.methods.base import RunContext
 from mgld_bench.weights import weights_dir
-from tests.fakes import make_clip
+from tests.fakes import clip_of, make_clip
 
 torch.set_num_threads(2)
 SMALL = {"num_propagation_blocks": 1, "num_cleaning_blocks": 1}
@@ -171,7 +170,7 @@ def test_out_of_memory_and_mixed_sizes_give_clear_errors(
         list(method.run(make_clip(rng, n=2), RunContext()))
     frames = [rng.integers(0, 256, (64, 64, 3), dtype=np.uint8), rng.integers(0, 256, (64, 72, 3), dtype=np.uint8)]
     with pytest.raises(FrameError, match="differ in size"):
-        list(SmallRealBasicVSR().run(Clip("toy", "mixed", ArrayFrames(frames)), RunContext()))
+        list(SmallRealBasicVSR().run(clip_of(frames, name="mixed"), RunContext()))
 
 
 def test_chunk_overlap_adds_context_frames_and_drops_their_outputs(rng: np.random.Generator) -> None:

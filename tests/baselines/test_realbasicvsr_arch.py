@@ -1,4 +1,4 @@
-"""RealBasicVSRNet: exact mmediting layout, x4 shapes, residual structure, flow warping."""
+"""RealBasicVSRNet: exact mmediting layout, x4 shapes, residual structure."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import pytest
 import torch
 
 from baselines.realbasicvsr.arch import RealBasicVSRNet
-from baselines.realbasicvsr.warp import flow_warp
 from tests.baselines._rbv_layout import expected_layout
 
 torch.set_num_threads(2)
@@ -103,38 +102,3 @@ def test_mirror_extended_clip_detected() -> None:
     assert net.basicvsr.is_mirror_extended(mirrored)
     assert not net.basicvsr.is_mirror_extended(torch.cat([x, x], dim=1))
     assert not net.basicvsr.is_mirror_extended(torch.rand(1, 3, 3, 8, 8))
-
-
-@pytest.mark.parametrize("dx,dy", [(2.0, 1.0), (-3.0, 0.0), (0.5, -1.25)])
-def test_flow_warp_moves_a_known_shift(dx: float, dy: float) -> None:
-    """out(y, x) = img(y + dy, x + dx); reference: scipy map_coordinates (bilinear, zeros outside)."""
-    from scipy.ndimage import map_coordinates
-
-    rng = np.random.default_rng(3)
-    img = rng.random((20, 24)).astype(np.float64)
-    flow = torch.zeros(1, 20, 24, 2, dtype=torch.float64)
-    flow[..., 0] = dx
-    flow[..., 1] = dy
-    out = flow_warp(torch.from_numpy(img)[None, None], flow)[0, 0].numpy()
-    yy, xx = np.mgrid[0:20, 0:24].astype(np.float64)
-    ref = map_coordinates(img, [yy + dy, xx + dx], order=1, mode="constant", cval=0.0)
-    inside = (yy + dy >= 0) & (yy + dy <= 19) & (xx + dx >= 0) & (xx + dx <= 23)
-    np.testing.assert_allclose(out[inside], ref[inside], atol=1e-10)
-    if float(dx).is_integer() and float(dy).is_integer():  # integer shift: exact slicing
-        sy, sx = int(dy), int(dx)
-        ys = slice(max(0, -sy), 20 - max(0, sy))
-        xs = slice(max(0, -sx), 24 - max(0, sx))
-        np.testing.assert_allclose(out[ys, xs], img[ys.start + sy : ys.stop + sy, xs.start + sx : xs.stop + sx])
-
-
-def test_flow_warp_in_half_precision_keeps_subpixel_accuracy() -> None:
-    """A 4-px period pattern 600 px wide shifted by 0.3 px; fp16 coordinates would be off by up to 0.25 px."""
-    xs = np.arange(600)
-    row = np.sin(2 * np.pi * xs / 4).astype(np.float16)
-    img = torch.from_numpy(np.stack([row, row]))[None, None]  # (1, 1, 2, 600) float16
-    flow = torch.zeros(1, 2, 600, 2)
-    flow[..., 0] = 0.3
-    out = flow_warp(img, flow)[0, 0, 0].float().numpy()
-    r = row.astype(np.float64)
-    ref = np.interp(xs[:-1] + 0.3, xs, r)
-    assert out.dtype == np.float32 and np.abs(out[:-1] - ref).max() < 2e-3

@@ -8,11 +8,12 @@ import numpy as np
 from mgld_bench.datasets.synthetic import SyntheticDataset
 from mgld_bench.flow.backends import estimate_flow
 from mgld_bench.flow.cached import cached_flow
-from mgld_bench.frames import ArrayFrames, Clip
+from mgld_bench.frames import Clip
 from mgld_bench.metrics.base import ScoreContext
 from mgld_bench.metrics.functional.warping import warp_error_pair
 from mgld_bench.metrics.temporal import WarpingError
 from mgld_bench.store.cache import Cache
+from tests.fakes import clip_from_gt
 
 #: warping error's comparison tolerance (relative): the precision loss must stay well inside it.
 WARP_REL_TOLERANCE = 0.01
@@ -24,7 +25,7 @@ def _clip(frames: int = 6, size: int = 192) -> tuple[Clip, list[np.ndarray]]:
     rng = np.random.default_rng(0)
     # an "output": GT with frame-varying noise, so the warping error is well above zero
     sr = [np.clip(f + rng.normal(0, 6, f.shape), 0, 255).astype(np.uint8) for f in gt]
-    return Clip("toy", "c", ArrayFrames([f[::4, ::4] for f in gt]), ArrayFrames(gt), scale=4), sr
+    return clip_from_gt(gt), sr
 
 
 def test_cached_flow_is_float16_rounding_and_half_the_bytes(tmp_path) -> None:

@@ -84,10 +84,10 @@ def test_scores_equal_the_official_dover_with_the_official_sampling(net: DOVERNe
 
 # -- the metric: streaming accumulator, weights file, seeded offsets --------------------------------
 def _small_clip(n: int = 20, h: int = 120, w: int = 150):
-    from mgld_bench.frames import ArrayFrames, Clip
+    from tests.fakes import clip_of
 
     frames = reference_frames(n, h, w, 1)
-    return Clip("toy", "c", ArrayFrames(np.stack(frames)), None, scale=4), frames
+    return clip_of(list(frames)), frames
 
 
 def _score(metric, clip) -> object:

@@ -137,14 +137,14 @@ def test_missing_weights_reported_without_network(wdir) -> None:
 def test_tlp_equals_pyiqa_lpips_differences(wdir) -> None:
     import pyiqa
 
-    from mgld_bench.frames import ArrayFrames, Clip
     from mgld_bench.metrics.base import ScoreContext
     from mgld_bench.metrics.functional.warping import tecogan_crop
     from mgld_bench.metrics.temporal import TLP
+    from tests.fakes import clip_from_gt
 
     _write_lpips_alex(wdir)
     gt, sr = _frames(3, 72, 7), _frames(3, 72, 8)
-    clip = Clip("toy", "c", ArrayFrames([f[::4, ::4] for f in gt]), ArrayFrames(gt))
+    clip = clip_from_gt(gt)
     acc = TLP().start(ScoreContext(clip=clip))
     for i in range(3):
         acc.update(i, sr[i], gt[i])

@@ -92,16 +92,16 @@ def test_resize_is_torchvision_bilinear_without_antialias() -> None:
 
 def test_metric_runs_the_clip_with_a_weightless_flow_and_needs_raft_by_default() -> None:
     from mgld_bench.flow import estimate_flow
-    from mgld_bench.frames import ArrayFrames, Clip
     from mgld_bench.metrics.base import ScoreContext
     from mgld_bench.metrics.temporal import MAWE
+    from tests.fakes import clip_of
 
     ok, why = MAWE().availability()
     assert not ok and "raft_large" in why
     rng = np.random.default_rng(5)
     big = rng.integers(0, 256, (60, 70, 3), dtype=np.uint8)
     frames = np.stack([big[t:t + 40, 2 * t:2 * t + 48] for t in range(3)])
-    clip = Clip("toy", "c", ArrayFrames(frames), None, scale=4)
+    clip = clip_of(list(frames))
     m = MAWE(flow_backend="dis-medium", size=32)
     acc = m.start(ScoreContext(clip))
     for i in range(3):

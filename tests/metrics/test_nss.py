@@ -17,7 +17,6 @@ import pytest
 import scipy.io
 import torch
 
-from mgld_bench.metrics.backends.base import clear_models
 from mgld_bench.metrics.functional import nss
 from mgld_bench.registry import METRICS
 from mgld_bench.weights import BRISQUE_SVM, NIQE_PARAMS
@@ -50,11 +49,9 @@ def _tensor(frame: np.ndarray) -> torch.Tensor:
 
 
 @pytest.fixture()
-def wdir(tmp_path, monkeypatch):
-    root = tmp_path / "weights"
-    monkeypatch.setenv("MGLD_BENCH_WEIGHTS", str(root))
-    old_hub = torch.hub.get_dir()
-    clear_models()
+def wdir(wdir):
+    """conftest's private weights folder, holding stand-in NIQE and BRISQUE parameter files."""
+    root = wdir
     rng = np.random.default_rng(5)
     a = rng.normal(size=(36, 36))
     NIQE_PARAMS.path(root).parent.mkdir(parents=True, exist_ok=True)
@@ -63,9 +60,7 @@ def wdir(tmp_path, monkeypatch):
     g = torch.Generator().manual_seed(3)
     torch.save((torch.randn(200, 1, generator=g, dtype=torch.float64) * 20,
                 torch.rand(200, 36, generator=g, dtype=torch.float64) * 2 - 1), BRISQUE_SVM.path(root))
-    yield root
-    clear_models()
-    torch.hub.set_dir(old_hub)
+    return root
 
 
 def test_imresize_half_equals_pyiqa() -> None:

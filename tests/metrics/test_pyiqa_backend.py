@@ -15,11 +15,7 @@ from mgld_bench.errors import BenchError, UnknownNameError, WeightsMissingError
 from mgld_bench.protocol import DEFAULT
 from mgld_bench.runner.plan import build_metric
 from mgld_bench.weights import MUSIQ_AVA, MUSIQ_SPAQ
-
-
-def _frames(n: int, size: int, seed: int) -> list[np.ndarray]:
-    rng = np.random.default_rng(seed)
-    return [rng.integers(0, 256, (size, size + 8, 3), dtype=np.uint8) for _ in range(n)]
+from tests.fakes import noise_frames
 
 
 def _tensor(frames: list[np.ndarray]) -> torch.Tensor:
@@ -83,7 +79,7 @@ def test_musiq_variants_equal_pyiqa_on_the_same_random_weights(wdir, spec, pyiqa
     import pyiqa
 
     _random_musiq(wf.path(wdir), num_class)
-    frames = _frames(2, 64, 3)
+    frames = noise_frames(2, 64, 64 + 8, seed=3)
     m = build_metric(spec, DEFAULT, {})
     assert m.availability()[0]
     ours = m.score_batch(frames, None)
@@ -148,7 +144,7 @@ def test_clipiqa_equals_pyiqa_on_a_random_clip_rn50(wdir, monkeypatch) -> None:
     path = CLIP_RN50.path(wdir)
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.jit.save(torch.jit.script(_tensors_only(net)), str(path))
-    frames = _frames(2, 64, 7)
+    frames = noise_frames(2, 64, 64 + 8, seed=7)
     m = build_metric("clipiqa", DEFAULT, {})
     assert m.availability()[0]
     ours = m.score_batch(frames, None)
@@ -214,7 +210,7 @@ def test_pyiqa_fr_lpips_equals_pyiqa_on_the_same_random_backbone(wdir, monkeypat
     del alex
     LPIPS_ALEX_HEAD.path(wdir).parent.mkdir(parents=True, exist_ok=True)
     shutil.copy(Path(lpips.__file__).parent / "weights" / "v0.1" / "alex.pth", LPIPS_ALEX_HEAD.path(wdir))
-    srs, gts = _frames(2, 48, 1), _frames(2, 48, 2)
+    srs, gts = noise_frames(2, 48, 56, seed=1), noise_frames(2, 48, 56, seed=2)
     m = build_metric("pyiqa:lpips", DEFAULT, {})
     assert m.needs_gt and m.availability()[0]
     ours = m.score_batch(srs, gts)

@@ -9,7 +9,7 @@ import pytest
 
 from mgld_bench.datasets.synthetic import SyntheticDataset
 from mgld_bench.flow import inside_mask, motion_boundary, occlusion_mask
-from mgld_bench.frames import ArrayFrames, Clip
+from mgld_bench.frames import Clip
 from mgld_bench.metrics.base import ScoreContext
 from mgld_bench.metrics.functional.warping import (
     flow_difference,
@@ -20,6 +20,7 @@ from mgld_bench.metrics.functional.warping import (
 from mgld_bench.metrics.temporal import TOF, WarpingError
 from mgld_bench.registry import METRICS
 from mgld_bench.store.cache import Cache
+from tests.fakes import clip_from_gt
 
 # -- hand-computed values --------------------------------------------------------------------
 
@@ -133,11 +134,6 @@ def test_flicker_raises_warping_error_monotonically() -> None:
 
 
 # -- the metric classes on a clip, with flows estimated and cached ---------------------------
-def _clip(gt: list[np.ndarray]) -> Clip:
-    lr = [f[::4, ::4] for f in gt]
-    return Clip("toy", "c", ArrayFrames(lr), ArrayFrames(gt), scale=4)
-
-
 def _synthetic_gt(frames: int = 5) -> list[np.ndarray]:
     clip = SyntheticDataset(frames=frames, size=128).load_clip("pan")
     return list(clip.gt)
@@ -157,7 +153,7 @@ def _score(metric, clip: Clip, srs: list[np.ndarray], cache=None):
 
 def test_metric_flicker_monotone_and_gt_flows_shared(tmp_path) -> None:
     gt = _synthetic_gt()
-    clip = _clip(gt)
+    clip = clip_from_gt(gt)
     cache = Cache(tmp_path / "cache")
     metric = WarpingError(flow_backend="dis-medium")
     values = []
@@ -174,7 +170,7 @@ def test_metric_flicker_monotone_and_gt_flows_shared(tmp_path) -> None:
 
 def test_evalcrafter_variant_sums_channels_at_half_size(tmp_path) -> None:
     gt = _flicker(_synthetic_gt(), 0.05)
-    clip = _clip(gt)
+    clip = clip_from_gt(gt)
     cache = Cache(tmp_path / "cache")
     res = _score(METRICS.create("warping-error-evalcrafter"), clip, gt, cache)
     assert res.extras["flow_source"] == "sr"
@@ -187,7 +183,7 @@ def test_evalcrafter_variant_sums_channels_at_half_size(tmp_path) -> None:
 
 def test_tof_zero_for_identical_and_positive_for_jitter() -> None:
     gt = _synthetic_gt()
-    clip = _clip(gt)
+    clip = clip_from_gt(gt)
     assert _score(TOF(), clip, gt).value == pytest.approx(0.0)
     jitter = [np.roll(f, (i % 2) * 2, axis=1) for i, f in enumerate(gt)]
     assert _score(TOF(), clip, jitter).value > 0.5
@@ -195,7 +191,7 @@ def test_tof_zero_for_identical_and_positive_for_jitter() -> None:
 
 def test_exclude_outside_auto_follows_the_definition() -> None:
     gt = _synthetic_gt(4)
-    clip = _clip(gt)
+    clip = clip_from_gt(gt)
     auto = _score(WarpingError(), clip, gt).value  # lai: pixels leaving the frame are dropped
     kept = _score(WarpingError(exclude_outside="false"), clip, gt).value
     assert _score(WarpingError(exclude_outside="true"), clip, gt).value == auto

@@ -37,17 +37,29 @@ EVIL_CLIP = "<script>alert(1)</script>"
 EVIL_METHOD = "<img src=x onerror=alert(2)>"
 
 
+def no_run_figures(mp: pytest.MonkeyPatch) -> None:
+    """Leave out the run's matplotlib figures (OUT/figures/, tested in test_report_cli): most of a
+    small run's time, and nothing the page uses."""
+    import mgld_bench.report.run_reports as rr
+
+    mp.setattr(rr, "write_run_figures", lambda *a, **k: ([], True))
+
+
 @pytest.fixture(scope="module")
 def small_run(tmp_path_factory):
-    """Two methods on two small synthetic clips (6 frames of 64x64), psnr, ssim, warping error."""
+    """Two methods on two small synthetic clips (6 frames of 64x64), psnr, ssim, warping error.
+
+    Made once per module, on the CPU (no torch import), without the run's matplotlib figures.
+    """
     root = tmp_path_factory.mktemp("html")
     mp = pytest.MonkeyPatch()
     mp.setenv("MGLD_BENCH_CACHE", str(root / "cache"))
     mp.setenv("TQDM_DISABLE", "1")
+    no_run_figures(mp)
     try:
         args = ["run", "--methods", "bicubic,nearest", "--metrics", "psnr,ssim,warping_error",
                 "--set", "synthetic.size=64", "--set", "synthetic.frames=6", "--clips", "pan,zoom",
-                "--out", str(root / "out"), "--no-progress"]
+                "--out", str(root / "out"), "--no-progress", "--device", "cpu"]
         assert main(args) == 0
     finally:
         mp.undo()
@@ -120,22 +132,103 @@ def test_options_bound_the_assets_and_stale_files_go(small_run, tmp_path):
     shutil.copy(small_run / "out" / "results.sqlite", out / "results.sqlite")
     write_html_report(out, options=HtmlOptions(frames=2, preview_width=32, zoom_regions=1, profile_rows=1,
                                                reference="bicubic"))  # bicubic stands in for the input panel
-    previews = sorted((out / "report_files").rglob("f*.webp"))
+    previews = sorted((out / "report_files").rglob("f*.jpg"))
     assert len(previews) == 2 * 3 * 2  # 2 clips x (GT + 2 methods) x 2 frames
     from PIL import Image
 
     assert {Image.open(p).size for p in previews} == {(32, 32)}
     assert len(list((out / "report_files").rglob("*_r*.png"))) == 2 * 3 * 2
     write_html_report(out, options=HtmlOptions(frames=1, reference="bicubic"))
-    assert len(list((out / "report_files").rglob("f*.webp"))) == 2 * 3 * 1  # the old frames were removed
+    assert len(list((out / "report_files").rglob("f*.jpg"))) == 2 * 3 * 1  # the old frames were removed
     with pytest.raises(Exception, match="preview format"):
         write_html_report(out, options=HtmlOptions(preview_format="gif"))
 
 
-def test_no_html_and_missing_frames(tmp_path, capsys):
+def test_a_warm_report_decodes_nothing_and_a_changed_input_rewrites_its_files(small_run, tmp_path, monkeypatch):
+    import mgld_bench.report.html.assets as assets
+    from mgld_bench.frames import FrameSequence
+
+    monkeypatch.setenv("MGLD_BENCH_CACHE", str(small_run / "cache"))
+    out = tmp_path / "inc"
+    out.mkdir()
+    shutil.copy(small_run / "out" / "results.sqlite", out / "results.sqlite")
+    write_html_report(out)
+    files = lambda root: {p.relative_to(root).as_posix(): p for p in root.rglob("report_files/**/*") if p.is_file()}  # noqa: E731
+    first = {rel: p.stat().st_mtime_ns for rel, p in files(out).items()}
+    encoded: list[str] = []
+    real_encode = assets.encode
+    monkeypatch.setattr(
+        assets, "encode", lambda image, fmt, *a, **k: encoded.append(fmt) or real_encode(image, fmt, *a, **k)
+    )
+
+    def no_decoding(self, index):
+        raise AssertionError(f"{self.label}: frame {index} decoded by a warm report")
+
+    with monkeypatch.context() as m:
+        m.setattr(FrameSequence, "__getitem__", no_decoding)
+        write_html_report(out)  # nothing changed: no frame decoded, no file written
+    assert encoded == [] and {rel: p.stat().st_mtime_ns for rel, p in files(out).items()} == first
+
+    # an input changes: bicubic's results now point at nearest's cached outputs
+    db = sqlite3.connect(out / "results.sqlite")
+    with db:
+        db.execute("UPDATE clip_scores SET infer_key = (SELECT n.infer_key FROM clip_scores n WHERE n.method = "
+                   "'nearest' AND n.clip = clip_scores.clip LIMIT 1) WHERE method = 'bicubic'")
+    db.close()
+    write_html_report(out)
+    after = files(out)
+    assert encoded and len(encoded) < len(after)  # only what depends on bicubic's frames (and the new crops)
+    gt_previews = [rel for rel in after if "/gt-" in rel and rel.endswith(".jpg")]
+    assert gt_previews and all(first.get(rel) == after[rel].stat().st_mtime_ns for rel in gt_previews)
+    # ... and the folder equals a report written from scratch of the changed store
+    cold = tmp_path / "cold"
+    cold.mkdir()
+    shutil.copy(out / "results.sqlite", cold / "results.sqlite")
+    write_html_report(cold)
+    assert set(files(cold)) == set(after)
+    assert all(p.read_bytes() == (cold / rel).read_bytes() for rel, p in after.items())
+    assert (cold / "report.html").read_bytes() == (out / "report.html").read_bytes()
+
+
+def test_weight_digests_under_the_table(small_run, tmp_path):
+    import hashlib
+    from types import SimpleNamespace
+
+    from mgld_bench.runner.plan import weight_digests
+
+    # the run records a declared file's sha256 (hashlib over its bytes is the reference)
+    blob = tmp_path / "net.pth"
+    blob.write_bytes(b"stand-in weights")
+    sha = hashlib.sha256(b"stand-in weights").hexdigest()
+    files = [SimpleNamespace(name="net.pth", path=lambda: blob), SimpleNamespace(name="gone.pth",
+                                                                                path=lambda: tmp_path / "gone.pth")]
+    assert weight_digests(files) == {"gone.pth": "missing", "net.pth": sha}
+    # the demo-like run recorded that its methods and metrics load no weights
+    text = (small_run / "out" / "report.html").read_text()
+    assert "no weight files: bicubic, nearest, psnr, ssim, warping-error" in text
+    # a store whose run recorded a digest: 12 digits shown, all 64 in the tooltip
+    out = tmp_path / "w"
+    out.mkdir()
+    shutil.copy(small_run / "out" / "results.sqlite", out / "results.sqlite")
+    db = sqlite3.connect(out / "results.sqlite")
+    with db:
+        (prov,) = db.execute("SELECT provenance FROM runs").fetchone()
+        prov = json.loads(prov)
+        prov["weights"]["methods"]["bicubic"] = {"net.pth": sha}
+        db.execute("UPDATE runs SET provenance = ?", (json.dumps(prov),))
+    db.close()
+    text = write_html_report(out).read_text()
+    notes = text[text.index('class="note weights"') : text.index('id="problems"')]
+    assert f'title="sha256 {sha}">sha256:{sha[:12]}</code>' in notes and "method <strong>bicubic</strong>" in notes
+    assert "no weight files: nearest, psnr" in notes
+
+
+def test_no_html_and_missing_frames(tmp_path, capsys, monkeypatch):
     out = tmp_path / "nohtml"
-    args = ["run", "--methods", "bicubic", "--set", "synthetic.size=64", "--set", "synthetic.frames=6",
-            "--clips", "pan", "--out", str(out), "--no-progress", "--no-html", "--cache-dir", str(tmp_path / "c")]
+    no_run_figures(monkeypatch)
+    args = ["run", "--methods", "bicubic", "--metrics", "psnr", "--set", "synthetic.size=64", "--set",
+            "synthetic.frames=6", "--clips", "pan", "--out", str(out), "--no-progress", "--no-html",
+            "--device", "cpu", "--cache-dir", str(tmp_path / "c")]
     assert main(args) == 0
     assert not (out / "report.html").exists() and "report page" not in capsys.readouterr().err
     # frames gone from the cache: the page still comes, naming the clip and the fix
@@ -233,7 +326,7 @@ def test_page_in_chromium(small_run, tmp_path):
             section.hover()
             page.keyboard.press("ArrowRight")
             after = section.locator(".img-a").get_attribute("src")
-            assert after != before and after.endswith("f00001.webp"), (before, after)
+            assert after != before and re.search(r"/f00001-[0-9a-f]{12}\.jpg$", after), (before, after)
             assert section.locator(".crops img").first.get_attribute("src") != crop_before
             assert "frame 1" in section.locator(".frame-label").inner_text()
             # the per-frame table shows this frame's value from the store
@@ -261,11 +354,11 @@ def test_nearest_baseline_replicates_pixels(rng):
     from PIL import Image
 
     from baselines.bicubic import Nearest
-    from mgld_bench.frames import ArrayFrames, Clip
     from mgld_bench.methods.base import RunContext
+    from tests.fakes import clip_of
 
     lr = rng.integers(0, 256, (3, 5, 7, 3), dtype=np.uint8)
-    clip = Clip(dataset="d", name="c", lr=ArrayFrames(list(lr), "lr"), scale=4)
+    clip = clip_of(list(lr), dataset="d")
     out = list(Nearest().run(clip, RunContext()))
     for frame, sr in zip(lr, out, strict=True):  # Pillow's nearest resize is the independent reference
         assert np.array_equal(sr, np.asarray(Image.fromarray(frame).resize((28, 20), Image.Resampling.NEAREST)))

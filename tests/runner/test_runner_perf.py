@@ -19,15 +19,11 @@ from mgld_bench.registry import METRICS
 from mgld_bench.runner.jobs import score_frames
 from mgld_bench.store.cache import Cache
 from mgld_bench.store.outputs import png_rgb8_size, save_infer_files
-from tests.fakes import write_frames
-
-
-def _frames(n: int, rng: np.random.Generator, size: int = 48) -> list[np.ndarray]:
-    return [rng.integers(0, 256, (size, size + 8, 3), dtype=np.uint8) for _ in range(n)]
+from tests.fakes import random_frames, write_frames
 
 
 def test_png_outputs_are_stored_byte_for_byte_and_others_decoded(tmp_path: Path, rng) -> None:
-    frames = _frames(3, rng)
+    frames = random_frames(rng, 3, 48, 56)
     files = write_frames(tmp_path / "png", frames[:2]) + write_frames(tmp_path / "jpg", frames[2:], "jpg")
     cache = Cache(tmp_path / "cache")
     res = save_infer_files(cache, "k" * 64, files, 3, (48, 56), "m on c", {})
@@ -41,7 +37,7 @@ def test_png_outputs_are_stored_byte_for_byte_and_others_decoded(tmp_path: Path,
 def test_png_header_check_rejects_other_pngs(tmp_path: Path, rng) -> None:
     import cv2
 
-    rgb = write_frames(tmp_path / "a", _frames(1, rng))[0].read_bytes()
+    rgb = write_frames(tmp_path / "a", random_frames(rng, 1, 48, 56))[0].read_bytes()
     assert png_rgb8_size(rgb) == (48, 56)
     assert png_rgb8_size(rgb[:-20]) is None  # truncated
     gray = cv2.imencode(".png", np.zeros((5, 7), np.uint8))[1].tobytes()
@@ -72,8 +68,8 @@ class _Counting(ArrayFrames):
 
 
 def test_only_the_frames_a_metric_scores_are_decoded(tmp_path: Path, rng) -> None:
-    gt = _Counting(_frames(6, rng))
-    sr = _Counting(_frames(6, rng))
+    gt = _Counting(random_frames(rng, 6, 48, 56))
+    sr = _Counting(random_frames(rng, 6, 48, 56))
     lr = ArrayFrames([f[::4, ::4] for f in gt.frames])
     clip = Clip("toy", "c", lr, gt)
     protocol = Protocol("subset", "", frames="0,4")

@@ -19,7 +19,7 @@ from mgld_bench.errors import BenchError
 
 PAGE_NAME = "report.html"
 FILES_DIR = "report_files"
-PREVIEW_FORMATS = ("webp", "jpeg")
+PREVIEW_FORMATS = ("jpeg", "webp")
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,8 @@ class HtmlOptions:
     frames: int = 8
     #: previews are downscaled to at most this width (zoom crops stay at native resolution)
     preview_width: int = 960
-    preview_format: str = "webp"
+    #: previews and profiles: ``jpeg`` (fast to encode) or ``webp`` (~30 % smaller, ~20x slower)
+    preview_format: str = "jpeg"
     quality: int = 80
     #: quality of the temporal profiles (native width, every frame)
     profile_quality: int = 90
@@ -41,7 +42,7 @@ class HtmlOptions:
     profile_rows: int = 3
     #: clips that get a frame viewer (first ones in dataset/clip order); 0 = every clip
     max_clips: int = 0
-    #: threads reading and encoding a clip's sources (0 = one per CPU core, at most 4)
+    #: threads reading and encoding sources, over all clips (0 = one per CPU core, at most 4)
     workers: int = 0
     #: where to look for the SR frames and the dataset (default: what the run recorded)
     cache_dir: str | None = None
@@ -63,9 +64,17 @@ class HtmlOptions:
 
 
 def write_html_report(
-    out_dir: Path | str, store_path: Path | str | None = None, options: HtmlOptions | None = None
+    out_dir: Path | str,
+    store_path: Path | str | None = None,
+    options: HtmlOptions | None = None,
+    *,
+    snapshot: Any = None,
 ) -> Path:
-    """Write ``out_dir/report.html`` (and ``out_dir/report_files/``) from the store; return the page's path."""
+    """Write ``out_dir/report.html`` (and ``out_dir/report_files/``) from the store; return the page's path.
+
+    ``snapshot``: a :class:`~mgld_bench.report.run_reports.Snapshot` of this store already read
+    (``run`` passes the one its tables came from, with the tables made), so nothing is read twice.
+    """
     from mgld_bench.report.aggregate import load_clip_scores, load_unavailable
     from mgld_bench.report.html import page
     from mgld_bench.report.html.assets import write_file
@@ -77,8 +86,10 @@ def write_html_report(
     if not store_path.is_file():
         raise BenchError(f"{store_path} does not exist; pass the OUT folder of a `mgld-bench run`")
     opts = (options or HtmlOptions()).check()
-    df = fill_kinds(load_clip_scores(store_path))
-    na = load_unavailable(store_path)
+    if snapshot is not None:
+        df, na, frames_df = fill_kinds(snapshot.clip_df), snapshot.unavailable_df, snapshot.frame_df
+    else:
+        df, na, frames_df = fill_kinds(load_clip_scores(store_path)), load_unavailable(store_path), None
     run_rows = runs(store_path)
     pairs = sorted(set(zip(df["dataset"], df["clip"], strict=True)))
     methods = sorted(set(df["method"]), key=lambda n: (n != opts.reference, n))
@@ -91,9 +102,13 @@ def write_html_report(
         means_html = clips_html = "<p>The store holds no results yet.</p>"
     else:
         try:
-            table = layout_table(df, "generic", unavailable=na)
+            if snapshot is not None:
+                table, per_clip = snapshot.table("generic"), snapshot.table("generic", per_clip=True)
+            else:
+                table = layout_table(df, "generic", unavailable=na)
+                per_clip = layout_table(df, "generic", per_clip=True)
             means_html = page.means_tables(table)
-            clips_html = page.per_clip_tables(layout_table(df, "generic", per_clip=True), pairs)
+            clips_html = page.per_clip_tables(per_clip, pairs)
             notes = table.notes
         except BenchError as exc:
             means_html = clips_html = f'<p class="error">{page.esc(exc)}</p>'
@@ -101,29 +116,45 @@ def write_html_report(
     problems = _problems(na, run_rows)
     files_root = out_dir / FILES_DIR
     referenced: set[str] = set()
-    sections, toc, clip_data = [], [], []
-    frames_df = frame_scores(store_path)
+    if frames_df is None:  # as read_snapshot reads them
+        from mgld_bench.report.metric_facts import canonical_metric
+
+        frames_df = frame_scores(store_path)
+        if not frames_df.empty:
+            frames_df["metric"] = frames_df["metric"].map(canonical_metric)
     columns = table.columns if table is not None else []
+    # every clip's files are named first (nothing decoded when they exist), then the missing ones
+    # are made by one bounded pool of threads over all clips' sources
+    jobs: list[Any] = []
+    errors: list[str] = []
     for index, (dataset, clip) in enumerate(pairs):
-        anchor = f"clip-{index}"
-        toc.append((anchor, f"{dataset} / {clip}"))
-        sub = frames_df[(frames_df["dataset"] == dataset) & (frames_df["clip"] == clip)]
-        assets, error = None, ""
+        job, error = None, ""
         if opts.max_clips and index >= opts.max_clips:
             error = f"no frame viewer: only the first {opts.max_clips} clips get one (option max_clips)"
         else:
             try:
-                assets = _clip_assets(store_path, dataset, clip, files_root, opts)
+                job = _clip_job(store_path, dataset, clip, files_root, opts)
             except Exception as exc:  # frames evicted, dataset moved: the rest of the page still helps
-                error = str(exc) if isinstance(exc, BenchError) else f"{type(exc).__name__}: {exc}"
-                problems.append(
-                    (f"frames of {dataset}/{clip}", error, "rerun the same <code>mgld-bench run</code> to recreate "
-                     "the cached outputs, or pass <code>--cache-dir</code> / <code>--data-root</code> to "
-                     "<code>mgld-bench report</code>")
-                )
-        if assets is not None:
-            for src in assets.sources:
-                referenced.update(src.previews, src.profiles, *src.crops)
+                error = _frames_problem(problems, dataset, clip, exc)
+        jobs.append(job)
+        errors.append(error)
+    from mgld_bench.report.html.assets import run_tasks
+
+    owners = [i for i, job in enumerate(jobs) if job is not None for _ in job.tasks]
+    failures = run_tasks([t for job in jobs if job is not None for t in job.tasks], opts.workers)
+    for i, exc in zip(owners, failures, strict=True):
+        if exc is not None and jobs[i] is not None:
+            errors[i] = _frames_problem(problems, *pairs[i], exc)
+            jobs[i] = None
+    sections, toc, clip_data = [], [], []
+    for index, ((dataset, clip), job, error) in enumerate(zip(pairs, jobs, errors, strict=True)):
+        anchor = f"clip-{index}"
+        toc.append((anchor, f"{dataset} / {clip}"))
+        sub = frames_df[(frames_df["dataset"] == dataset) & (frames_df["clip"] == clip)]
+        assets = None
+        if job is not None:
+            referenced.update(job.files)
+            assets = _page_names(job.assets)
         section, data = _clip_section(index, anchor, dataset, clip, assets, error, sub, columns, colours)
         sections.append(section)
         clip_data.append(data)
@@ -135,7 +166,9 @@ def write_html_report(
         title=title,
         means_html=means_html,
         clips_html=clips_html,
-        notes_html=page.notes_list(notes),
+        notes_html=page.notes_list(notes) + (
+            page.weights_notes(run_rows, methods, list(dict.fromkeys(c.metric for c in columns))) if columns else ""
+        ),
         problems_html=page.problems_block(problems),
         provenance_html=page.provenance_block(run_rows),
         clip_sections=sections,
@@ -147,9 +180,9 @@ def write_html_report(
     return path
 
 
-def _clip_assets(store_path: Path, dataset: str, clip: str, files_root: Path, opts: HtmlOptions) -> Any:
+def _clip_job(store_path: Path, dataset: str, clip: str, files_root: Path, opts: HtmlOptions) -> Any:
     from mgld_bench.report.frame_sources import GT_LABEL, clip_sources
-    from mgld_bench.report.html.assets import file_key, write_clip_assets
+    from mgld_bench.report.html.assets import file_key, plan_clip
 
     sources = clip_sources(
         store_path,
@@ -162,13 +195,34 @@ def _clip_assets(store_path: Path, dataset: str, clip: str, files_root: Path, op
     methods = _method_labels(store_path, dataset, clip)
     kinds = ["gt" if label == GT_LABEL and i == 0 else "method" if label in methods else "input"
              for i, (label, _) in enumerate(sources)]
-    rel = f"{file_key(dataset)}/{file_key(clip)}"
-    assets = write_clip_assets(sources, kinds, files_root, rel, opts)
-    for src in assets.sources:  # names relative to the page
-        src.previews = [f"{FILES_DIR}/{p}" for p in src.previews]
-        src.crops = [[f"{FILES_DIR}/{p}" for p in row] for row in src.crops]
-        src.profiles = [f"{FILES_DIR}/{p}" for p in src.profiles]
-    return assets
+    return plan_clip(sources, kinds, files_root, f"{file_key(dataset)}/{file_key(clip)}", opts)
+
+
+def _page_names(assets: Any) -> Any:
+    """``assets`` with file names relative to the page."""
+    from dataclasses import replace
+
+    sources = [
+        replace(
+            src,
+            previews=[f"{FILES_DIR}/{p}" for p in src.previews],
+            crops=[[f"{FILES_DIR}/{p}" for p in row] for row in src.crops],
+            profiles=[f"{FILES_DIR}/{p}" for p in src.profiles],
+        )
+        for src in assets.sources
+    ]
+    return replace(assets, sources=sources)
+
+
+def _frames_problem(problems: list[tuple[str, str, str]], dataset: str, clip: str, exc: BaseException) -> str:
+    """Record that a clip's frames could not be shown; the text for its section."""
+    error = str(exc) if isinstance(exc, BenchError) else f"{type(exc).__name__}: {exc}"
+    problems.append(
+        (f"frames of {dataset}/{clip}", error, "rerun the same <code>mgld-bench run</code> to recreate "
+         "the cached outputs, or pass <code>--cache-dir</code> / <code>--data-root</code> to "
+         "<code>mgld-bench report</code>")
+    )
+    return error
 
 
 def _method_labels(store_path: Path, dataset: str, clip: str) -> set[str]:
@@ -347,7 +401,7 @@ def _remove_stale(root: Path, referenced: set[str]) -> None:
     """Delete files under ``root`` the page no longer links to (a previous report's images)."""
     if not root.is_dir():
         return
-    keep = {Path(p).relative_to(FILES_DIR).as_posix() for p in referenced}
+    keep = set(referenced)
     for path in sorted(root.rglob("*"), reverse=True):
         rel = path.relative_to(root).as_posix()
         if path.is_file() and rel not in keep:

@@ -1,29 +1,42 @@
 """Image files of the HTML report: frame previews, native-resolution zoom crops, temporal profiles.
 
-Written under ``OUT/report_files/`` once per (clip, source, frame): a preview (WebP or JPEG, at
-most ``preview_width`` wide), one lossless PNG crop per zoom region at native resolution, and one
-temporal profile per selected row.  Each source's frames are read once, in order; every encoder
-is deterministic, so the same store gives the same bytes.
+Written under ``OUT/report_files/`` per (clip, source, frame): a preview (JPEG or WebP, at most
+``preview_width`` wide), one lossless PNG crop per zoom region at native resolution, and one
+temporal profile per selected row.
+
+Every file is content-addressed: its name ends with a digest of the source's content digest
+(:meth:`FrameSequence.digest`: cache blob digests for SR frames, file digests for a dataset's
+frames) and the options that shape it, so a file that exists is the file this report would write,
+and a report encodes only what is missing.  What must be known before naming the files (frame
+size, count, zoom regions, profile rows) is kept per clip in ``plan-<digest>.json``, keyed the
+same way, so a report with nothing changed decodes no frame at all.  A source with missing
+files has each needed frame decoded once for all its uses.  Every encoder is deterministic: the
+same store gives the same bytes.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from mgld_bench.errors import BenchError
+from mgld_bench.fileio import atomic_write_bytes
 from mgld_bench.report.figures import safe_name
 
 Box = tuple[int, int, int, int]  # x, y, width, height
-#: Threads reading and encoding a clip's sources (one source each).
+#: Threads reading and encoding sources (one source of one clip each).
 MAX_WORKERS = 4
+#: Goes into every file's name: bump it when an encoder or a layout changes the bytes.
+ASSET_FORMAT = 2
 
 
 @dataclass
@@ -102,37 +115,37 @@ def pick_regions(frames: Sequence[np.ndarray], reference: np.ndarray | None, k: 
 
 
 def write_file(path: Path, data: bytes) -> Path:
-    """Write via a temporary name and a rename (readers see the old file or the new one).
+    """Write atomically without fsync: these files are derived and rewritten by the next report,
+    and a report of a REDS4 run writes over a thousand of them."""
+    return atomic_write_bytes(path, data, sync=False)
 
-    No fsync: these files are derived and rewritten by the next report, and a report of a REDS4
-    run writes over a thousand of them.  Permissions follow the umask (a page may be served).
+
+def encode(image: np.ndarray, fmt: str, quality: int = 80, full_chroma: bool = False) -> bytes:
+    """Encode a uint8 RGB array: ``jpeg`` and lossless ``png`` with OpenCV, ``webp`` with Pillow.
+
+    ``full_chroma`` keeps JPEG colour at full resolution (4:4:4; for thin streaks in profiles).
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
-
-
-def encode(image: np.ndarray, fmt: str, quality: int = 80) -> bytes:
-    """Encode a uint8 RGB array with Pillow (``webp``, ``jpeg`` or lossless ``png``)."""
-    from PIL import Image
-
-    img = Image.fromarray(np.ascontiguousarray(image))
-    buf = io.BytesIO()
     if fmt == "webp":
-        img.save(buf, format="WEBP", quality=quality, method=4)
-    elif fmt == "jpeg":
-        img.save(buf, format="JPEG", quality=quality, optimize=True)
+        from PIL import Image
+
+        buf = io.BytesIO()
+        Image.fromarray(np.ascontiguousarray(image)).save(buf, format="WEBP", quality=quality, method=4)
+        return buf.getvalue()
+    import cv2
+
+    if fmt == "jpeg":
+        ext = ".jpg"
+        params = [cv2.IMWRITE_JPEG_QUALITY, int(quality), cv2.IMWRITE_JPEG_OPTIMIZE, 1]
+        if full_chroma:
+            params += [cv2.IMWRITE_JPEG_SAMPLING_FACTOR, cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444]
     elif fmt == "png":
-        img.save(buf, format="PNG", compress_level=4)
+        ext, params = ".png", [cv2.IMWRITE_PNG_COMPRESSION, 4]
     else:
         raise BenchError(f"unknown image format {fmt!r} for the HTML report; use webp, jpeg or png")
-    return buf.getvalue()
+    ok, buf = cv2.imencode(ext, cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2BGR), params)
+    if not ok:
+        raise BenchError(f"encoding a {image.shape[1]}x{image.shape[0]} image as {fmt} failed")
+    return buf.tobytes()
 
 
 def resize_to_width(image: np.ndarray, width: int) -> np.ndarray:
@@ -145,71 +158,170 @@ def resize_to_width(image: np.ndarray, width: int) -> np.ndarray:
     return cv2.resize(image, (width, max(1, round(h * width / w))), interpolation=cv2.INTER_AREA)
 
 
-def write_clip_assets(
+def source_digest(frames: Sequence[np.ndarray]) -> str:
+    """The content digest of a source (its own ``digest()``; else every frame is hashed)."""
+    own = getattr(frames, "digest", None)
+    if callable(own):
+        return str(own())
+    h = hashlib.sha256(b"frames-v1")
+    for frame in frames:
+        h.update(f"{frame.shape}".encode())
+        h.update(np.ascontiguousarray(frame).tobytes())
+    return h.hexdigest()
+
+
+def _key(*parts: Any) -> str:
+    """A short digest naming a file by what made it."""
+    return hashlib.sha256(json.dumps([ASSET_FORMAT, *parts]).encode()).hexdigest()[:12]
+
+
+@dataclass
+class ClipJob:
+    """One clip's assets: the names the page links to, and the work still to do to make them."""
+
+    assets: ClipAssets
+    files: list[str]  # every file of the clip (relative to the files folder), the plan included
+    tasks: list[Callable[[], None]]  # one per source with missing files; run them in any order
+
+
+def plan_clip(
     sources: Sequence[tuple[str, Sequence[np.ndarray]]],
     kinds: Sequence[str],
     root: Path,
     rel: str,
     options: Any,
-) -> ClipAssets:
-    """Write the previews, crops and profiles of one clip under ``root`` (``rel``: its name on the page)."""
+) -> ClipJob:
+    """Name every file of one clip under ``root`` (``rel``: its folder) and list what is missing.
+
+    Nothing is decoded when every file exists; otherwise the middle frames when the clip's plan
+    is missing (to find the size and zoom regions), then, per source with missing files, the
+    frames those files need -- all of them for a missing profile.
+    """
     if not sources:
         raise BenchError(f"{rel}: no frames to show")
-    first = sources[0][1]
-    n = len(first)
+    n = len(sources[0][1])
     if n == 0:
         raise BenchError(f"{rel}: the clip has no frames")
+    for label, seq in sources:
+        if len(seq) != n:
+            raise BenchError(f"{rel}: {label} has {len(seq)} frames, expected {n}")
+    digests = [source_digest(seq) for _, seq in sources]
     frames = sample_frames(n, options.frames)
     middle = frames[len(frames) // 2]
-    probe = [np.asarray(f[middle]) for _, f in sources]
-    size = probe[0].shape[:2]
-    for (label, seq), frame in zip(sources, probe, strict=True):
-        if frame.shape[:2] != size or len(seq) != n:
-            raise BenchError(f"{rel}: {label} has {len(seq)} frames of {frame.shape[:2]}, expected {n} of {size}")
-    reference = probe[0] if kinds[0] == "gt" else None
-    compared = [p for p, kind in zip(probe, kinds, strict=True) if kind != "gt"] or probe
-    regions = pick_regions(compared, reference, options.zoom_regions, options.zoom_size)
-    rows = profile_rows(size[0], options.profile_rows)
+    plan_key = _key("plan", [[label, kind, d] for (label, _), kind, d in zip(sources, kinds, digests, strict=True)],
+                    n, middle, options.zoom_regions, options.zoom_size, options.profile_rows)
+    plan_name = f"{rel}/plan-{plan_key}.json"
+    probes: dict[int, np.ndarray] = {}
+    plan = _read_plan(root / plan_name)
+    if plan is None:
+        probe = [np.asarray(seq[middle]) for _, seq in sources]
+        size = probe[0].shape[:2]
+        for (label, _), frame in zip(sources, probe, strict=True):
+            if frame.shape[:2] != size:
+                raise BenchError(f"{rel}: {label} has frames of {frame.shape[:2]}, expected {size}")
+        reference = probe[0] if kinds[0] == "gt" else None
+        compared = [p for p, kind in zip(probe, kinds, strict=True) if kind != "gt"] or probe
+        regions = pick_regions(compared, reference, options.zoom_regions, options.zoom_size)
+        plan = {"size": [int(size[0]), int(size[1])], "regions": [list(r) for r in regions],
+                "rows": profile_rows(size[0], options.profile_rows)}
+        write_file(root / plan_name, json.dumps(plan, sort_keys=True).encode())
+        probes = dict(enumerate(probe))
+    size = (int(plan["size"][0]), int(plan["size"][1]))
+    regions = [tuple(int(v) for v in r) for r in plan["regions"]]
+    rows = [int(r) for r in plan["rows"]]
     ext = "jpg" if options.preview_format == "jpeg" else options.preview_format
-    wanted = set(frames)
 
-    def one_source(item: tuple[tuple[str, Sequence[np.ndarray]], str]) -> SourceAssets:
-        (label, seq), kind = item
+    out: list[SourceAssets] = []
+    files = [plan_name]
+    tasks: list[Callable[[], None]] = []
+    for i, ((label, seq), kind, digest) in enumerate(zip(sources, kinds, digests, strict=True)):
         folder = f"{rel}/{kind}-{file_key(label)}"
         assets = SourceAssets(label, kind)
-        lines: list[list[np.ndarray]] = [[] for _ in rows]
-        for t in range(n):
-            frame = np.asarray(seq[t])
-            for i, row in enumerate(rows):
-                lines[i].append(frame[row])
-            if t not in wanted:
-                continue
-            name = f"{folder}/f{t:05d}.{ext}"
-            preview = resize_to_width(frame, options.preview_width)
-            write_file(root / name, encode(preview, options.preview_format, options.quality))
+        todo_previews: dict[int, str] = {}
+        todo_crops: dict[int, list[tuple[Box, str]]] = {}
+        for t in frames:
+            key = _key("preview", digest, t, options.preview_format, options.preview_width, options.quality)
+            name = f"{folder}/f{t:05d}-{key}.{ext}"
             assets.previews.append(name)
+            if not (root / name).is_file():
+                todo_previews[t] = name
             crops = []
-            for r, (x, y, bw, bh) in enumerate(regions):
-                cname = f"{folder}/f{t:05d}_r{r}.png"
-                write_file(root / cname, encode(frame[y : y + bh, x : x + bw], "png"))
+            for r, box in enumerate(regions):
+                cname = f"{folder}/f{t:05d}_r{r}-{_key('crop', digest, t, list(box))}.png"
                 crops.append(cname)
+                if not (root / cname).is_file():
+                    todo_crops.setdefault(t, []).append((box, cname))
             assets.crops.append(crops)
-        for row, line in zip(rows, lines, strict=True):
-            prof = np.stack(line)  # (T, W, 3): native width, every frame
-            name = f"{folder}/profile_row{row:05d}.{ext}"
-            write_file(root / name, encode(prof, options.preview_format, options.profile_quality))
+        todo_profiles: list[tuple[int, str]] = []
+        for row in rows:
+            key = _key("profile", digest, row, options.preview_format, options.profile_quality)
+            name = f"{folder}/profile_row{row:05d}-{key}.{ext}"
             assets.profiles.append(name)
-        return assets
+            if not (root / name).is_file():
+                todo_profiles.append((row, name))
+        files += assets.previews + [c for row in assets.crops for c in row] + assets.profiles
+        out.append(assets)
+        if todo_previews or todo_crops or todo_profiles:
+            tasks.append(partial(_encode_source, seq, probes.get(i), middle, root, options, size, todo_previews,
+                                 todo_crops, todo_profiles, f"{label} on {rel}"))
+    return ClipJob(ClipAssets(size, n, frames, regions, rows, out), files, tasks)
 
-    # One thread per source: PNG decoding and WebP/PNG encoding release the GIL, and each source
-    # writes only its own files, so the result does not depend on the order threads finish in.
-    workers = max(1, min(options.workers or os.cpu_count() or 1, MAX_WORKERS, len(sources)))
-    items = list(zip(sources, kinds, strict=True))
+
+def _read_plan(path: Path) -> dict[str, Any] | None:
+    try:
+        plan = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return plan if isinstance(plan, dict) and {"size", "regions", "rows"} <= set(plan) else None
+
+
+def _encode_source(
+    seq: Sequence[np.ndarray],
+    probe: np.ndarray | None,
+    probe_index: int,
+    root: Path,
+    options: Any,
+    size: tuple[int, int],
+    previews: dict[int, str],
+    crops: dict[int, list[tuple[Box, str]]],
+    profiles: list[tuple[int, str]],
+    what: str,
+) -> None:
+    """Decode the frames of one source that its missing files need (each once) and write those files."""
+    needed = range(len(seq)) if profiles else sorted(set(previews) | set(crops))
+    lines: list[list[np.ndarray]] = [[] for _ in profiles]
+    for t in needed:
+        frame = probe if t == probe_index and probe is not None else np.asarray(seq[t])
+        if frame.shape[:2] != size:
+            raise BenchError(f"{what}: frame {t} is {frame.shape[1]}x{frame.shape[0]}, expected {size[1]}x{size[0]}")
+        for i, (row, _) in enumerate(profiles):
+            lines[i].append(frame[row])
+        if t in previews:
+            preview = resize_to_width(frame, options.preview_width)
+            write_file(root / previews[t], encode(preview, options.preview_format, options.quality))
+        for (x, y, bw, bh), cname in crops.get(t, []):
+            write_file(root / cname, encode(frame[y : y + bh, x : x + bw], "png"))
+    for (_, name), line in zip(profiles, lines, strict=True):
+        profile = np.stack(line)  # (T, W, 3): native width, every frame
+        write_file(root / name, encode(profile, options.preview_format, options.profile_quality, full_chroma=True))
+
+
+def run_tasks(tasks: Sequence[Callable[[], None]], workers: int) -> list[BaseException | None]:
+    """Run ``tasks`` on a bounded pool of threads (decoding and encoding release the GIL); the
+    error of each task, or None.  Each task writes only its own files, so the result does not
+    depend on the order they finish in."""
+    workers = max(1, min(workers or os.cpu_count() or 1, MAX_WORKERS, len(tasks) or 1))
+
+    def guarded(task: Callable[[], None]) -> BaseException | None:
+        try:
+            task()
+        except Exception as exc:  # reported against its clip by the caller
+            return exc
+        return None
+
     if workers == 1:
-        out = [one_source(item) for item in items]
-    else:
-        from concurrent.futures import ThreadPoolExecutor
+        return [guarded(t) for t in tasks]
+    from concurrent.futures import ThreadPoolExecutor
 
-        with ThreadPoolExecutor(workers) as pool:
-            out = list(pool.map(one_source, items))
-    return ClipAssets((int(size[0]), int(size[1])), n, frames, regions, rows, out)
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(guarded, tasks))

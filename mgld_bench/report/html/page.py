@@ -132,6 +132,47 @@ def notes_list(notes: Sequence[str]) -> str:
     return "<ul class=\"notes\">" + "".join(f"<li>{code_spans(n)}</li>" for n in notes) + "</ul>" if notes else ""
 
 
+def weights_notes(runs: Sequence[dict[str, Any]], methods: Sequence[str], metrics: Sequence[str]) -> str:
+    """The weight files of the methods and metrics shown, with their sha256 as the runs recorded it
+    (the newest run naming each wins): 12 hex digits shown, the full digest in the tooltip."""
+    from mgld_bench.report.metric_facts import canonical_metric
+
+    recorded: dict[tuple[str, str], dict[str, str]] = {}
+    for run in runs:  # oldest first: newer runs overwrite
+        weights = (run.get("provenance") or {}).get("weights")
+        if not isinstance(weights, dict):
+            continue
+        for kind in ("methods", "metrics"):
+            for name, files in (weights.get(kind) or {}).items():
+                if isinstance(files, dict):
+                    key = canonical_metric(name) if kind == "metrics" else name
+                    recorded[(kind, key)] = {str(f): str(d) for f, d in files.items()}
+    if not recorded:
+        return ('<p class="note weights">Weight digests: not recorded in this store (its runs predate them); '
+                "rerun the same <code>mgld-bench run</code> to record them.</p>")
+    items, none, unknown = [], [], []
+    for kind, names in (("methods", methods), ("metrics", metrics)):
+        for name in names:
+            files = recorded.get((kind, name))
+            if files is None:
+                unknown.append(name)
+            elif not files:
+                none.append(name)
+            else:
+                digests = ", ".join(
+                    f'<code>{esc(f)}</code> <code class="digest" title="sha256 {esc(d)}">'
+                    + (esc(d) if d == "missing" else f"sha256:{esc(d[:12])}") + "</code>"
+                    for f, d in sorted(files.items())
+                )
+                items.append(f"<li>{kind[:-1]} <strong>{esc(name)}</strong>: {digests}</li>")
+    if none:
+        items.append(f"<li>no weight files: {esc(', '.join(none))}</li>")
+    if unknown:
+        items.append(f"<li>not recorded: {esc(', '.join(unknown))}</li>")
+    return ('<p class="note weights">Weight files (sha256 recorded by the run; hover a digest for all 64 '
+            f'digits):</p><ul class="notes weights">{"".join(items)}</ul>')
+
+
 # -- provenance and problems -------------------------------------------------------------------
 def command_line(argv: Sequence[str]) -> str:
     """The recorded command line as one shell-quoted string, run as ``mgld-bench``."""

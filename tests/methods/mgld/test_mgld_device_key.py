@@ -138,6 +138,6 @@ def test_the_ray_plan_splits_mgld_into_5_frame_gpu_chunks(tmp_path: Path, monkey
     assert json.loads(job.identity)["device"]["kind"] == kind
     driver._start(ray_exec._Unit(plan.datasets[0], method, clip, job))
     chunks = [c for c in fake.calls if c[0] == "infer_chunk"]
-    assert [(a[1], a[2]) for _, _, a in chunks] == [(0, 5), (5, 10), (10, 12)]
+    assert [(a[2], a[3]) for _, _, a in chunks] == [(0, 5), (5, 10), (10, 12)]
     assert all(opts["num_gpus"] == gpus for _, opts, _ in chunks)
     assert [c[0] for c in fake.calls].count("join") == 1

@@ -4,42 +4,14 @@ from __future__ import annotations
 
 import math
 
-import cv2
 import numpy as np
 import pytest
 import torch
-from scipy import ndimage
 
-from mgld_bench.flow.torch_warp import flow_warp, resize_flow
 from mgld_bench.methods.mgld.guidance.loss import warp_error
 from mgld_bench.methods.mgld.guidance.motion import MotionField
 from mgld_bench.methods.mgld.guidance.occlusion import forward_backward_occlusion
 from mgld_bench.methods.mgld.guidance.step import guidance_step, posterior_variance, scheduler_step_variance, step_size
-
-
-def test_flow_warp_matches_scipy_bilinear():
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(2, 3, 9, 11))
-    flow = rng.uniform(-2.5, 2.5, size=(2, 2, 9, 11))
-    got = flow_warp(torch.from_numpy(x), torch.from_numpy(flow)).numpy()
-    ys, xs = np.mgrid[0:9, 0:11].astype(np.float64)
-    for n in range(2):
-        coords = [ys + flow[n, 1], xs + flow[n, 0]]
-        for c in range(3):
-            # grid-constant: bilinear with zeros beyond the edge, like grid_sample's zero padding
-            ref = ndimage.map_coordinates(x[n, c], coords, order=1, mode="grid-constant", cval=0.0)
-            np.testing.assert_allclose(got[n, c], ref, atol=1e-10)
-
-
-@pytest.mark.parametrize("size", [(6, 8), (24, 20)])
-def test_resize_flow_matches_cv2_and_rescales_values(size):
-    rng = np.random.default_rng(1)
-    flow = rng.normal(size=(12, 10, 2)).astype(np.float32)
-    got = resize_flow(torch.from_numpy(flow).permute(2, 0, 1)[None], size)[0].permute(1, 2, 0).numpy()
-    ref = cv2.resize(flow, (size[1], size[0]), interpolation=cv2.INTER_LINEAR)
-    ref[..., 0] *= size[1] / 10
-    ref[..., 1] *= size[0] / 12
-    np.testing.assert_allclose(got, ref, atol=1e-5)
 
 
 def _moving_square(h=16, w=16, top=4, left=4, side=5, d=(2, 1)):

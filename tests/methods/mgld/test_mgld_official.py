@@ -19,10 +19,10 @@ import torch
 import yaml
 
 from mgld_bench.errors import BenchError
-from mgld_bench.frames import ArrayFrames, Clip
 from mgld_bench.methods.base import RunContext
 from mgld_bench.methods.mgld.official import TILE_SCRIPT, MGLDOfficial
 from mgld_bench.methods.mgld.staging import patch_tile_script, rewrite_config, stage_sequence
+from tests.fakes import clip_of, noise_frames
 
 STANDIN = Path(__file__).parent / "mgld_standin" / "vsr_tile_standin.py"
 AUTHOR_DIR = "/home/notebook/code/personal/xxxxxxxx/MGLD-VSR/checkpoints"
@@ -98,15 +98,6 @@ def _options(repo, ckpts, **extra):
     return opts
 
 
-def _frames(n, h=16, w=16, seed=0):
-    rng = np.random.default_rng(seed)
-    return [rng.integers(0, 200, size=(h, w, 3), dtype=np.uint8) for _ in range(n)]
-
-
-def _clip(frames, name="clip-a"):
-    return Clip("test", name, ArrayFrames(frames, f"{name} LR"), scale=4)
-
-
 def _expected(frames, chunk=5):
     """What the stand-in writes for each real frame when nothing goes wrong (nearest x4 + 10 x
     its position in the chunk, the +0.7 truncated away)."""
@@ -156,10 +147,11 @@ def _standin_args(repo, ckpts, seqs, out, cfg=None, **kw):
 
 def test_end_to_end_small_clip_all_workarounds(fake_repo, tmp_path):
     repo, ckpts = fake_repo
-    frames = _frames(6)  # 16x16 LR -> 512x512 padded: the non-tiled branch; 6 frames: padded to 10
+    # 16x16 LR -> 512x512 padded: the non-tiled branch; 6 frames: padded to 10
+    frames = noise_frames(6, 16, 16, high=200)
     method = MGLDOfficial(**_options(repo, ckpts))
     assert method.availability() == (True, "")
-    res, log_dir = _run(method, _clip(frames), tmp_path)
+    res, log_dir = _run(method, clip_of(frames), tmp_path)
     got = list(res.frames)
     for i, (g, e) in enumerate(zip(got, _expected(frames), strict=True)):
         np.testing.assert_array_equal(g, e, err_msg=f"frame {i}")
@@ -184,7 +176,7 @@ def test_end_to_end_small_clip_all_workarounds(fake_repo, tmp_path):
 def test_the_defects_are_real_in_the_standin(fake_repo, tmp_path):
     repo, ckpts = fake_repo
     seqs = tmp_path / "seqs"
-    frames = _frames(7)
+    frames = noise_frames(7, 16, 16, high=200)
     for i, f in enumerate(frames):
         (seqs / "s").mkdir(parents=True, exist_ok=True)
         cv2.imwrite(str(seqs / "s" / f"{i:03d}.png"), f[..., ::-1])
@@ -215,17 +207,17 @@ def test_the_defects_are_real_in_the_standin(fake_repo, tmp_path):
 
 def test_padded_duplicates_do_not_overwrite_with_tiled_branch(fake_repo, tmp_path):
     repo, ckpts = fake_repo
-    frames = _frames(7)
+    frames = noise_frames(7, 16, 16, high=200)
     method = MGLDOfficial(**_options(repo, ckpts, vqgantile_size=256, vqgantile_stride=200))
-    res, _ = _run(method, _clip(frames), tmp_path)
+    res, _ = _run(method, clip_of(frames), tmp_path)
     for i, (g, e) in enumerate(zip(list(res.frames), _expected(frames), strict=True)):
         np.testing.assert_array_equal(g, e, err_msg=f"frame {i}")
 
 
 def test_tiny_input_crop_is_fixed_and_recorded(fake_repo, tmp_path):
     repo, ckpts = fake_repo
-    frames = _frames(2, h=13, w=15)
-    res, log_dir = _run(MGLDOfficial(**_options(repo, ckpts)), _clip(frames), tmp_path)
+    frames = noise_frames(2, 13, 15, high=200)
+    res, log_dir = _run(MGLDOfficial(**_options(repo, ckpts)), clip_of(frames), tmp_path)
     assert [f.shape for f in res.frames] == [(52, 60, 3)] * 2
     record = json.loads((log_dir / "mgld.json").read_text())
     assert any("61x52 -> 60x52" in note for note in record["output_fixes"])
@@ -239,11 +231,11 @@ def test_chunks_run_apart_equal_the_whole_clip(fake_repo, tmp_path):
     from mgld_bench.store.cache import Cache
 
     repo, ckpts = fake_repo
-    frames = _frames(12)
+    frames = noise_frames(12, 16, 16, high=200)
     method = MGLDOfficial(**_options(repo, ckpts))
     assert method.chunk_frames == 5 and MGLDOfficial(n_frames=3).chunk_frames == 3
-    whole, _ = _run(method, _clip(frames), tmp_path / "a")
-    clip = _clip(frames)
+    whole, _ = _run(method, clip_of(frames), tmp_path / "a")
+    clip = clip_of(frames)
     job = infer_job(method, Ref.of("method", method.name, method.options), Ref.of("dataset", clip.dataset), clip, 0)
     cache = Cache(tmp_path / "b")
     bounds = chunk_bounds(len(frames), method.chunk_frames)
@@ -273,8 +265,8 @@ def test_the_removed_gpus_option_points_to_ray(fake_repo, tmp_path, monkeypatch)
 def test_script_failure_is_one_clear_error(fake_repo, tmp_path):
     repo, ckpts = fake_repo
     (repo / TILE_SCRIPT).write_text("import sys\nsys.exit('CUDA out of memory')\n")
-    with pytest.raises(BenchError, match=r"(?s)official script on clip test/clip-a.*status 1.*CUDA out of memory"):
-        _run(MGLDOfficial(**_options(repo, ckpts)), _clip(_frames(2)), tmp_path)
+    with pytest.raises(BenchError, match=r"(?s)official script on clip toy/c.*status 1.*CUDA out of memory"):
+        _run(MGLDOfficial(**_options(repo, ckpts)), clip_of(noise_frames(2, 16, 16, high=200)), tmp_path)
     kept = list((tmp_path / "tmp" / "mgld-bench-logs").iterdir())
     assert len(kept) == 1 and "CUDA out of memory" in kept[0].read_text()
 
@@ -282,8 +274,8 @@ def test_script_failure_is_one_clear_error(fake_repo, tmp_path):
 def test_missing_output_is_one_clear_error(fake_repo, tmp_path):
     repo, ckpts = fake_repo
     (repo / TILE_SCRIPT).write_text("print('did nothing')\n")
-    with pytest.raises(BenchError, match="wrote no output for frame 0 of clip test/clip-a"):
-        _run(MGLDOfficial(**_options(repo, ckpts)), _clip(_frames(2)), tmp_path)
+    with pytest.raises(BenchError, match="wrote no output for frame 0 of clip toy/c"):
+        _run(MGLDOfficial(**_options(repo, ckpts)), clip_of(noise_frames(2, 16, 16, high=200)), tmp_path)
 
 
 def test_availability_names_what_is_missing(fake_repo, tmp_path):
@@ -363,7 +355,7 @@ def test_config_rewrite_and_openclip_version(tmp_path):
 
 
 def test_staging_helpers_by_hand(tmp_path):
-    names = stage_sequence(_frames(7), tmp_path / "s", 5)
+    names = stage_sequence(noise_frames(7, 16, 16, high=200), tmp_path / "s", 5)
     assert names == [f"{i:08d}" for i in range(7)]
     assert sorted(p.name for p in (tmp_path / "s").iterdir()) == [f"{i:08d}.png" for i in range(10)]
 
@@ -373,12 +365,12 @@ def test_vae_training_loss_is_dropped_unless_kept(fake_repo, tmp_path):
     repo, ckpts = fake_repo
     opts = _options(repo, ckpts)
     del opts["spynet_ckpt"]  # the config still names the authors' SpyNet path
-    res, log_dir = _run(MGLDOfficial(**opts), _clip(_frames(2)), tmp_path / "a")
+    res, log_dir = _run(MGLDOfficial(**opts), clip_of(noise_frames(2, 16, 16, high=200)), tmp_path / "a")
     assert len(res.frames) == 2
     changes = json.loads((log_dir / "mgld.json").read_text())["config_changes"]["vae_config"]
     assert any("LPIPSWithDiscriminator -> torch.nn.Identity" in c for c in changes)
     with pytest.raises(BenchError, match="spynet_sintel_final"):
-        _run(MGLDOfficial(**opts, vae_loss="keep"), _clip(_frames(2)), tmp_path / "b")
+        _run(MGLDOfficial(**opts, vae_loss="keep"), clip_of(noise_frames(2, 16, 16, high=200)), tmp_path / "b")
 
 
 class _TrainingState:
@@ -406,7 +398,7 @@ def test_the_script_gets_plain_copies_of_every_checkpoint(fake_repo, tmp_path, m
     unet = _lightning_like(ckpts / "mgldvsr_unet.ckpt", 1)
     vae = _lightning_like(ckpts / "video_vae_cfw.ckpt", 2)
     monkeypatch.setenv("MGLD_STANDIN_UNPICKLE", "1")
-    res, log_dir = _run(MGLDOfficial(**_options(repo, ckpts)), _clip(_frames(2)), tmp_path)
+    res, log_dir = _run(MGLDOfficial(**_options(repo, ckpts)), clip_of(noise_frames(2, 16, 16, high=200)), tmp_path)
     assert len(res.frames) == 2
     argv = _json_lines(log_dir / "mgld.log")[0]["argv"]
     handed = {flag: argv[argv.index(flag) + 1] for flag in ("--ckpt", "--vqgan_ckpt")}
@@ -437,7 +429,8 @@ def test_the_script_gets_plain_copies_of_every_checkpoint(fake_repo, tmp_path, m
     monkeypatch.delenv("MGLD_STANDIN_UNPICKLE")
     trust_pickle([ckpts / "video_vae_cfw.ckpt"])
     try:
-        _, log2 = _run(MGLDOfficial(**_options(repo, ckpts)), _clip(_frames(2, seed=1), "clip-b"), tmp_path)
+        clip_b = clip_of(noise_frames(2, 16, 16, seed=1, high=200), name="clip-b")
+        _, log2 = _run(MGLDOfficial(**_options(repo, ckpts)), clip_b, tmp_path)
     finally:
         from mgld_bench import safeload
 

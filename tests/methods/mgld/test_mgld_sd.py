@@ -11,13 +11,13 @@ import torch
 from PIL import Image
 
 from mgld_bench.errors import BenchError
-from mgld_bench.frames import ArrayFrames, Clip
 from mgld_bench.methods.base import RunContext
 from mgld_bench.methods.mgld.guidance.motion import MotionField
 from mgld_bench.methods.mgld.sd import GuidanceSettings, MGLDGuidedSD, SDx4Upscaler, upscale_chunk
 from mgld_bench.methods.tiling import blend_weights, tile_starts
 from mgld_bench.registry import METHODS
 from mgld_bench.testing.tiny_upscaler import build_tiny_upscaler, save_tiny_upscaler
+from tests.fakes import clip_of
 
 STEPS = 4
 
@@ -34,7 +34,7 @@ def tiny_model(tmp_path_factory):
     return save_tiny_upscaler(tmp_path_factory.mktemp("models") / "tiny-x4")
 
 
-def _moving_clip(n=6, h=16, w=16, d=1, seed=0):
+def _moving_frames(n=6, h=16, w=16, d=1, seed=0):
     """A blurred random texture translating right by ``d`` LR px per frame."""
     rng = np.random.default_rng(seed)
     big = rng.uniform(0, 255, size=(h, w + n * d, 3)).astype(np.uint8)
@@ -43,19 +43,15 @@ def _moving_clip(n=6, h=16, w=16, d=1, seed=0):
     return frames
 
 
-def _clip(frames):
-    return Clip("synthetic-test", "moving", ArrayFrames(frames, "moving LR"), scale=4)
-
-
 def test_methods_are_registered():
     assert METHODS.load("sd-x4") is SDx4Upscaler
     assert METHODS.load("mgld-sd") is MGLDGuidedSD
 
 
 def test_sd_x4_equals_a_direct_diffusers_call(tiny_model):
-    frames = _moving_clip(n=5)
+    frames = _moving_frames(n=5)
     method = SDx4Upscaler(model=str(tiny_model), steps=STEPS, seed=3, tile=0)
-    ours = list(method.run(_clip(frames), RunContext(device="cpu", seed=0)))
+    ours = list(method.run(clip_of(frames), RunContext(device="cpu", seed=0)))
     assert len(ours) == 5 and all(f.shape == (64, 64, 3) and f.dtype == np.uint8 for f in ours)
     # reference: the pipeline called the plain diffusers way, PIL inputs, same seed
     from diffusers import StableDiffusionUpscalePipeline
@@ -80,8 +76,8 @@ def test_mgld_sd_runs_end_to_end_and_differs_from_sd_x4(tiny_model, tmp_path):
     from mgld_bench.runner.jobs import run_infer
     from mgld_bench.store.cache import Cache
 
-    frames = _moving_clip(n=6)  # two chunks: 5 + 1 frames
-    clip = _clip(frames)
+    frames = _moving_frames(n=6)  # two chunks: 5 + 1 frames
+    clip = clip_of(frames)
     cache = Cache(tmp_path / "c")
     guided = MGLDGuidedSD(model=str(tiny_model), steps=STEPS, tile=0)
     plain = SDx4Upscaler(model=str(tiny_model), steps=STEPS, tile=0)
@@ -117,7 +113,7 @@ def test_guidance_lowers_latent_warp_error_against_sd_x4(tiny_model):
     pipe = StableDiffusionUpscalePipeline.from_pretrained(str(tiny_model), local_files_only=True)
     pipe.set_progress_bar_config(disable=True)
     t, d = 5, 1
-    frames = np.stack(_moving_clip(n=t, d=d))
+    frames = np.stack(_moving_frames(n=t, d=d))
     true_fwd = np.zeros((t - 1, 16, 16, 2), np.float32)
     true_fwd[..., 0] = d  # frame_{i+1}(x + d) = frame_i(x)
     field = MotionField.from_flows(true_fwd, -true_fwd, (16, 16))
@@ -150,15 +146,15 @@ def test_guidance_lowers_latent_warp_error_against_sd_x4(tiny_model):
 
 
 def test_tiled_run_covers_the_frame(tiny_model):
-    frames = _moving_clip(n=2, h=16, w=24)
+    frames = _moving_frames(n=2, h=16, w=24)
     method = MGLDGuidedSD(model=str(tiny_model), steps=2, tile=8, tile_overlap=4)
-    out = list(method.run(_clip(frames), RunContext(device="cpu", seed=0)))
+    out = list(method.run(clip_of(frames), RunContext(device="cpu", seed=0)))
     assert [f.shape for f in out] == [(64, 96, 3)] * 2
 
 
 def test_odd_sizes_are_padded_and_cropped(tiny_model):
-    frames = [f[:13, :15] for f in _moving_clip(n=2)]
-    out = list(SDx4Upscaler(model=str(tiny_model), steps=2, tile=0).run(_clip(frames), RunContext("cpu", 0)))
+    frames = [f[:13, :15] for f in _moving_frames(n=2)]
+    out = list(SDx4Upscaler(model=str(tiny_model), steps=2, tile=0).run(clip_of(frames), RunContext("cpu", 0)))
     assert [f.shape for f in out] == [(52, 60, 3)] * 2
 
 
@@ -196,7 +192,7 @@ def test_model_in_the_hf_cache_is_found_offline(tiny_model, tmp_path, monkeypatc
     (hub / "refs" / "main").write_text("0" * 40)
     method = SDx4Upscaler(model="someone/tiny-x4", steps=2)
     assert method.availability() == (True, "")
-    clip = _clip(_moving_clip(n=1))
+    clip = clip_of(_moving_frames(n=1))
     assert method.extra_key(clip) == SDx4Upscaler(model=str(snap)).extra_key(clip)
 
 
@@ -208,7 +204,7 @@ def test_bad_options_are_clear_errors():
     with pytest.raises(BenchError, match="noise_level"):
         SDx4Upscaler(noise_level=400)
     with pytest.raises(BenchError, match="x4 only"):
-        list(SDx4Upscaler().run(Clip("d", "c", ArrayFrames([np.zeros((4, 4, 3), np.uint8)]), scale=2), RunContext()))
+        list(SDx4Upscaler().run(clip_of([np.zeros((4, 4, 3), np.uint8)], scale=2), RunContext()))
 
 
 def test_tiny_pipeline_is_built_without_files(tmp_path):
