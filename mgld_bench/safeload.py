@@ -423,11 +423,11 @@ def plain_copy(path: str | Path, folder: str | Path, *, sha256: str | None = Non
         return PlainCopy(source, sha, target, reused=True)
     obj = load_weights(source, inert_globals=True)
     plain, dropped = to_plain(obj)
-    import tempfile
+    from mgld_bench.fileio import temp_beside
 
     with writing(target.parent, f"a plain copy of {source.name}"):
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        fd, tmp = temp_beside(target)  # the user's umask, as every other file
         os.close(fd)
         try:
             torch.save(plain, tmp)
