@@ -67,11 +67,11 @@ def import_ray() -> Any:
 def _worker_threads() -> None:
     """Thread counts of this worker = the CPUs Ray assigned to the task (not every core of the node:
     two 1-CPU tasks on a 2-core node must not run 2 x 2 OpenCV/torch threads)."""
+    from mgld_bench.extras import import_extra
     from mgld_bench.runner.device import configure_threads
 
     try:
-        import ray
-
+        ray = import_extra("ray", used_by="--executor ray")
         cpus = ray.get_runtime_context().get_assigned_resources().get("CPU", 1.0)
     except Exception:  # not in a Ray worker (a task body called directly)
         return

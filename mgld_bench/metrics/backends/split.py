@@ -84,8 +84,10 @@ def dists_split(net: Any) -> ReferenceSplit:
 
 def pyiqa_split(net: Any) -> ReferenceSplit | None:
     """The split of a pyiqa network (``create_metric(...).net``), or None for any other form."""
-    from pyiqa.archs.dists_arch import DISTS
-    from pyiqa.archs.lpips_arch import LPIPS
+    from mgld_bench.extras import import_extra
+
+    DISTS = import_extra("pyiqa.archs.dists_arch", used_by="dists").DISTS
+    LPIPS = import_extra("pyiqa.archs.lpips_arch", used_by="lpips").LPIPS
 
     if type(net) is LPIPS and net.lpips and not net.spatial and net.semantic_weight_layer < 0:
         return lpips_split(net)
@@ -96,8 +98,9 @@ def pyiqa_split(net: Any) -> ReferenceSplit | None:
 
 def lpips_package_split(net: Any) -> ReferenceSplit | None:
     """The split of an ``lpips.LPIPS`` network (linear heads, not spatial), else None."""
-    import lpips
+    from mgld_bench.extras import import_extra
 
+    lpips = import_extra("lpips", used_by="lpips")
     if type(net) is lpips.LPIPS and net.lpips and not net.spatial:
         return lpips_split(net)
     return None
