@@ -12,7 +12,6 @@ Backends (all return the flow a -> b as (H, W, 2) float32 (dx, dy), ``b(x + F(x)
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import numpy as np
@@ -27,7 +26,6 @@ FARNEBACK_PARAMS: dict[str, Any] = {
 RAFT_BACKENDS = ("raft-large", "raft-small")
 FLOW_BACKENDS: tuple[str, ...] = (*DIS_PRESETS, "farneback", *RAFT_BACKENDS)
 
-_local = threading.local()
 
 
 def check_backend(backend: str) -> str:
@@ -68,14 +66,12 @@ def to_gray_u8(frame: np.ndarray) -> np.ndarray:
 
 
 def _dis(preset: int) -> Any:
+    """A new DIS instance per call: a reused one keeps state from its previous images (flows of a
+    frame pair changed by up to 1.9 px after a call on another size), so values would depend on
+    what the thread computed before."""
     import cv2
 
-    cache = getattr(_local, "dis", None)
-    if cache is None:
-        cache = _local.dis = {}
-    if preset not in cache:
-        cache[preset] = cv2.DISOpticalFlow_create(preset)
-    return cache[preset]
+    return cv2.DISOpticalFlow_create(preset)
 
 
 def estimate_flow(

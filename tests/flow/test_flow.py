@@ -117,3 +117,18 @@ def test_raft_small_matches_torchvision_with_the_same_file(tmp_path, monkeypatch
                           torch.nn.functional.pad(t(b), pad, mode="replicate"), num_flow_updates=12)[-1]
     want = want[0, :, :, 2:-2].permute(1, 2, 0).numpy()
     np.testing.assert_allclose(ours, want, atol=1e-4)
+
+
+def test_a_dis_flow_does_not_depend_on_what_was_computed_before() -> None:
+    """A reused DIS instance kept state from its previous images (1.9 px after a 32 px pair)."""
+    import cv2
+
+    from mgld_bench.datasets.synthetic import SyntheticDataset
+    from mgld_bench.flow import estimate_flow
+
+    clip = SyntheticDataset(frames=2, size=128).load_clip("pan")
+    gray = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in (clip.gt[0], clip.gt[1])]
+    want = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM).calc(gray[1], gray[0], None)
+    noise = np.random.default_rng(5).integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    estimate_flow(noise, noise[::-1].copy(), "dis-medium")
+    np.testing.assert_array_equal(estimate_flow(clip.gt[1], clip.gt[0], "dis-medium"), want)
