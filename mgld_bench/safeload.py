@@ -412,7 +412,7 @@ def plain_copy(path: str | Path, folder: str | Path, *, sha256: str | None = Non
     """
     import torch
 
-    from mgld_bench.fileio import file_sha256
+    from mgld_bench.fileio import file_sha256, temp_beside
 
     source = Path(path)
     if not source.is_file():
@@ -420,11 +420,10 @@ def plain_copy(path: str | Path, folder: str | Path, *, sha256: str | None = Non
     sha = sha256 or file_sha256(source)
     target = Path(folder) / f"v{PLAIN_COPY_VERSION}" / sha[:2] / sha / source.name
     if target.is_file() and plain_file_ok(target):
+        os.utime(target)  # a use, as a cache hit is: `cache prune --older-than` goes by last use
         return PlainCopy(source, sha, target, reused=True)
     obj = load_weights(source, inert_globals=True)
     plain, dropped = to_plain(obj)
-    from mgld_bench.fileio import temp_beside
-
     with writing(target.parent, f"a plain copy of {source.name}"):
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = temp_beside(target)  # the user's umask, as every other file

@@ -273,10 +273,11 @@ def apply_prune(plan: PrunePlan, grace_s: float = GRACE_S) -> int:
     freed = 0
     kept_blobs: set[str] = set()
     for item in plan.items:
-        try:
-            young = time.time() - item.path.stat().st_mtime < grace_s
+        try:  # a folder (a job log, a plain copy) is as young as its newest file
+            mtime = _tree_size(item.path)[1] if item.path.is_dir() else item.path.stat().st_mtime
         except OSError:
             continue
+        young = time.time() - mtime < grace_s
         if young or (item.kind == "blobs" and item.key in kept_blobs):
             kept_blobs.update(item.blobs)
             continue

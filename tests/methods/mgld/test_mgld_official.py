@@ -425,7 +425,7 @@ def test_the_script_gets_plain_copies_of_every_checkpoint(fake_repo, tmp_path, m
     # written once: a second run (another clip) reuses the copies; a file the user trusts
     # (--allow-pickle) is handed over as it is (the stand-in's plain pickle would now need the
     # training-state class, so it does not unpickle this time)
-    mtime = Path(handed["--ckpt"]).stat().st_mtime_ns
+    inode = Path(handed["--ckpt"]).stat().st_ino  # a rewrite (temp file + rename) is a new inode
     monkeypatch.delenv("MGLD_STANDIN_UNPICKLE")
     trust_pickle([ckpts / "video_vae_cfw.ckpt"])
     try:
@@ -437,7 +437,7 @@ def test_the_script_gets_plain_copies_of_every_checkpoint(fake_repo, tmp_path, m
         safeload._PICKLE_TRUSTED.clear()
     again = json.loads((log2 / "mgld.json").read_text())["checkpoints"]
     assert again["ckpt"]["reused"] and again["ckpt"]["path"] == handed["--ckpt"]
-    assert Path(handed["--ckpt"]).stat().st_mtime_ns == mtime
+    assert Path(handed["--ckpt"]).stat().st_ino == inode
     argv = _json_lines(log2 / "mgld.log")[0]["argv"]
     assert argv[argv.index("--vqgan_ckpt") + 1] == str(ckpts / "video_vae_cfw.ckpt")
     assert again["vqgan_ckpt"]["trusted"]
