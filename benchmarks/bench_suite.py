@@ -106,8 +106,9 @@ def write_standin_weights(root: Path) -> None:
 
 
 # -- processes --------------------------------------------------------------------------------
-def run_process(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (GB) of one child process."""
+def run_process(cmd: list[str], env: dict[str, str]) -> tuple[float, float, float]:
+    """Wall seconds, peak RSS (GB) and CPU seconds (user + system) of one child process.  On a
+    shared machine the CPU seconds are the steadier figure: wall time moves with the load."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -116,7 +117,7 @@ def run_process(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{err[-3000:]}")
-    return wall, usage.ru_maxrss / 1024**2  # ru_maxrss is in KiB on Linux
+    return wall, usage.ru_maxrss / 1024**2, usage.ru_utime + usage.ru_stime  # ru_maxrss: KiB on Linux
 
 
 def suite_cmd(root: Path, tag: str, metrics: list[str], n: int, methods: int = 1) -> list[str]:
@@ -271,24 +272,18 @@ def whole_suite(args: argparse.Namespace, root: Path, env: dict[str, str], metri
                 counter, best) -> None:
     """All metrics in one run beside one direct process; floors; K methods on one clip."""
     print(f"\n## whole suite ({len(metrics)} metrics in one run), {n} frames, best of {args.rounds} alternating")
-    walls = {"suite": [], "direct": []}
-    rss = {"suite": 0.0, "direct": 0.0}
-    for _ in range(args.rounds):
-        for kind in ("suite", "direct"):
-            tag = f"all-{next(counter)}"
-            cmd = suite_cmd(root, tag, metrics, n) if kind == "suite" else direct_cmd(root, metrics, n)
-            wall, peak = run_process(cmd, env)
-            walls[kind].append(wall)
-            rss[kind] = max(rss[kind], peak)
-    s, d = min(walls["suite"]), min(walls["direct"])
-    print(f"suite {s:.1f} s ({s / n:.2f} s/frame, peak RSS {rss['suite']:.2f} GB); direct {d:.1f} s "
-          f"({d / n:.2f} s/frame, peak RSS {rss['direct']:.2f} GB); suite/direct = {s / d:.2f}")
+    (s, s_cpu, s_rss), (d, d_cpu, d_rss) = best(
+        lambda: suite_cmd(root, f"all-{next(counter)}", metrics, n), lambda: direct_cmd(root, metrics, n), args.rounds)
+    print(f"suite {s:.1f} s wall, {s_cpu:.1f} CPU-s ({s / n:.2f} s/frame, peak RSS {s_rss:.2f} GB); direct {d:.1f} s "
+          f"wall, {d_cpu:.1f} CPU-s ({d / n:.2f} s/frame, peak RSS {d_rss:.2f} GB); suite/direct = {s / d:.2f} wall, "
+          f"{s_cpu / d_cpu:.2f} CPU")
     wf_metrics = [m for m in metrics if m in WEIGHT_FREE]
     if wf_metrics and wf_metrics != metrics:
-        ws, _ = best(lambda: suite_cmd(root, f"wf-{next(counter)}", wf_metrics, n), args.rounds)
-        wd, _ = best(lambda: direct_cmd(root, wf_metrics, n), args.rounds)
-        print(f"weight-free suite ({','.join(wf_metrics)}) in one run: {ws:.1f} s vs direct {wd:.1f} s: "
-              f"direct/suite = {wd / ws:.2f}x (target >= 3x)")
+        (ws, ws_cpu, _), (wd, wd_cpu, _) = best(lambda: suite_cmd(root, f"wf-{next(counter)}", wf_metrics, n),
+                                                lambda: direct_cmd(root, wf_metrics, n), args.rounds)
+        print(f"weight-free suite ({','.join(wf_metrics)}) in one run: {ws:.1f} s ({ws_cpu:.1f} CPU-s) vs direct "
+              f"{wd:.1f} s ({wd_cpu:.1f} CPU-s): direct/suite = {wd / ws:.2f}x wall, {wd_cpu / ws_cpu:.2f}x CPU "
+              "(target >= 3x)")
 
     print(f"\nPNG-decode floor (SR + GT, cv2): {decode_floor(root, n) * 1000:.0f} ms per frame")
     fl = forward_floor(root, n, metrics)
@@ -298,10 +293,11 @@ def whole_suite(args: argparse.Namespace, root: Path, env: dict[str, str], metri
     fr = [m for m in metrics if m in FR_LEARNED]
     if args.methods > 1 and fr:
         k = args.methods
-        s, _ = best(lambda: suite_cmd(root, f"k-{next(counter)}", fr, n, methods=k), args.rounds)
-        d1, _ = best(lambda: direct_cmd(root, fr, n), args.rounds)
-        print(f"\n{k} methods on one clip, {','.join(fr)}: suite {s:.1f} s vs {k} independent direct runs "
-              f"{k * d1:.1f} s: {s / (k * d1):.2f}x (target <= 0.6x)")
+        (s, s_cpu, _), (d1, d1_cpu, _) = best(lambda: suite_cmd(root, f"k-{next(counter)}", fr, n, methods=k),
+                                              lambda: direct_cmd(root, fr, n), args.rounds)
+        print(f"\n{k} methods on one clip, {','.join(fr)}: suite {s:.1f} s ({s_cpu:.1f} CPU-s) vs {k} independent "
+              f"direct runs {k * d1:.1f} s ({k * d1_cpu:.1f} CPU-s): {s / (k * d1):.2f}x wall, "
+              f"{s_cpu / (k * d1_cpu):.2f}x CPU (target <= 0.6x)")
 
 
 def cli_worker(argv: list[str]) -> int:
@@ -357,13 +353,13 @@ def main() -> None:
     if n != n_max:
         link_subset(root, n, max(1, args.methods))
 
-    def best(cmd_of, rounds: int) -> tuple[float, float]:
-        walls, rss = [], 0.0
+    def best(suite_of, direct_of, rounds: int) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
+        """Alternating rounds of two commands: (best wall, best CPU seconds, peak RSS) of each."""
+        runs: list[list[tuple[float, float, float]]] = [[], []]
         for _ in range(rounds):
-            wall, peak = run_process(cmd_of(), env)
-            walls.append(wall)
-            rss = max(rss, peak)
-        return min(walls), rss
+            for j, cmd_of in enumerate((suite_of, direct_of)):
+                runs[j].append(run_process(cmd_of(), env))
+        return tuple((min(r[0] for r in rs), min(r[2] for r in rs), max(r[1] for r in rs)) for rs in runs)  # type: ignore[return-value]
 
     counter = iter(range(10**6))
     rows = []
@@ -371,21 +367,17 @@ def main() -> None:
         args.no_per_metric, args.methods = True, 1
     if not args.no_per_metric:
         print(f"\n## per metric, {n} frames, best of {args.rounds} alternating cold runs (incl. start-up)")
-        print("| metric | suite s/frame | direct s/frame | suite/direct | suite peak RSS GB | direct peak RSS GB |")
-        print("|---|---|---|---|---|---|")
+        print("| metric | suite s/frame | direct s/frame | suite/direct | suite CPU-s | direct CPU-s | CPU ratio "
+              "| suite peak RSS GB | direct peak RSS GB |")
+        print("|---|---|---|---|---|---|---|---|---|")
         for m in metrics:
-            walls = {"suite": [], "direct": []}
-            rss = {"suite": 0.0, "direct": 0.0}
-            for _ in range(args.rounds):
-                for kind in ("suite", "direct"):
-                    tag = f"{m}-{next(counter)}"
-                    cmd = suite_cmd(root, tag, [m], n) if kind == "suite" else direct_cmd(root, [m], n)
-                    wall, peak = run_process(cmd, env)
-                    walls[kind].append(wall)
-                    rss[kind] = max(rss[kind], peak)
-            s, d = min(walls["suite"]) / n, min(walls["direct"]) / n
+            (s, s_cpu, s_rss), (d, d_cpu, d_rss) = best(
+                lambda m=m: suite_cmd(root, f"{m}-{next(counter)}", [m], n), lambda m=m: direct_cmd(root, [m], n),
+                args.rounds)
+            s, d = s / n, d / n
             rows.append((m, s, d))
-            print(f"| {m} | {s:.3f} | {d:.3f} | {s / d:.2f} | {rss['suite']:.2f} | {rss['direct']:.2f} |", flush=True)
+            print(f"| {m} | {s:.3f} | {d:.3f} | {s / d:.2f} | {s_cpu:.1f} | {d_cpu:.1f} | {s_cpu / d_cpu:.2f} "
+                  f"| {s_rss:.2f} | {d_rss:.2f} |", flush=True)
         wf = [r for r in rows if r[0] in WEIGHT_FREE]
         if wf:
             s, d = sum(r[1] for r in wf), sum(r[2] for r in wf)
@@ -401,14 +393,15 @@ def main() -> None:
         for m_n in slope:
             if m_n != n_max:
                 link_subset(root, m_n, 1)
-            wall, peak = run_process(suite_cmd(root, f"slope-{m_n}-{next(counter)}", metrics, m_n), env)
+            wall, peak, cpu = run_process(suite_cmd(root, f"slope-{m_n}-{next(counter)}", metrics, m_n), env)
             times.append(wall)
-            print(f"{m_n} frames: {wall:.1f} s, peak RSS {peak:.2f} GB", flush=True)
+            print(f"{m_n} frames: {wall:.1f} s, {cpu:.1f} CPU-s, peak RSS {peak:.2f} GB, load average "
+                  f"{os.getloadavg()[0]:.1f}", flush=True)
             peaks.append(peak)
         for j in range(1, len(slope)):
             a, ta, b, tb = slope[j - 1], times[j - 1], slope[j], times[j]
             print(f"{a}->{b} frames: {(tb - ta) / (b - a):.2f} s per extra frame")
-        _, d_peak = run_process(direct_cmd(root, metrics, slope[0]), env)
+        _, d_peak, _ = run_process(direct_cmd(root, metrics, slope[0]), env)
         print(f"peak RSS: suite {min(peaks):.2f}-{max(peaks):.2f} GB over {slope[0]}-{slope[-1]} frames "
               f"(+{(max(peaks) - min(peaks)) * 1024:.0f} MB); direct at {slope[0]} frames {d_peak:.2f} GB "
               "(targets: <= direct at 10 frames, <= 3 GB at 100)")

@@ -65,6 +65,16 @@ def recorded(root: Path | None = None) -> dict[str, dict[str, Any]]:
         if isinstance(data, dict) else {}
 
 
+def known_sha256(wf: WeightFile, path: Path, root: Path | None = None) -> str | None:
+    """The recorded sha256 of ``wf`` when the file at ``path`` still has the recorded size and
+    mtime (the shortcut :func:`check` takes), else None; records nothing."""
+    entry = recorded(root).get(wf.name)
+    if not entry:
+        return None
+    st = path.stat()
+    return entry["sha256"] if entry.get("size") == st.st_size and entry.get("mtime_ns") == st.st_mtime_ns else None
+
+
 def record(wf: WeightFile, path: Path, sha: str, how: str, root: Path | None = None) -> None:
     """Remember ``sha`` as the trusted digest of ``wf`` (atomic rewrite of the record file)."""
     target = _record_path(root)

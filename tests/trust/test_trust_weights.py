@@ -133,3 +133,26 @@ def test_weights_import_knows_method_files_and_records_digests(tmp_path: Path, c
     torch.save({"w": torch.zeros(1)}, src / "raft-things.pth")
     assert main(["--weights-dir", str(wdir), "weights", "import", str(src)]) == 1
     assert "replaces the file recorded" in capsys.readouterr().out
+
+
+def test_run_provenance_takes_the_recorded_digest_of_an_unchanged_file(tmp_path: Path, monkeypatch) -> None:
+    import hashlib
+
+    from mgld_bench.runner.plan import weight_digests
+
+    monkeypatch.setenv("MGLD_BENCH_WEIGHTS", str(tmp_path))
+    wf = WeightFile("head.pth", None, "mgld_bench")
+    path = wf.path()
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"stand-in head")
+    sha = check(wf)  # recorded on first use
+    assert sha == hashlib.sha256(b"stand-in head").hexdigest()
+    calls = []
+    import mgld_bench.fileio as fileio
+
+    real = fileio.file_sha256
+    monkeypatch.setattr(fileio, "file_sha256", lambda p, memo=True: calls.append(p) or real(p, memo=False))
+    assert weight_digests([wf]) == {"head.pth": sha} and calls == []  # unchanged: not read again
+    path.write_bytes(b"another head, longer")  # size and mtime differ: hashed again, record untouched
+    assert weight_digests([wf]) == {"head.pth": hashlib.sha256(b"another head, longer").hexdigest()}
+    assert len(calls) == 1 and recorded()["head.pth"]["sha256"] == sha
