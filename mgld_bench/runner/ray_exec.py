@@ -72,8 +72,10 @@ def _worker_threads() -> None:
 
     try:
         ray = import_extra("ray", used_by="--executor ray")
+        if not ray.is_initialized():  # a task body called directly (get_runtime_context would start Ray)
+            return
         cpus = ray.get_runtime_context().get_assigned_resources().get("CPU", 1.0)
-    except Exception:  # not in a Ray worker (a task body called directly)
+    except Exception:  # not in a Ray worker
         return
     configure_threads(max(1, int(cpus)))
 

@@ -60,6 +60,14 @@ def test_without_ray_one_line_install_hint(monkeypatch: pytest.MonkeyPatch, tmp_
     assert not (tmp_path / "c").exists()
 
 
+def test_task_body_called_directly_starts_no_ray() -> None:
+    ray = pytest.importorskip("ray")
+    if ray.is_initialized():
+        pytest.skip("a Ray session is open in this process")
+    ray_exec._worker_threads()  # outside a worker: leaves the thread counts alone
+    assert not ray.is_initialized()  # ray.get_runtime_context() would have started a local Ray
+
+
 # -- on a local Ray --------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def ray() -> Any:
