@@ -39,6 +39,17 @@ def test_task_options_ask_for_declared_resources() -> None:
         ray_exec.task_options(big, {"GPU": 1.0}, "auto", "m")
 
 
+def test_a_task_uses_a_gpu_only_where_it_reserved_one() -> None:
+    gpus = {"CPU": 16.0, "GPU": 8.0}
+    cpu_only = Resources(num_cpus=1.0)
+    # on a GPU node, a task that reserved no GPU runs on the CPU (not on a GPU another task holds)
+    assert ray_exec.task_device(ray_exec.task_options(cpu_only, gpus, "auto", "m")) == "cpu"
+    assert ray_exec.task_device(ray_exec.task_options(cpu_only, gpus, "cuda", "m")) == "cpu"
+    assert ray_exec.task_device(ray_exec.task_options(ONE_GPU, gpus, "auto", "m")) == "cuda"
+    assert ray_exec.task_device(ray_exec.task_options(ONE_GPU, gpus, "cpu", "m")) == "cpu"
+    assert ray_exec.task_device(ray_exec.task_options(ONE_GPU, {"CPU": 2.0}, "auto", "m")) == "cpu"
+
+
 def test_metrics_grouped_by_resources() -> None:
     plan = build_plan(["synthetic"], ["bicubic"], ["psnr", "lpips", "ssim"], {}, clips=["pan"])
     groups = [(res, [m.name for m in ms]) for res, ms in ray_exec.metric_groups(plan.datasets[0].metrics)]
