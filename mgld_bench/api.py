@@ -22,7 +22,7 @@ from typing import Any
 
 from mgld_bench.errors import BenchError
 from mgld_bench.extras import MissingExtraError
-from mgld_bench.runner.config import RunConfig, config_from_mapping, load_config_file
+from mgld_bench.runner.config import RunConfig, resolve_config
 
 Names = str | Sequence[str]
 
@@ -48,22 +48,6 @@ class RunOutcome:
     @property
     def exit_code(self) -> int:
         return 1 if self.failures else 0
-
-
-def resolve_config(
-    config: str | Path | Mapping[str, Any] | RunConfig | None = None, overrides: Mapping[str, Any] | None = None
-) -> RunConfig:
-    """Defaults, then ``config`` (a YAML file, a mapping or a RunConfig), then ``overrides`` (non-None values)."""
-    if isinstance(config, RunConfig):
-        cfg = config
-    elif isinstance(config, Mapping):
-        cfg = config_from_mapping(dict(config))
-    elif config is not None:
-        cfg = config_from_mapping(load_config_file(config), where=f"run config {config}")
-    else:
-        cfg = RunConfig()
-    given = {k: v for k, v in (overrides or {}).items() if v is not None}
-    return config_from_mapping(given, where="run settings", base=cfg) if given else cfg
 
 
 def _check_strict(plan: Any) -> None:
@@ -344,8 +328,9 @@ def compute_scores(
     from mgld_bench.frames import Clip
     from mgld_bench.protocol import get_protocol
     from mgld_bench.registry import METRICS
+    from mgld_bench.runner.config import split_names
     from mgld_bench.runner.jobs import score_frames
-    from mgld_bench.runner.plan import build_metric, check_option_targets, override_protocol, split_names
+    from mgld_bench.runner.plan import build_metric, check_option_targets, override_protocol
     from mgld_bench.store.cache import Cache
 
     proto = override_protocol(get_protocol(protocol), crop_border=crop_border, color_space=color_space)

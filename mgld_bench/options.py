@@ -290,19 +290,6 @@ def coerce_like(default: Any, value: Any, what: str) -> Any:
     return value
 
 
-def parse_assignments(items: list[str] | None) -> dict[str, dict[str, str]]:
-    """Parse ``NAME.key=value`` strings into {NAME: {key: value}}.  NAME may be a whole spec with a
-    path holding dots (``precomputed:/data/v1.2/out.label=mine``): the key is after the last dot."""
-    out: dict[str, dict[str, str]] = {}
-    for item in items or []:
-        target, sep, value = item.partition("=")
-        name, dot, key = target.rpartition(".") if ":" in target else target.partition(".")
-        if not sep or not dot or not name or not key:
-            raise BenchError(f"--set {item!r}: expected NAME.option=value, e.g. bicubic.kernel=cv2")
-        out.setdefault(name.strip().lower(), {})[key.strip()] = value
-    return out
-
-
 #: Option lists longer than this are shortened in labels (the digest keeps them distinct).
 LABEL_OPTIONS_MAX = 48
 

@@ -23,11 +23,6 @@ from mgld_bench.registry import DATASETS, METHODS, METRICS, Registry, check_opti
 from mgld_bench.specs import Ref
 
 
-def split_names(text: str | None) -> list[str]:
-    """``"a,b, c"`` -> ["a", "b", "c"] (empty entries dropped, duplicates kept once)."""
-    return list(dict.fromkeys(t.strip() for t in (text or "").split(",") if t.strip()))
-
-
 def parse_spec(spec: str) -> tuple[str, str | None]:
     """``"folder:/data/x"`` -> ("folder", "/data/x"); ``"bicubic"`` -> ("bicubic", None)."""
     name, sep, arg = spec.partition(":")
