@@ -168,7 +168,7 @@ class Configurable:
     choices: ClassVar[Mapping[str, tuple[Any, ...]]] = {}
     minimum: ClassVar[Mapping[str, float]] = {}
     #: Options that name files or folders: a run records them as absolute paths
-    #: (:func:`mgld_bench.runner.plan.absolute_ref`), so reports work from any folder.
+    #: (:meth:`mgld_bench.registry.Registry.build`), so reports work from any folder.
     path_options: ClassVar[tuple[str, ...]] = ()
     #: A declared options dataclass (optional; else it is derived from ``defaults``).
     options_type: ClassVar[type[Options] | None] = None
