@@ -222,6 +222,23 @@ def plan_problems(plan: Plan) -> tuple[list[str], list[str]]:
     return methods, metrics
 
 
+def check_plan(plan: Plan, strict: bool = False, keep_going: bool = False) -> list[str]:
+    """Every plan-time check, in one pass: with ``strict`` any method or metric that cannot run is
+    an error; an unusable method is one unless ``keep_going`` (all of them named at once).
+    Returns the notices to print: one line per unusable method and per skipped metric."""
+    if strict:
+        problems = [f"method {m.label}: {reason}" for _, m in plan.methods for ok, reason in [m.availability()]
+                    if not ok]
+        problems += [f"metric {name} on {dp.dataset.label}: {reason}"
+                     for dp in plan.datasets for name, reason in dp.skipped]
+        if problems:
+            raise BenchError("--strict: " + "; ".join(problems))
+    method_problems, metric_problems = plan_problems(plan)
+    if method_problems and not keep_going:
+        raise unusable_methods_error(method_problems)  # all of them, before anything is written
+    return method_problems + metric_problems
+
+
 def unusable_methods_error(lines: list[str]) -> BenchError:
     """One error naming every unusable method (not only the first)."""
     if len(lines) == 1:
