@@ -31,14 +31,15 @@ class StructuralMetric(FrameMetric):
 
     summary = "weight-free structural full-reference metric (piq by default, or pyiqa)"
     defaults: ClassVar[dict[str, Any]] = {"model": "ms-ssim", "backend": "piq", "color_space": "y",
-                                          "crop_border": 0, "batch_size": 4}
+                                          "crop_border": 0}
     choices: ClassVar[dict[str, tuple[str, ...]]] = {"model": ("ms-ssim", "gmsd"), "backend": ("piq", "pyiqa"),
                                                      "color_space": ("y", "rgb")}
-    minimum: ClassVar[dict[str, float]] = {"crop_border": 0, "batch_size": 1}
+    minimum: ClassVar[dict[str, float]] = {"crop_border": 0}
+    #: frames scored together (one clip's frames share a size); values do not depend on it
+    batch_size: ClassVar[int] = 4
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
-        self.batch_size = int(self.options["batch_size"])  # type: ignore[misc]
         self.device = "cpu"
         self._label = ""
 
