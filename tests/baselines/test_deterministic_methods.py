@@ -1,9 +1,10 @@
 """A method that claims determinism (``Method.deterministic``, the default) gives bit-identical
 frames when run twice (issue #12, item 7): the runner caches its output without the seed.
 
-Each registered method is built as the registry builds it, with random weights written under the
-real file names in the test's weights folder, and run on a tiny clip twice by one instance and
-once more by a fresh one.  A method that claims determinism and has no case here (nor in the
+tests/test_specs.py runs the methods that need no weights (bicubic, nearest) and the diffusion
+methods; here the baselines that need a checkpoint are built as the registry builds them, with
+random weights written under the real file names in the test's weights folder, and run on a tiny
+clip twice by one instance and once more by a fresh one.  A method that claims determinism and has no case here (nor in the
 table of methods checked elsewhere) fails :func:`test_every_deterministic_method_has_a_run_twice_check`.
 """
 
@@ -26,12 +27,14 @@ torch.set_num_threads(2)
 
 #: Deterministic methods whose run-twice check lives elsewhere, or that cannot be checked here.
 CHECKED_ELSEWHERE = {
-    # seeded diffusion: determinism for a fixed seed is checked in tests/methods/mgld/
-    "mgld": "tests/methods/mgld/test_mgld_sampler.py (re-seeded sampler gives the same frames)",
-    "mgld-sd": "tests/methods/mgld/ (seeded, mgldcheck's room)",
-    "sd-x4": "tests/methods/mgld/ (seeded, mgldcheck's room)",
+    # tests/test_specs.py: every method that runs without options or weights, and the diffusion ones
+    "bicubic": "tests/test_specs.py::test_methods_that_claim_determinism_give_the_same_frames_twice",
+    "nearest": "tests/test_specs.py::test_methods_that_claim_determinism_give_the_same_frames_twice",
+    "mgld": "tests/test_specs.py::test_diffusion_methods_that_claim_determinism_give_the_same_frames_twice",
+    "mgld-sd": "tests/test_specs.py::test_diffusion_methods_that_claim_determinism_give_the_same_frames_twice",
+    "sd-x4": "tests/test_specs.py::test_diffusion_methods_that_claim_determinism_give_the_same_frames_twice",
+    # not mgld-bench's computation: their determinism is the official code's or the user's
     "mgld-official": "runs the official MGLD code in a subprocess (not installed in tests)",
-    # reads or makes frames outside mgld-bench: their determinism is the user's
     "precomputed": "reads the user's frames back from disk",
     "external": "runs the user's command",
 }
@@ -86,14 +89,8 @@ def _realesrgan_weights(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     return {}
 
 
-def _no_weights(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    return {}
-
-
 #: method name -> (writes its weights and returns the options to build it with)
 CASES: dict[str, Callable[[pytest.MonkeyPatch], dict[str, Any]]] = {
-    "bicubic": _no_weights,
-    "nearest": _no_weights,
     "realbasicvsr": _realbasicvsr_weights,
     "realesrgan": _realesrgan_weights,
     "spandrel": lambda monkeypatch: {"path": str(_rrdbnet(weights_dir() / "any" / "rrdb_x4.pth"))},
