@@ -4,8 +4,9 @@ frames when run twice (issue #12, item 7): the runner caches its output without 
 tests/test_specs.py runs the methods that need no weights (bicubic, nearest) and the diffusion
 methods; here the baselines that need a checkpoint are built as the registry builds them, with
 random weights written under the real file names in the test's weights folder, and run on a tiny
-clip twice by one instance and once more by a fresh one.  A method that claims determinism and has no case here (nor in the
-table of methods checked elsewhere) fails :func:`test_every_deterministic_method_has_a_run_twice_check`.
+clip twice by one instance and once more by a fresh one.  A method that claims determinism and
+has no case here (nor in the table of methods checked elsewhere) fails
+:func:`test_every_deterministic_method_has_a_run_twice_check`.
 """
 
 from __future__ import annotations
