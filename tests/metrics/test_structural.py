@@ -4,10 +4,14 @@ The reference of each backend is the *other* library's function, called here on 
 the test itself (BT.601 in float64, not the suite's helper), on pyiqa's TID2013 calibration pairs
 (``site-packages/ResultsCalibra``) and on random frames.  Tolerances, with their reasons:
 
+Ours computes in float32, the references in float64 (measured < 6e-6 apart where the algorithms
+agree; 2e-5 allowed).
+
 * MS-SSIM: 5e-4 on the TID2013 pairs -- pyiqa clamps the contrast-structure *map* at 0 pixel by
   pixel, piq only the averaged values; on noisy pairs (I03, I08) local anticorrelation makes the
-  two differ by up to 3.3e-4.  With that clamp removed from pyiqa they agree to 1e-6 (tested), so
-  the clamp is the whole difference.  Sizes that halve evenly five times: 1e-6.
+  two differ by up to 3.3e-4.  With that clamp removed from pyiqa they agree within 2e-5 (tested;
+  2e-7 when both run in float64), so the clamp is the whole difference.  Sizes that halve evenly
+  five times: 2e-5.
 * GMSD: 1e-5 for even sizes (pyiqa's deviation divides by N - 1, piq's by N: a factor
   1 + 1/(2N)); 1e-4 for odd sizes (pyiqa drops the odd row/column when halving, piq zero-pads).
 """
@@ -16,6 +20,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -90,37 +96,45 @@ def _pyiqa_gmsd(d: torch.Tensor, r: torch.Tensor) -> float:
 
 #: metric -> backend -> (the other library's function, tolerance on TID2013, on random frames)
 REFERENCES = {
-    "ms-ssim": {"piq": (_pyiqa_ms_ssim, 5e-4, 1e-6), "pyiqa": (_piq_ms_ssim, 5e-4, 1e-6)},
+    "ms-ssim": {"piq": (_pyiqa_ms_ssim, 5e-4, 2e-5), "pyiqa": (_piq_ms_ssim, 5e-4, 2e-5)},
     "gmsd": {"piq": (_pyiqa_gmsd, 1e-5, 1e-5), "pyiqa": (_piq_gmsd, 1e-5, 1e-5)},
 }
+#: the random pairs: sizes that halve evenly five times
+RANDOM = [_noisy_pair(192, 256, seed) for seed in range(2)]
+
+
+@cache
+def _reference(fn: Callable[[torch.Tensor, torch.Tensor], float], which: str) -> list[float]:
+    """``fn`` on the TID2013 pairs or the random pairs, computed once per test session."""
+    pairs = [(d, r) for _, d, r in PAIRS] if which == "tid" else RANDOM
+    return [fn(_y(d), _y(r)) for d, r in pairs]
+
+
+@cache
+def _ours(name: str, backend: str, which: str) -> tuple[float, ...]:
+    pairs = [(d, r) for _, d, r in PAIRS] if which == "tid" else RANDOM
+    return tuple(METRICS.create(name, backend=backend).score_batch([d for d, _ in pairs], [r for _, r in pairs]))
 
 
 @pytest.mark.parametrize("backend", ["piq", "pyiqa"])
 @pytest.mark.parametrize("name", ["ms-ssim", "gmsd"])
 def test_each_backend_matches_the_other_library_on_tid2013_and_random_frames(name: str, backend: str) -> None:
     ref_fn, tol_tid, tol_rand = REFERENCES[name][backend]
-    metric = METRICS.create(name, backend=backend)
-    dists, refs = [d for _, d, _ in PAIRS], [r for _, _, r in PAIRS]
-    ours = metric.score_batch(dists, refs)
-    expected = [ref_fn(_y(d), _y(r)) for d, r in zip(dists, refs, strict=True)]
-    assert ours == pytest.approx(expected, abs=tol_tid)
-    pairs = [_noisy_pair(192, 256, seed) for seed in range(3)]  # halves evenly five times
-    ours = metric.score_batch([d for d, _ in pairs], [r for _, r in pairs])
-    assert ours == pytest.approx([ref_fn(_y(d), _y(r)) for d, r in pairs], abs=tol_rand)
+    assert list(_ours(name, backend, "tid")) == pytest.approx(_reference(ref_fn, "tid"), abs=tol_tid)
+    assert list(_ours(name, backend, "random")) == pytest.approx(_reference(ref_fn, "random"), abs=tol_rand)
 
 
 def test_ms_ssim_backends_differ_only_by_pyiqas_pixelwise_clamp(monkeypatch: pytest.MonkeyPatch) -> None:
     """Without pyiqa's ReLU on the contrast-structure map, its MS-SSIM equals piq's on every pair."""
     import pyiqa.archs.ssim_arch as ssim_arch
 
+    ours = _ours("ms-ssim", "piq", "tid")
+    clamped = _reference(_pyiqa_ms_ssim, "tid")
+    assert max(abs(a - b) for a, b in zip(ours, clamped, strict=True)) > 1e-4  # I03: heavy noise
     functional = ssim_arch.F
     monkeypatch.setattr(ssim_arch, "F", SimpleNamespace(relu=lambda t: t, avg_pool2d=functional.avg_pool2d))
-    ours = METRICS.create("ms-ssim").score_batch([d for _, d, _ in PAIRS], [r for _, _, r in PAIRS])
     unclamped = [_pyiqa_ms_ssim(_y(d), _y(r)) for _, d, r in PAIRS]
-    assert ours == pytest.approx(unclamped, abs=1e-6)
-    monkeypatch.undo()
-    clamped = [_pyiqa_ms_ssim(_y(d), _y(r)) for _, d, r in PAIRS]
-    assert max(abs(a - b) for a, b in zip(ours, clamped, strict=True)) > 1e-4  # I03: heavy noise
+    assert list(ours) == pytest.approx(unclamped, abs=2e-5)
 
 
 def test_odd_sizes_follow_each_library() -> None:
@@ -130,7 +144,7 @@ def test_odd_sizes_follow_each_library() -> None:
     for name, fns in (("ms-ssim", (_piq_ms_ssim, _pyiqa_ms_ssim)), ("gmsd", (_piq_gmsd, _pyiqa_gmsd))):
         for backend, fn in zip(("piq", "pyiqa"), fns, strict=True):
             got = METRICS.create(name, backend=backend).score_batch([d], [r])[0]
-            assert got == pytest.approx(fn(_y(d), _y(r)), abs=1e-9), (name, backend)
+            assert got == pytest.approx(fn(_y(d), _y(r)), abs=1e-5), (name, backend)
         piq_value, pyiqa_value = (fn(_y(d), _y(r)) for fn in fns)
         assert abs(piq_value - pyiqa_value) < {"ms-ssim": 5e-4, "gmsd": 1e-4}[name], name
 
@@ -143,10 +157,10 @@ def test_rgb_and_crop_border_conventions() -> None:
     got = METRICS.create("ms-ssim", color_space="rgb", crop_border=4).score_batch([d], [r])[0]
     expected = np.mean([_piq_ms_ssim(_rgb(d)[:, c:c + 1, 4:-4, 4:-4], _rgb(r)[:, c:c + 1, 4:-4, 4:-4])
                         for c in range(3)])
-    assert got == pytest.approx(float(expected), abs=1e-9)
+    assert got == pytest.approx(float(expected), abs=1e-5)
     # GMSD is one-channel: rgb means the libraries' own luma (0.299, 0.587, 0.114)
     got = METRICS.create("gmsd", color_space="rgb").score_batch([d], [r])[0]
-    assert got == pytest.approx(float(piq.gmsd(_rgb(d), _rgb(r), data_range=1.0)), abs=1e-7)
+    assert got == pytest.approx(float(piq.gmsd(_rgb(d), _rgb(r), data_range=1.0)), abs=1e-5)
 
 
 def test_hand_values_identical_frames() -> None:
@@ -154,9 +168,9 @@ def test_hand_values_identical_frames() -> None:
     flat = np.full((176, 176, 3), 77, np.uint8)
     for backend in ("piq", "pyiqa"):
         assert METRICS.create("ms-ssim", backend=backend).score_batch([d, flat], [d, flat]) == pytest.approx(
-            [1.0, 1.0], abs=1e-12)
+            [1.0, 1.0], abs=1e-7)
         assert METRICS.create("gmsd", backend=backend).score_batch([d, flat], [d, flat]) == pytest.approx(
-            [0.0, 0.0], abs=1e-12)
+            [0.0, 0.0], abs=1e-7)
 
 
 def test_facts_label_and_identity_follow_the_backend() -> None:

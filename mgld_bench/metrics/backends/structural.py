@@ -1,6 +1,6 @@
 """Weight-free structural full-reference metrics (MS-SSIM, GMSD) from piq or pyiqa.
 
-Both libraries get the same input: float64 planes (N, C, H, W) in [0, 1] that the metric has
+Both libraries get the same input: float32 planes (N, C, H, W) in [0, 1] that the metric has
 already cropped and converted to its colour space (:mod:`mgld_bench.metrics.structural`), and
 each returns one value per image.  piq (Apache-2.0) is the default; pyiqa (PolyForm
 Noncommercial) is the alternative.  Where they differ, and by how much, is in docs/metrics.md:
