@@ -36,7 +36,7 @@ class StructuralMetric(FrameMetric):
     choices: ClassVar[dict[str, tuple[str, ...]]] = {"model": ("ms-ssim", "gmsd"), "backend": ("piq", "pyiqa"),
                                                      "color_space": ("y", "rgb")}
     minimum: ClassVar[dict[str, float]] = {"crop_border": 0}
-    #: frames scored together (one clip's frames share a size); values do not depend on it
+    #: frames scored together (one clip's frames share a size); each value is computed per frame
     batch_size: ClassVar[int] = 4
 
     def __init__(self, **options: Any) -> None:
