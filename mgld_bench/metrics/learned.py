@@ -71,6 +71,9 @@ class LearnedMetric(FrameMetric):
 
     defaults: ClassVar[dict[str, Any]] = {"model": "", "backend": "pyiqa", "batch_size": 4}
     minimum: ClassVar[dict[str, float]] = {"batch_size": 1}
+    #: batching changes how frames go through the network, not the values (equal to pyiqa's batch
+    #: 1 within the metric's tolerance, tests/metrics/test_execution_options.py): not in the identity
+    execution_options: ClassVar[tuple[str, ...]] = ("batch_size",)
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
@@ -128,6 +131,13 @@ class LearnedMetric(FrameMetric):
 
     def uses_device(self) -> bool:
         return self.options["backend"] != "native"
+
+    def execution(self, device_kind: str | None = None) -> dict[str, Any]:
+        """``batch_size`` as used: unless set explicitly, 1 on CPU (see :meth:`start`)."""
+        out = super().execution(device_kind)
+        if "batch_size" in out and not self._batch_explicit and device_kind == "cpu":
+            out["batch_size"] = 1
+        return out
 
     def model_options(self) -> dict[str, Any]:
         """Options passed to the library's constructor (beyond the weights path)."""
@@ -240,6 +250,9 @@ class PyiqaMetric(LearnedMetric):
     choices: ClassVar[dict[str, tuple[str, ...]]] = {"backend": ("pyiqa",)}
     #: ``NAME:ARG`` sets this option (``pyiqa:topiq_nr``).
     argument_option: ClassVar[str] = "model"
+    #: batch_size stays in the identity here: an arbitrary pyiqa model is not shown to give the
+    #: same values in any batch (some take random crops per call)
+    execution_options: ClassVar[tuple[str, ...]] = ()
 
     def complete_options(self, values: dict[str, Any], given: Mapping[str, Any]) -> None:
         """``model`` spelt as pyiqa's model table spells it."""

@@ -149,7 +149,22 @@ class Plan:
                 "metrics": {metric.name: weight_digests(metric.weight_files())
                             for d in self.datasets for metric in d.metrics},
             },
+            "execution": self.execution(),
         }
+
+    def execution(self, device_kind: str | None = None) -> dict[str, Any]:
+        """How the run executes its components: the execution-only options (batch sizes) of each
+        method and metric, by label, as used on a device of kind ``device_kind`` when known.
+        They are in no identity, label or cache key, so this record is where a run states them."""
+        out: dict[str, dict[str, Any]] = {"methods": {}, "metrics": {}}
+        for _, m in self.methods:
+            if m.execution_options:
+                out["methods"][m.label] = m.execution(device_kind)
+        for d in self.datasets:
+            for metric in d.metrics:
+                if metric.execution_options:
+                    out["metrics"][metric.label] = metric.execution(device_kind)
+        return out
 
 
 def gt_free_metrics() -> list[str]:
