@@ -196,19 +196,20 @@ def weight_digests(files: list[Any]) -> dict[str, str]:
 def metrics_for(
     names: list[str], protocol: Protocol, has_gt: bool, options: dict[str, dict[str, Any]], dataset: str = "this"
 ) -> tuple[list[Metric], list[tuple[str, str]]]:
-    """Metrics configured for ``protocol``; and (name, reason) for those that cannot run."""
+    """Metrics configured for ``protocol``; and (label, reason) for those that cannot run."""
     ready: list[Metric] = []
     skipped: list[tuple[str, str]] = []
     for name in names:
         metric = build_metric(name, protocol, options)
+        # filed under the label, as its scores would be: lpips and lpips[model=...] stay apart
         if metric.needs_gt and not has_gt:
-            skipped.append((metric.name, no_gt_reason(metric.name, dataset)))
+            skipped.append((metric.label, no_gt_reason(metric.name, dataset)))
             continue
         ok, reason = metric.availability()
         if ok:
             ready.append(metric)
         else:
-            skipped.append((metric.name, reason))
+            skipped.append((metric.label, reason))
     return ready, skipped
 
 
