@@ -45,7 +45,7 @@ def test_batch_size_is_checked_but_not_in_label_identity_or_key() -> None:
     one, eight = METRICS.create("lpips", batch_size=1), METRICS.create("lpips", batch_size=8)
     assert one.label == eight.label == "lpips"
     assert one.identity() == eight.identity() and "batch_size" not in one.identity()["options"]
-    assert eight.options["batch_size"] == 8 and eight.execution() == {"batch_size": 8}
+    assert eight.options["batch_size"] == 8 and eight.execution() == {"batch_size": 8, "gt_cache": "auto"}
     gt = smooth_frames(2, 32, 32, seed=1)
     clip = clip_from_gt(gt)
     infer = InferJob(Ref("method", "frames"), Ref("dataset", clip.dataset), clip.name, "{}", (), "null",
@@ -155,4 +155,4 @@ def test_second_run_with_other_batch_size_computes_nothing(wdir: Path, tmp_path:
                  "--out", str(tmp_path / "out2"), "--no-progress", "--device", "cpu"]) == 0
     with sqlite3.connect(tmp_path / "out2" / "results.sqlite") as db:
         (prov,) = db.execute("SELECT provenance FROM runs").fetchone()
-    assert json.loads(prov)["execution"]["metrics"] == {"lpips": {"batch_size": 1}}
+    assert json.loads(prov)["execution"]["metrics"] == {"lpips": {"batch_size": 1, "gt_cache": "auto"}}
