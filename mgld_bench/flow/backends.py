@@ -48,6 +48,10 @@ def backend_identity(backend: str) -> dict[str, Any]:
     import cv2
 
     params: dict[str, Any] = {"preset": DIS_PRESETS[backend]} if backend in DIS_PRESETS else dict(FARNEBACK_PARAMS)
+    if backend in DIS_PRESETS:
+        # revision 2: a new DIS instance per call (a reused one carried state between pairs, so
+        # flows cached before the fix may differ from today's by up to ~2 px and are not reused)
+        params["revision"] = 2
     return {"backend": backend, **params, "opencv": cv2.__version__}
 
 

@@ -106,6 +106,11 @@ def test_hard_cut_is_flagged_and_exclude_cuts_drops_exactly_it(tmp_path: Path) -
     table = (tmp_path / "out" / "table.md").read_text()
     assert "1 frame pair(s) flagged as likely scene cuts" in table
     assert "warping-error.exclude_cuts=true leaves them out" in table and "left out of the mean" in table
+    # the HTML page circles the flagged pair on the curve, as the PNG/PDF curves do
+    assert main(["report", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "cache")]) == 0
+    page = (tmp_path / "out" / "report.html").read_text()
+    assert page.count('class="cut"') == 2  # one per protocol row, both flag pair 3
+    assert page.count("likely scene cut at pair 3") == 2 and "likely scene cut at pair 2" not in page
 
 
 @pytest.mark.parametrize("name", ["tof", "mawe", "tlp", "warping-error-evalcrafter"])

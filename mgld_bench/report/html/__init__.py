@@ -13,9 +13,12 @@ import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mgld_bench.errors import BenchError
+
+if TYPE_CHECKING:
+    from mgld_bench.report.curves import CutMarks
 
 PAGE_NAME = "report.html"
 FILES_DIR = "report_files"
@@ -76,6 +79,7 @@ def write_html_report(
     (``run`` passes the one its tables came from, with the tables made), so nothing is read twice.
     """
     from mgld_bench.report.aggregate import load_clip_scores, load_unavailable
+    from mgld_bench.report.curves import cut_marks
     from mgld_bench.report.html import page
     from mgld_bench.report.html.assets import write_file
     from mgld_bench.report.layouts import fill_kinds, layout_table
@@ -146,6 +150,7 @@ def write_html_report(
         if exc is not None and jobs[i] is not None:
             errors[i] = _frames_problem(problems, *pairs[i], exc)
             jobs[i] = None
+    cuts = cut_marks(df)
     sections, toc, clip_data = [], [], []
     for index, ((dataset, clip), job, error) in enumerate(zip(pairs, jobs, errors, strict=True)):
         anchor = f"clip-{index}"
@@ -155,7 +160,7 @@ def write_html_report(
         if job is not None:
             referenced.update(job.files)
             assets = _page_names(job.assets)
-        section, data = _clip_section(index, anchor, dataset, clip, assets, error, sub, columns, colours)
+        section, data = _clip_section(index, anchor, dataset, clip, assets, error, sub, columns, colours, cuts)
         sections.append(section)
         clip_data.append(data)
 
@@ -251,7 +256,7 @@ def _problems(na: Any, run_rows: list[dict[str, Any]]) -> list[tuple[str, str, s
 
 def _clip_section(
     index: int, anchor: str, dataset: str, clip: str, assets: Any, error: str, frames_df: Any, columns: list[Any],
-    colours: dict[str, str],
+    colours: dict[str, str], cuts: CutMarks,
 ) -> tuple[str, dict[str, Any]]:
     """The section of one clip (viewer, zoom, profiles, curves) and the data its script reads."""
     from mgld_bench.report.html import page
@@ -272,7 +277,9 @@ def _clip_section(
             for m in methods
             if (m, col.metric, col.protocol) in by_key
         ]
-        curves.append(page.curve_svg(col.label(), series, max(n_frames, 1), x_label=axis_labels(col.metric)[0]))
+        flagged = {m: cuts[key] for m in methods if (key := (dataset, clip, m, col.metric, col.protocol)) in cuts}
+        curves.append(page.curve_svg(col.label(), series, max(n_frames, 1), x_label=axis_labels(col.metric)[0],
+                                     cuts=flagged))
     curves_html = ""
     if curves:
         curves_html = (

@@ -14,7 +14,7 @@ import json
 import math
 import re
 import shlex
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from importlib import resources
 from typing import Any
 
@@ -238,13 +238,15 @@ def problems_block(problems: Sequence[tuple[str, str, str]]) -> str:
 # -- per-frame curves ----------------------------------------------------------------------------
 def curve_svg(
     title: str, series: Sequence[tuple[str, str, Sequence[tuple[int, float]]]], n_frames: int, width: int = 440,
-    height: int = 150, x_label: str = "frame",
+    height: int = 150, x_label: str = "frame", cuts: Mapping[str, Sequence[int]] | None = None,
 ) -> str:
     """An inline SVG line chart: x = frame (or frame pair, ``x_label``), one polyline per
     (label, colour, points).
 
     Non-finite values break the line; infinite ones are marked by a triangle at the top edge
-    (titled "inf").  A ``line.cursor`` marks the frame shown in the viewer.
+    (titled "inf").  ``cuts`` maps a series label to the frame pairs flagged as likely scene
+    cuts; each is circled (``circle.cut``), as on the PNG/PDF curves.  A ``line.cursor`` marks the
+    frame shown in the viewer.
     """
     left, right, top, bottom = 52, 8, 18, 22
     finite = [v for _, _, pts in series for _, v in pts if math.isfinite(v)]
@@ -287,6 +289,13 @@ def curve_svg(
                 )
             if runs[-1]:
                 runs.append([])
+        flagged = set((cuts or {}).get(label, ()))
+        for f, v in pts:
+            if f in flagged and math.isfinite(v):
+                parts.append(
+                    f'<circle class="cut" cx="{sx(f):.1f}" cy="{sy(v):.1f}" r="5" fill="none" stroke="{colour}">'
+                    f"<title>{esc(label)}: likely scene cut at pair {f}</title></circle>"
+                )
         for run in runs:
             if len(run) == 1:
                 x, y = run[0].split(",")
