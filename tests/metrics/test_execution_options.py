@@ -156,3 +156,15 @@ def test_second_run_with_other_batch_size_computes_nothing(wdir: Path, tmp_path:
     with sqlite3.connect(tmp_path / "out2" / "results.sqlite") as db:
         (prov,) = db.execute("SELECT provenance FROM runs").fetchone()
     assert json.loads(prov)["execution"]["metrics"] == {"lpips": {"batch_size": 1, "gt_cache": "auto"}}
+
+
+def test_rows_of_older_stores_with_batch_size_share_the_column() -> None:
+    from mgld_bench.report.aggregate import canonical_json
+
+    old = '{"name": "lpips", "version": 1, "options": {"model": "lpips", "backend": "pyiqa", "batch_size": 4}}'
+    new = '{"name": "lpips", "version": 1, "options": {"model": "lpips", "backend": "pyiqa"}}'
+    assert canonical_json(old) == canonical_json(new)
+    other = '{"name": "lpips", "version": 1, "options": {"model": "lpips-vgg", "backend": "pyiqa"}}'
+    assert canonical_json(other) != canonical_json(new)
+    musiq = '{"name": "pyiqa:musiq", "version": 1, "options": {"model": "musiq", "batch_size": 2}}'
+    assert "batch_size" in canonical_json(musiq)  # pyiqa:NAME keeps it
