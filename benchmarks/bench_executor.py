@@ -2,17 +2,20 @@
 
 Run: .venv/bin/python benchmarks/bench_executor.py [--clips 16] [--size 384] [--frames 16]
 Workload: bicubic + PSNR + warping-error (DIS flow on the CPU) on ``--clips`` clips written as a
-folder dataset (synthetic scenes, three seeds); each executor starts from an empty cache.  The
-defaults (16 frames of 384x384 per clip, about 1 s of work per clip on one core) make each job
-long enough that its own work, not Ray's per-task cost, decides the time, as it does for a real
-VSR method (seconds to minutes per clip); ``--size 256 --frames 12`` is the earlier, shorter
-workload (about 0.3 s per clip), kept for comparison.
+folder dataset (synthetic scenes, three seeds); each run starts from an empty cache.  The
+defaults (16 frames of 384x384 per clip, about 0.8 s of CPU per clip) make each job long enough
+that its own work, not Ray's per-task cost, decides the time, as it does for a real VSR method.
 Target: Ray with 2 workers at least 1.6x faster than the local loop on 2 idle cores.
-Printed: both wall times and their ratio, Ray start-up (not in the Ray wall time), the
-round-trip cost of an empty Ray task, the Ray overhead per job
-``(2 x T_ray - T_local) / jobs`` (worker time beyond a perfect 2-way split), and the CPU seconds
-of each run (this process and everything under it, Ray's workers and daemons included): Ray's
-extra CPU per job and the cores each run kept busy, figures that hold on a loaded machine.
+
+Three timed runs: the local loop as users run it (OpenCV/torch threads = every core), the local
+loop pinned to one OpenCV/torch thread (``MGLD_BENCH_THREADS=1``), and Ray with 2 one-CPU
+workers (one thread each).  Printed: the wall times and their ratios; start-up (imports,
+``ray.init``, Ray's worker processes starting and importing) outside the timings and then the
+ratio with it included; the CPU seconds of each run (this process and everything under it, Ray's
+workers and daemons included: figures that hold on a loaded machine), the cores each run kept
+busy and the ceiling they imply, ``2 x T_local / CPU_local`` (Ray's 2 workers can at best split
+the local run's work in two; the local loop already runs DIS flow on both cores); the Ray
+overhead per job, in wall time beyond that perfect split and in CPU; the empty-task round trip.
 No GPU is lent in this session: no 1-GPU figure.
 """
 
@@ -76,16 +79,33 @@ def run(executor: object, root: Path, tag: str, **kw: object) -> tuple[float, ob
 def cpu_seconds() -> float:
     """User + system CPU seconds of this process and every process under it (a local Ray's GCS,
     raylet and workers are started under the driver): the work done, whatever the load."""
+    return sum(cpu_by_part().values())
+
+
+def cpu_by_part() -> dict[str, float]:
+    """:func:`cpu_seconds` split into this process (the driver), Ray's worker processes (their
+    task thread; Ray's own threads in them; threads that have ended: the score passes'
+    decode-ahead threads) and the rest (Ray's daemons)."""
     import psutil
 
     me = psutil.Process()
-    total = sum(me.cpu_times()[:2])
+    parts = {"driver": sum(me.cpu_times()[:2]), "task": 0.0, "ray threads": 0.0, "ended threads": 0.0,
+             "daemons": 0.0}
     for child in me.children(recursive=True):
         try:
-            total += sum(child.cpu_times()[:2])
+            total = sum(child.cpu_times()[:2])
+            if not child.name().startswith("ray::") and "default_worker" not in " ".join(child.cmdline()):
+                parts["daemons"] += total
+                continue
+            threads = child.threads()
         except psutil.Error:  # exited meanwhile
-            pass
-    return total
+            continue
+        main = sum(t.user_time + t.system_time for t in threads if t.id == child.pid)
+        live = sum(t.user_time + t.system_time for t in threads)
+        parts["task"] += main
+        parts["ray threads"] += live - main
+        parts["ended threads"] += max(0.0, total - live)
+    return parts
 
 
 def main() -> None:
@@ -98,50 +118,74 @@ def main() -> None:
                     "uses every core, each Ray task as many threads as CPUs it was given)")
     args = ap.parse_args()
     if args.threads:  # before cv2/numpy load; a local Ray's workers inherit the environment
-        for var in ("OPENCV_FOR_THREADS_NUM", "OMP_NUM_THREADS"):
+        for var in ("OPENCV_FOR_THREADS_NUM", "OMP_NUM_THREADS", "MGLD_BENCH_THREADS"):
             os.environ[var] = str(args.threads)
 
     import ray
 
     from mgld_bench.runner import local, ray_exec
+    from mgld_bench.runner.device import configure_threads
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         write_clips(root, args.clips, args.size, args.frames)
         load = os.getloadavg()
+        t0 = time.perf_counter()
         warm()  # imports out of the timings (each Ray worker gets the same below)
+        t_imports = time.perf_counter() - t0
+        threads = configure_threads()
         c0 = cpu_seconds()
         t_local, (s_local, rows_local) = run(local.execute, root, "local")
         c_local = cpu_seconds() - c0
 
+        configure_threads(1)
+        c0 = cpu_seconds()
+        t_local1, (_, rows_local1) = run(local.execute, root, "local1")
+        c_local1 = cpu_seconds() - c0
+        configure_threads(threads)
+
         t0 = time.perf_counter()
         ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, _node_ip_address="127.0.0.1")
         t_init = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        ray.get([ray.remote(num_cpus=1)(warm).remote() for _ in range(2)])  # start both workers, import
+        t_workers = time.perf_counter() - t0
         noop = ray.remote(num_cpus=1)(lambda: None)
-        ray.get([ray.remote(num_cpus=1)(warm).remote() for _ in range(4)])  # start and warm both workers
         t0 = time.perf_counter()
         n_noop = 100
         for _ in range(n_noop):
             ray.get(noop.remote())
         t_noop = (time.perf_counter() - t0) / n_noop
-        c0 = cpu_seconds()
+        p0 = cpu_by_part()
         t_ray, (_, rows_ray) = run(ray_exec.execute, root, "ray")
-        c_ray = cpu_seconds() - c0
+        p1 = cpu_by_part()
+        ray_parts = {k: p1[k] - p0.get(k, 0.0) for k in p1}
+        c_ray = sum(ray_parts.values())
         ray.shutdown()
 
-    jobs = s_local.inferred + args.clips  # one inference task and one score task per clip
-    same = rows_local == rows_ray
-    threads = f"{args.threads} thread(s) per process" if args.threads else "local: every core, Ray: 1 thread per CPU"
+    jobs = s_local.inferred + args.clips  # one inference job and one score job per clip
+    same = rows_local == rows_ray == rows_local1
+    setting = (f"{args.threads} thread(s) per process" if args.threads
+               else f"local: {threads} threads, Ray: 1 per worker")
+    ceiling = 2 * t_local / c_local
+    startup = t_init + t_workers
     print(f"workload: bicubic + psnr + warping-error, {args.clips} clips x {args.frames} frames, "
-          f"GT {args.size}x{args.size}, {threads}; load average before: {load[0]:.1f} on {os.cpu_count()} cores")
-    print(f"local executor:          {t_local:7.2f} s")
-    print(f"ray executor, 2 workers: {t_ray:7.2f} s   (ray.init {t_init:.1f} s, worker start and imports not included)")
-    print(f"speed-up: {t_local / t_ray:.2f}x (target >= 1.6x on 2 idle cores)")
-    print(f"ray empty-task round trip: {t_noop * 1e3:.1f} ms; overhead per job (2*T_ray - T_local)/{jobs}: "
-          f"{(2 * t_ray - t_local) / jobs * 1e3:.0f} ms")
-    print(f"CPU seconds (this process and all under it, robust to other users' load): local {c_local:.1f}, "
-          f"Ray {c_ray:.1f}: Ray's extra CPU per job {(c_ray - c_local) / jobs * 1e3:.0f} ms; "
-          f"local used {c_local / t_local:.2f} cores on average, Ray {c_ray / t_ray:.2f}")
+          f"GT {args.size}x{args.size}, {setting}; load average before: {load[0]:.1f} on {os.cpu_count()} cores")
+    print(f"{'':33s} wall s   CPU s  cores")
+    for name, t, c in (("local executor", t_local, c_local), ("local executor, 1 OpenCV thread", t_local1, c_local1),
+                       ("ray executor, 2 workers", t_ray, c_ray)):
+        print(f"{name:33s} {t:6.2f}  {c:6.2f}  {c / t:5.2f}")
+    print(f"speed-up: {t_local / t_ray:.2f}x (target >= 1.6x on 2 idle cores); ceiling on an idle machine "
+          f"2 x T_local / CPU_local = {ceiling:.2f}x (Ray at {t_local / t_ray / ceiling:.0%} of it)")
+    print(f"speed-up over the local loop pinned to 1 OpenCV thread: {t_local1 / t_ray:.2f}x")
+    print(f"start-up outside the timings: imports {t_imports:.1f} s (both executors), ray.init {t_init:.1f} s, "
+          f"Ray workers starting and importing {t_workers:.1f} s; with Ray's {startup:.1f} s counted: "
+          f"{t_local / (t_ray + startup):.2f}x")
+    print(f"Ray overhead per job ({jobs} jobs): {(t_ray - c_local / 2) / jobs * 1e3:.0f} ms wall beyond a perfect "
+          f"2-way split of the local run's CPU, {(c_ray - c_local) / jobs * 1e3:.0f} ms CPU; "
+          f"empty-task round trip {t_noop * 1e3:.1f} ms")
+    print("Ray's CPU s: " + ", ".join(f"{k} {v:.2f}" for k, v in ray_parts.items())
+          + " (workers: task thread, Ray's threads, ended threads = decode-ahead)")
     print(f"results identical: {same} ({len(rows_ray)} clip rows)")
     print("No GPU is lent in this session: no 1-GPU figure.")
 

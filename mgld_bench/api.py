@@ -22,7 +22,7 @@ from typing import Any
 
 from mgld_bench.errors import BenchError
 from mgld_bench.extras import MissingExtraError
-from mgld_bench.runner.config import RunConfig, config_from_mapping, load_config_file
+from mgld_bench.runner.config import RunConfig, resolve_config
 
 Names = str | Sequence[str]
 
@@ -50,49 +50,24 @@ class RunOutcome:
         return 1 if self.failures else 0
 
 
-def resolve_config(
-    config: str | Path | Mapping[str, Any] | RunConfig | None = None, overrides: Mapping[str, Any] | None = None
-) -> RunConfig:
-    """Defaults, then ``config`` (a YAML file, a mapping or a RunConfig), then ``overrides`` (non-None values)."""
-    if isinstance(config, RunConfig):
-        cfg = config
-    elif isinstance(config, Mapping):
-        cfg = config_from_mapping(dict(config))
-    elif config is not None:
-        cfg = config_from_mapping(load_config_file(config), where=f"run config {config}")
-    else:
-        cfg = RunConfig()
-    given = {k: v for k, v in (overrides or {}).items() if v is not None}
-    return config_from_mapping(given, where="run settings", base=cfg) if given else cfg
-
-
-def _check_strict(plan: Any) -> None:
-    """``strict``: every requested method and metric must be able to run on every dataset."""
-    problems = []
-    for _, method in plan.methods:
-        ok, reason = method.availability()
-        if not ok:
-            problems.append(f"method {method.label}: {reason}")
-    for dp in plan.datasets:
-        problems.extend(f"metric {name} on {dp.dataset.label}: {reason}" for name, reason in dp.skipped)
-    if problems:
-        raise BenchError("--strict: " + "; ".join(problems))
-
-
-def _conflicts(plan: Any, store_path: Path) -> list[str]:
-    """Rows ``plan`` would write into ``store_path`` that could not share a column with the rows
-    already there (checked before anything is written; see report.aggregate.planned_conflicts)."""
+def _against_out(plan: Any, store_path: Path) -> tuple[list[str], str]:
+    """``plan`` held against the rows already in ``store_path``, read only and before anything is
+    written: (the rows it would write that could not share a column with those there, see
+    report.aggregate.planned_conflicts; a note when it brings datasets, metrics or protocols that
+    the store's rows lack -- its tables will mix both -- or "" when OUT is new or the run only
+    adds methods or clips)."""
     import json
 
-    from mgld_bench.report.aggregate import planned_conflicts
-    from mgld_bench.store.labels import planned_dataset_label
+    from mgld_bench.report.aggregate import held_settings, planned_conflicts
+    from mgld_bench.store.results import ResultStore
 
     if not store_path.is_file():
-        return []
+        return [], ""
+    with ResultStore(store_path, readonly=True) as store:
+        labels = [store.planned_dataset_label(dp.dataset) for dp in plan.datasets]
     methods = [m.label for _, m in plan.methods if m.availability()[0]]
     planned = []
-    for dp in plan.datasets:
-        label = planned_dataset_label(store_path, dp.dataset)
+    for label, dp in zip(labels, plan.datasets, strict=True):
         rewrites = {(m, c) for m in methods for c in (plan.clips or dp.dataset.clip_names())}
         for metric in dp.metrics:
             used = dp.used[metric.name]
@@ -101,20 +76,12 @@ def _conflicts(plan: Any, store_path: Path) -> list[str]:
                 "params": json.dumps({**metric.identity(), "backend": metric.backend()}, sort_keys=True),
                 "protocol_fields": json.dumps(used.fields(), sort_keys=True),
             })
-    return planned_conflicts(store_path, planned)
-
-
-def _other_settings(plan: Any, store_path: Path) -> str:
-    """A note when ``plan`` brings datasets, metrics or protocols that the rows of ``store_path``
-    lack (its tables will mix both); "" when OUT is new or the run only adds methods or clips."""
-    from mgld_bench.report.aggregate import held_settings
-    from mgld_bench.store.labels import planned_dataset_label
-
+    conflicts = planned_conflicts(store_path, planned)
     held = held_settings(store_path)
-    if not held["datasets"]:
-        return ""
+    if conflicts or not held["datasets"]:
+        return conflicts, ""
     mine = {
-        "datasets": {planned_dataset_label(store_path, dp.dataset) for dp in plan.datasets},
+        "datasets": set(labels),
         "metrics": {m.label for dp in plan.datasets for m in dp.metrics},
         "protocols": {dp.used[m.name].name for dp in plan.datasets for m in dp.metrics},
     }
@@ -123,9 +90,9 @@ def _other_settings(plan: Any, store_path: Path) -> str:
         for what in ("datasets", "metrics", "protocols") if mine[what] - held[what]
     ]
     if not differ:
-        return ""
-    return (f"note: {store_path.parent} already holds results of other {' and '.join(differ)}; its tables will "
-            f"show both -- to keep this comparison apart, use --out {store_path.parent.parent / 'NAME'}")
+        return [], ""
+    return [], (f"note: {store_path.parent} already holds results of other {' and '.join(differ)}; its tables "
+                f"will show both -- to keep this comparison apart, use --out {store_path.parent.parent / 'NAME'}")
 
 
 def run_config(cfg: RunConfig, argv: Sequence[str] = (), progress: Any = True) -> RunOutcome:
@@ -141,7 +108,7 @@ def run_config(cfg: RunConfig, argv: Sequence[str] = (), progress: Any = True) -
     from mgld_bench.report.run_reports import write_run_reports
     from mgld_bench.runner.device import used_device
     from mgld_bench.runner.local import execute
-    from mgld_bench.runner.plan import build_plan, plan_problems, unusable_methods_error
+    from mgld_bench.runner.plan import build_plan, check_plan
     from mgld_bench.runner.progress import console_for
     from mgld_bench.store.cache import Cache
     from mgld_bench.store.results import ResultStore
@@ -155,19 +122,14 @@ def run_config(cfg: RunConfig, argv: Sequence[str] = (), progress: Any = True) -
         cfg.datasets, cfg.methods, cfg.metrics, cfg.options,
         data_root=cfg.data_root, protocol=cfg.protocol, clips=cfg.clips or None,
     )
-    if cfg.strict:
-        _check_strict(plan)
+    notices = check_plan(plan, strict=cfg.strict, keep_going=cfg.keep_going)  # raises before any work
     console = console_for(progress)
-    method_problems, metric_problems = plan_problems(plan)
-    if method_problems and not cfg.keep_going:
-        raise unusable_methods_error(method_problems)  # all of them, before anything is written
-    for line in method_problems + metric_problems:
+    for line in notices:
         console.notice(line)
     out = Path(cfg.out)
-    conflicts = _conflicts(plan, out / "results.sqlite")
+    conflicts, mixing = _against_out(plan, out / "results.sqlite")
     if conflicts:
         raise BenchError(conflicts[0] + (f" (and {len(conflicts) - 1} more)" if len(conflicts) > 1 else ""))
-    mixing = _other_settings(plan, out / "results.sqlite")
     if mixing:
         console.notice(mixing)
     cache = Cache(cfg.cache_dir)
@@ -345,8 +307,9 @@ def compute_scores(
     from mgld_bench.frames import Clip
     from mgld_bench.protocol import get_protocol
     from mgld_bench.registry import METRICS
+    from mgld_bench.runner.config import split_names
     from mgld_bench.runner.jobs import score_frames
-    from mgld_bench.runner.plan import build_metric, check_option_targets, override_protocol, split_names
+    from mgld_bench.runner.plan import build_metric, check_option_targets, override_protocol
     from mgld_bench.store.cache import Cache
 
     proto = override_protocol(get_protocol(protocol), crop_border=crop_border, color_space=color_space)

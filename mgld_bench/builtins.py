@@ -88,6 +88,28 @@ METRICS: dict[str, Spec] = {
             ),
         ),
     ),
+    "ms-ssim": Spec.of(
+        "mgld_bench.metrics.structural:StructuralMetric",
+        MetricFacts(
+            "MS-SSIM", "full-reference", True, ("sr", "gt"), decimals=4, protocol_fields=_FIDELITY,
+            tolerance=Tolerance(
+                1e-4, 0.0, "last printed digit (4 decimals); float32 CPU/GPU kernels move ~1e-6 on one backend "
+                "(piq and pyiqa differ by up to 3.3e-4 on noisy pairs, but the backend is in the label)",
+            ),
+        ),
+        aliases=("ms_ssim", "msssim"),
+        summary="MS-SSIM (5 scales, 11x11 Gaussian sigma 1.5), BT.601 Y by default; piq, or backend=pyiqa",
+        model="ms-ssim",
+    ),
+    "gmsd": Spec.of(
+        "mgld_bench.metrics.structural:StructuralMetric",
+        MetricFacts(
+            "GMSD", "full-reference", False, ("sr", "gt"), decimals=4, protocol_fields=_FIDELITY,
+            tolerance=Tolerance(1e-4, 0.0, "last printed digit (4 decimals); float32 CPU/GPU kernels move ~1e-6"),
+        ),
+        summary="GMSD (gradient magnitude similarity deviation), BT.601 Y by default; piq, or backend=pyiqa",
+        model="gmsd",
+    ),
     "lpips": Spec.of(
         "mgld_bench.metrics.learned:LearnedMetric",
         MetricFacts(

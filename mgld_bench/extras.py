@@ -3,10 +3,11 @@
 The core install (``pip install mgld-bench``) runs PSNR/SSIM, the temporal metrics with OpenCV
 flows, and the bicubic, precomputed and external methods.  Heavier libraries come with extras:
 
-* ``[learned]``: pyiqa, lpips, spandrel (LPIPS, DISTS, NIQE, BRISQUE, MUSIQ, tLP; Real-ESRGAN);
+* ``[learned]``: pyiqa, lpips, piq, spandrel (LPIPS, DISTS, NIQE, BRISQUE, MUSIQ, tLP, MS-SSIM, GMSD;
+  Real-ESRGAN);
 * ``[diffusion]``: diffusers, transformers, accelerate (``mgld-sd``, ``sd-x4``);
 * ``[ray]``: ray;
-* ``[dev]``: pytest, ruff, scikit-image, piq (the test suite).
+* ``[dev]``: pytest, ruff, scikit-image, piq (the test suite; piq also comes with ``[learned]``).
 
 Code that needs one of them calls :func:`import_extra` (or :func:`extra_availability` in an
 ``availability()``) instead of importing it bare, so a missing package reads as
@@ -25,7 +26,7 @@ from mgld_bench.errors import BenchError
 EXTRAS: dict[str, str] = {
     "pyiqa": "learned",
     "lpips": "learned",
-    "piq": "dev",
+    "piq": "learned",
     "spandrel": "learned",
     "diffusers": "diffusion",
     "transformers": "diffusion",

@@ -168,7 +168,7 @@ class Configurable:
     choices: ClassVar[Mapping[str, tuple[Any, ...]]] = {}
     minimum: ClassVar[Mapping[str, float]] = {}
     #: Options that name files or folders: a run records them as absolute paths
-    #: (:func:`mgld_bench.runner.plan.absolute_ref`), so reports work from any folder.
+    #: (:meth:`mgld_bench.registry.Registry.build`), so reports work from any folder.
     path_options: ClassVar[tuple[str, ...]] = ()
     #: A declared options dataclass (optional; else it is derived from ``defaults``).
     options_type: ClassVar[type[Options] | None] = None
@@ -308,19 +308,6 @@ def coerce_like(default: Any, value: Any, what: str) -> Any:
     except ValueError:
         raise BenchError(f"option {what}: cannot read {value!r} as {type(default).__name__}") from None
     return value
-
-
-def parse_assignments(items: list[str] | None) -> dict[str, dict[str, str]]:
-    """Parse ``NAME.key=value`` strings into {NAME: {key: value}}.  NAME may be a whole spec with a
-    path holding dots (``precomputed:/data/v1.2/out.label=mine``): the key is after the last dot."""
-    out: dict[str, dict[str, str]] = {}
-    for item in items or []:
-        target, sep, value = item.partition("=")
-        name, dot, key = target.rpartition(".") if ":" in target else target.partition(".")
-        if not sep or not dot or not name or not key:
-            raise BenchError(f"--set {item!r}: expected NAME.option=value, e.g. bicubic.kernel=cv2")
-        out.setdefault(name.strip().lower(), {})[key.strip()] = value
-    return out
 
 
 #: Option lists longer than this are shortened in labels (the digest keeps them distinct).

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import metadata
@@ -169,6 +170,27 @@ class Registry:
                                       self.facts(ref.spec), **opts)
         return entry.create(**opts)
 
+    def build(self, spec: str, options: dict[str, dict[str, Any]] | None = None, protocol: Any = None,
+              **extra: Any) -> tuple[Ref, Any]:
+        """``spec`` (``NAME`` or ``NAME:PATH``) built with its ``--set`` options: the :class:`Ref` that
+        names it and the component -- the one route from a name to a configured component.
+
+        The Ref spells the name as registered and holds the paths the class lists in
+        ``path_options`` made absolute (so a store read from another folder finds the data).
+        ``protocol``: a metric takes its values for the fields its facts list (``protocol_fields``)
+        unless the user set them.  ``extra`` options (``root``) go only to components that declare
+        them, under the user's.
+        """
+        ref = self.ref(spec, options)
+        factory = self.get(ref.name).load()
+        path_opts = tuple(getattr(factory, "path_options", ()))
+        if path_opts:
+            ref = _absolute_paths(ref, path_opts, getattr(factory, "argument_option", None) is None)
+        if protocol is not None:
+            fields = getattr(self.facts(ref.spec), "protocol_fields", ())
+            extra = {**{f: getattr(protocol, f) for f in fields if hasattr(protocol, f)}, **extra}
+        return ref, self.instantiate(ref, **extra)
+
     def options_for(self, spec: str, options: dict[str, dict[str, Any]]) -> dict[str, Any]:
         """The ``--set`` options of ``spec``: those given for its name (or an alias), then for
         the whole spec (``folder:/x.option=...``)."""
@@ -208,6 +230,24 @@ class Registry:
             return list(self._entries).index(self.canonical(name.partition(":")[0]))
         except ValueError:
             return len(self._entries)
+
+
+def absolute_path(text: str) -> str:
+    """``text`` as an absolute path (``~`` expanded, symlinks kept as typed)."""
+    return os.path.abspath(os.path.expanduser(text))
+
+
+def _absolute_paths(ref: Ref, path_opts: tuple[str, ...], arg_is_path: bool) -> Ref:
+    """``ref`` with the ``NAME:PATH`` argument (when it is a path) and the ``path_opts`` options absolute."""
+    name, sep, arg = ref.spec.partition(":")
+    spec = ref.spec
+    if sep and "path" in path_opts and arg_is_path and arg.strip():
+        spec = f"{name}:{absolute_path(arg.strip())}"
+    opts = ref.option_dict()
+    for key in path_opts:
+        if isinstance(opts.get(key), str) and opts[key]:
+            opts[key] = absolute_path(opts[key])
+    return Ref.of(ref.kind, spec, opts)
 
 
 def check_option_targets(options: dict[str, dict[str, Any]], specs: dict[str, list[str]]) -> None:

@@ -1,9 +1,9 @@
 """Getting weight files onto a machine: download (resumable, checked) and import from a folder.
 
-* :func:`fetch` downloads one declared file with ``urllib``: it resumes a ``.part`` file with an
-  HTTP Range request, shows a progress bar, checks the size and sha256 (or the sha256 prefix
-  torch hub encodes in names such as ``alexnet-owt-7be5be79.pth``), and renames into place only
-  when the check passes.
+* :func:`fetch` downloads one declared file (:func:`mgld_bench.download.download_part`): it
+  resumes a ``.part`` file with an HTTP Range request, shows a progress bar, checks the size and
+  sha256 (or the sha256 prefix torch hub encodes in names such as ``alexnet-owt-7be5be79.pth``),
+  and renames into place only when the check passes.
 * :func:`import_folder` copies files carried over from another machine into the weights folder,
   recognising them by name or, for files with a known sha256, by content.
 
@@ -14,18 +14,15 @@ see :mod:`mgld_bench.weight_trust`); a later download that differs from the reco
 from __future__ import annotations
 
 import os
-import sys
 import urllib.error
-import urllib.request
 from collections.abc import Iterable
 from pathlib import Path
 
+from mgld_bench.download import download_part
 from mgld_bench.errors import BenchError
 from mgld_bench.fileio import atomic_copy
 from mgld_bench.weight_trust import file_sha256, published_digest, record, recorded
 from mgld_bench.weights import WeightFile, known_weights
-
-CHUNK = 1 << 20
 
 
 def expected_hash(wf: WeightFile) -> str | None:
@@ -74,34 +71,18 @@ def fetch(wf: WeightFile, root: Path | None = None, progress: bool = True, timeo
         where = f" (get it from {wf.source})" if wf.source else ""
         raise BenchError(f"weight file {wf.name} has no download URL; copy it to {target} by hand{where}")
     url = resolve_url(wf.url)
-    target.parent.mkdir(parents=True, exist_ok=True)
     part = target.with_name(target.name + ".part")
-    have = part.stat().st_size if part.is_file() else 0
-    req = urllib.request.Request(url, headers={"User-Agent": "mgld-bench"})
-    if have:
-        req.add_header("Range", f"bytes={have}-")
     try:
-        resp = urllib.request.urlopen(req, timeout=timeout)
+        download_part(url, part, desc=wf.name, timeout=timeout, progress=progress,
+                      disk_label=f"downloading {wf.name}", leave=False, unit_divisor=1024)
     except urllib.error.HTTPError as exc:
-        if exc.code == 416 and have:  # the .part is already complete
-            resp = None
-        else:
-            raise BenchError(f"cannot download {wf.name} from {url}: HTTP {exc.code} {exc.reason}") from None
+        raise BenchError(f"cannot download {wf.name} from {url}: HTTP {exc.code} {exc.reason}") from None
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise BenchError(
             f"cannot download {wf.name} from {url}: {reason}. Without network access, fetch it on a connected "
             f"machine and copy it over with `mgld-bench weights import DIR`"
         ) from None
-    if resp is not None:
-        with resp:
-            status = getattr(resp, "status", 200)
-            mode = "ab" if status == 206 and have else "wb"
-            if mode == "wb":
-                have = 0
-            length = resp.headers.get("Content-Length")
-            total = have + int(length) if length is not None else None
-            _stream(resp, part, mode, have, total, wf.name, progress)
     problem = verify(wf, part, recorded_too=True, root=root)
     if problem is not None:
         part.unlink(missing_ok=True)
@@ -112,21 +93,6 @@ def fetch(wf: WeightFile, root: Path | None = None, progress: bool = True, timeo
     os.replace(part, target)
     record(wf, target, file_sha256(target), "fetch", root)
     return target
-
-
-def _stream(resp, part: Path, mode: str, have: int, total: int | None, name: str, progress: bool) -> None:
-    from tqdm import tqdm
-
-    with open(part, mode) as out, tqdm(
-        total=total, initial=have, unit="B", unit_scale=True, unit_divisor=1024, desc=name,
-        disable=not progress, file=sys.stderr, leave=False,
-    ) as bar:
-        while True:
-            block = resp.read(CHUNK)
-            if not block:
-                break
-            out.write(block)
-            bar.update(len(block))
 
 
 def _copy_atomic(src: Path, target: Path) -> None:

@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 #: Each room's floor: a module may import its own floor and the floors below, never above.
 FLOORS: dict[str, int] = {
-    **dict.fromkeys(("errors", "specs", "fileio", "extras", "imagecheck", "safeload"), 0),
+    **dict.fromkeys(("errors", "specs", "fileio", "download", "extras", "imagecheck", "safeload"), 0),
     **dict.fromkeys(("frames", "options", "protocol", "weights", "weight_trust", "weights_fetch", "registry",
                      "builtins", "provenance", "degrade", "flow"), 1),
     **dict.fromkeys(("datasets", "methods", "metrics", "testing", "baselines"), 2),

@@ -76,3 +76,18 @@ def test_importing_the_package_and_listing_do_not_import_torch() -> None:
         "assert 'torch' not in sys.modules, 'torch was imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_build_gives_the_ref_with_absolute_paths_and_a_metric_with_its_protocol(tmp_path: Path,
+                                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from mgld_bench.protocol import get_protocol
+
+    monkeypatch.chdir(tmp_path)
+    ref, method = METHODS.build("precomputed:outs", {"precomputed": {"label": "mine"}})
+    assert ref.spec == f"precomputed:{tmp_path / 'outs'}" and ref.option_dict() == {"label": "mine"}
+    assert method.options["path"] == str(tmp_path / "outs")
+    cropped = get_protocol("default").__class__(name="p", description="", crop_border=4, color_space="rgb")
+    _, psnr = METRICS.build("PSNR", {}, protocol=cropped)
+    assert (psnr.name, psnr.options["crop_border"], psnr.options["color_space"]) == ("psnr", 4, "rgb")
+    _, user = METRICS.build("psnr", {"psnr": {"crop_border": "2"}}, protocol=cropped)
+    assert user.options["crop_border"] == 2  # the user's --set wins over the protocol

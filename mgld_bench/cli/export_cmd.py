@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from mgld_bench.report.export import export_outputs
-    from mgld_bench.runner.plan import split_names
+    from mgld_bench.runner.config import split_names
 
     files = export_outputs(
         args.out,

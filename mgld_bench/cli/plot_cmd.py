@@ -111,8 +111,8 @@ def _clip_pairs(store: Path, dataset: str | None, clips: list[str] | None) -> li
 
 
 def _sources(args: argparse.Namespace, store: Path, dataset: str, clip: str):
-    from mgld_bench.options import parse_assignments
     from mgld_bench.report.frame_sources import clip_sources
+    from mgld_bench.runner.config import parse_assignments
 
     return clip_sources(
         store,

@@ -70,12 +70,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def config_of(args: argparse.Namespace):  # -> RunConfig
     """Defaults, then ``--config``, then the flags given on the command line."""
-    from mgld_bench.api import resolve_config
-    from mgld_bench.options import parse_assignments
+    from mgld_bench.runner.config import resolve_config
 
     flags = {
         "datasets": args.datasets, "methods": args.methods, "metrics": args.metrics, "protocol": args.protocol,
-        "clips": args.clips, "data_root": args.data_root, "options": parse_assignments(args.set) or None,
+        "clips": args.clips, "data_root": args.data_root, "set": args.set or None,
         "seed": args.seed, "out": args.out, "cache_dir": None if args.cache_dir is None else str(args.cache_dir),
         "device": args.device, "keep_going": args.keep_going, "strict": args.strict,
         "reference": args.reference, "html": False if args.no_html else None,

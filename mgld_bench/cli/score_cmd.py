@@ -43,8 +43,8 @@ def _json_number(v: float) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     from mgld_bench.api import compute_scores
-    from mgld_bench.options import parse_assignments
     from mgld_bench.report.console import format_value
+    from mgld_bench.runner.config import parse_assignments
 
     protocol, metrics, results = compute_scores(
         args.sr, args.gt, args.metrics, protocol=args.protocol, crop_border=args.crop_border,

@@ -1,8 +1,9 @@
 """``data fetch``: download a dataset's archives with resume and checksum, then extract them.
 
 Archives go to ``ROOT/downloads/``.  A download is written to ``FILE.part`` and resumed with an
-HTTP Range request; when complete its size and sha256 are checked (when the manifest knows
-them) and it is renamed into place.  Extraction takes only the members the manifest names
+HTTP Range request (:func:`mgld_bench.download.download_part`, shared with weight files); when
+complete its size and sha256 are checked (when the manifest knows them) and it is renamed into
+place.  Extraction takes only the members the manifest names
 (REDS4 needs 4 of the 240 clips in ``train_sharp.zip``) into a temporary folder, then moves
 them into place.  Without a network the first connection fails fast with one error that says
 where to put the files by hand.
@@ -14,14 +15,12 @@ import fnmatch
 import os
 import shutil
 import urllib.error
-import urllib.request
 import zipfile
 from pathlib import Path
 
 from mgld_bench.datasets.manifest import Archive, Manifest
+from mgld_bench.download import download_part
 from mgld_bench.errors import BenchError, writing
-
-CHUNK = 1 << 20
 
 
 def _sha256(path: Path) -> str:
@@ -85,33 +84,9 @@ def _complete(path: Path, archive: Archive) -> bool:
 
 def download(url: str, dest: Path, archive: Archive, timeout: float = 10.0, progress: bool = True) -> Path:
     """Download ``url`` to ``dest`` via ``dest.part`` (resumed with Range), check it, rename it."""
-    from tqdm import tqdm
-
     part = dest.with_name(dest.name + ".part")
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    have = part.stat().st_size if part.is_file() else 0
-    req = urllib.request.Request(url, headers={"User-Agent": "mgld-bench"})
-    if have:
-        req.add_header("Range", f"bytes={have}-")
-    try:
-        resp = urllib.request.urlopen(req, timeout=timeout)
-    except urllib.error.HTTPError as exc:
-        if exc.code != 416 or not have:
-            raise
-        resp = None  # 416: the range starts at the end, so the .part file is already complete
-    if resp is not None:
-        with resp, writing(dest.parent, f"downloading {dest.name}"):
-            status = getattr(resp, "status", 200)
-            if have and status != 206:
-                have = 0  # the server ignored the Range header: start again
-            length = resp.headers.get("Content-Length")
-            total = (int(length) + have) if length is not None else archive.size
-            with open(part, "ab" if have else "wb") as out, tqdm(
-                total=total, initial=have, unit="B", unit_scale=True, desc=dest.name, disable=not progress or None
-            ) as bar:
-                while block := resp.read(CHUNK):
-                    out.write(block)
-                    bar.update(len(block))
+    download_part(url, part, desc=dest.name, timeout=timeout, progress=None if progress else False,
+                  total=archive.size, disk_label=f"downloading {dest.name}")
     size = part.stat().st_size
     if archive.size is not None and size != archive.size:
         if size > archive.size:

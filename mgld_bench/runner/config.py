@@ -27,6 +27,7 @@ run is reproducible from one committed file::
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -76,12 +77,29 @@ class RunConfig:
         return yaml.safe_dump(self.to_dict(), sort_keys=False, default_flow_style=None)
 
 
+def split_names(text: str | None) -> list[str]:
+    """``"a,b, c"`` -> ["a", "b", "c"] (empty entries dropped, duplicates kept once)."""
+    return list(dict.fromkeys(t.strip() for t in (text or "").split(",") if t.strip()))
+
+
+def parse_assignments(items: list[str] | None) -> dict[str, dict[str, str]]:
+    """Parse ``NAME.key=value`` strings (``--set``) into {NAME: {key: value}}.  NAME may be a whole
+    spec with a path holding dots (``precomputed:/data/v1.2/out.label=mine``): the key is after the
+    last dot."""
+    out: dict[str, dict[str, str]] = {}
+    for item in items or []:
+        target, sep, value = item.partition("=")
+        name, dot, key = target.rpartition(".") if ":" in target else target.partition(".")
+        if not sep or not dot or not name or not key:
+            raise BenchError(f"--set {item!r}: expected NAME.option=value, e.g. bicubic.kernel=cv2")
+        out.setdefault(name.strip().lower(), {})[key.strip()] = value
+    return out
+
+
 def _as_list(key: str, value: Any, where: str) -> list[str] | None:
     if value is None:
         return None
     if isinstance(value, str):
-        from mgld_bench.runner.plan import split_names
-
         return split_names(value)
     if isinstance(value, list | tuple) and all(isinstance(v, str | int) for v in value):
         return [str(v) for v in value]
@@ -93,8 +111,6 @@ def _as_options(value: Any, where: str) -> dict[str, dict[str, Any]]:
     if value is None:
         return {}
     if isinstance(value, list | tuple):
-        from mgld_bench.options import parse_assignments
-
         return parse_assignments([str(v) for v in value])
     if isinstance(value, dict) and all(isinstance(v, dict) for v in value.values()):
         return {str(k).lower(): {str(o): v for o, v in opts.items()} for k, opts in value.items()}
@@ -151,6 +167,24 @@ def config_from_mapping(data: dict[str, Any], where: str = "run config", base: R
     if cfg.ray_address and cfg.executor != "ray":
         raise BenchError(f"{where}: ray_address needs executor ray")
     return cfg
+
+
+def resolve_config(
+    config: str | Path | Mapping[str, Any] | RunConfig | None = None, overrides: Mapping[str, Any] | None = None
+) -> RunConfig:
+    """Defaults, then ``config`` (a YAML file, a run folder, a mapping or a RunConfig), then
+    ``overrides`` (non-None values; ``set``: a list of ``NAME.OPTION=VALUE`` strings, option by option
+    over ``options``): every run setting resolved in one place."""
+    if isinstance(config, RunConfig):
+        cfg = config
+    elif isinstance(config, Mapping):
+        cfg = config_from_mapping(dict(config))
+    elif config is not None:
+        cfg = config_from_mapping(load_config_file(config), where=f"run config {config}")
+    else:
+        cfg = RunConfig()
+    given = {k: v for k, v in (overrides or {}).items() if v is not None}
+    return config_from_mapping(given, where="run settings", base=cfg) if given else cfg
 
 
 def stored_config(store_path: Path) -> dict[str, Any]:

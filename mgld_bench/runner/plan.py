@@ -1,16 +1,16 @@
-"""Turning names from the command line into configured components -- the one route from names,
-``--set`` options and the protocol to a dataset, method or metric.
+"""Turning names from the command line into a checked plan: every component is built through
+its registry (:meth:`~mgld_bench.registry.Registry.build`, one call per name), then the plan is
+checked and assembled.
 
 * every ``--set NAME.OPTION`` must name a component of this run (a typo is an error with the
   close matches, never a silently ignored option);
 * a metric takes the protocol's values for the fields its facts list (``protocol_fields``)
-  unless the user set them; :func:`effective_protocol` then says which protocol the metric
-  really used, and that is what the store records.
+  unless the user set them (``Registry.build(..., protocol=)``); :func:`effective_protocol` then
+  says which protocol the metric really used, and that is what the store records.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -19,13 +19,8 @@ from mgld_bench.errors import BenchError
 from mgld_bench.methods.base import Method
 from mgld_bench.metrics.base import Metric
 from mgld_bench.protocol import Protocol, get_protocol
-from mgld_bench.registry import DATASETS, METHODS, METRICS, Registry, check_option_targets
+from mgld_bench.registry import DATASETS, METHODS, METRICS, Registry, absolute_path, check_option_targets
 from mgld_bench.specs import Ref
-
-
-def split_names(text: str | None) -> list[str]:
-    """``"a,b, c"`` -> ["a", "b", "c"] (empty entries dropped, duplicates kept once)."""
-    return list(dict.fromkeys(t.strip() for t in (text or "").split(",") if t.strip()))
 
 
 def parse_spec(spec: str) -> tuple[str, str | None]:
@@ -39,43 +34,10 @@ def create(registry: Registry, spec: str, options: dict[str, dict[str, Any]], **
     return registry.instantiate(registry.ref(spec, options), **extra)
 
 
-def absolute_path(text: str) -> str:
-    """``text`` as an absolute path (``~`` expanded, symlinks kept as typed)."""
-    return os.path.abspath(os.path.expanduser(text))
-
-
-def absolute_ref(registry: Registry, ref: Ref) -> Ref:
-    """``ref`` with the paths it names made absolute: the ``NAME:PATH`` argument and the options
-    its class lists in ``path_options`` (so a store read from another folder finds the data)."""
-    factory = registry.get(ref.name).load()
-    path_opts = tuple(getattr(factory, "path_options", ()))
-    if not path_opts:
-        return ref
-    name, sep, arg = ref.spec.partition(":")
-    spec = ref.spec
-    if sep and "path" in path_opts and getattr(factory, "argument_option", None) is None and arg.strip():
-        spec = f"{name}:{absolute_path(arg.strip())}"
-    opts = ref.option_dict()
-    for key in path_opts:
-        if isinstance(opts.get(key), str) and opts[key]:
-            opts[key] = absolute_path(opts[key])
-    return Ref.of(ref.kind, spec, opts)
-
-
 def build_metric(spec: str, protocol: Protocol, options: dict[str, dict[str, Any]]) -> Metric:
-    """A metric with the protocol's values for its ``protocol_fields`` unless set by the user."""
-    name, arg = parse_spec(spec)
-    entry = METRICS.get(name)
-    facts = METRICS.facts(entry.name if arg is None else f"{entry.name}:{arg}")
-    defaults = {**getattr(entry.load(), "defaults", {}), **dict(entry.params)}
-    opts: dict[str, Any] = {}
-    for fld in getattr(facts, "protocol_fields", ()):
-        if fld in defaults and hasattr(protocol, fld):
-            opts[fld] = getattr(protocol, fld)
-    opts.update(METRICS.options_for(spec, options))
-    if arg is not None:  # NAME:ARG (pyiqa:topiq_nr): the registry routes the argument
-        return METRICS.instantiate(Ref.of("metric", f"{entry.name}:{arg}", opts))
-    return entry.create(**opts)
+    """A metric with the protocol's values for its ``protocol_fields`` unless set by the user
+    (:meth:`Registry.build`, as a run builds its metrics)."""
+    return METRICS.build(spec, options, protocol=protocol)[1]
 
 
 def effective_protocol(protocol: Protocol, metric: Metric) -> Protocol:
@@ -193,14 +155,13 @@ def weight_digests(files: list[Any]) -> dict[str, str]:
     return dict(sorted(out.items()))
 
 
-def metrics_for(
-    names: list[str], protocol: Protocol, has_gt: bool, options: dict[str, dict[str, Any]], dataset: str = "this"
+def usable_metrics(
+    metrics: list[Metric], has_gt: bool, dataset: str = "this"
 ) -> tuple[list[Metric], list[tuple[str, str]]]:
-    """Metrics configured for ``protocol``; and (label, reason) for those that cannot run."""
+    """The metrics that can run on a dataset; and (label, reason) for those that cannot."""
     ready: list[Metric] = []
     skipped: list[tuple[str, str]] = []
-    for name in names:
-        metric = build_metric(name, protocol, options)
+    for metric in metrics:
         # filed under the label, as its scores would be: lpips and lpips[model=...] stay apart
         if metric.needs_gt and not has_gt:
             skipped.append((metric.label, no_gt_reason(metric.name, dataset)))
@@ -238,30 +199,30 @@ def build_plan(
     datasets: list[str], methods: list[str], metrics: list[str], options: dict[str, dict[str, Any]],
     data_root: str | None = None, protocol: str | None = None, clips: list[str] | None = None,
 ) -> Plan:
-    """Resolve every name (unknown names and ``--set`` typos fail here, before any work starts)."""
-    chosen = get_protocol(protocol) if protocol is not None else None
+    """Resolve every name (unknown names and ``--set`` typos fail here, before any work starts):
+    first every component is built through its registry, then the plan is checked and assembled."""
     metrics = list(dict.fromkeys(_canonical_metric(m) for m in metrics))
     check_option_targets(options, {"dataset": datasets, "method": methods, "metric": metrics})
     # paths are recorded absolute: plot/report/table then work from any working directory
     data_root = absolute_path(data_root) if data_root else data_root
-    ds_refs = [absolute_ref(DATASETS, DATASETS.ref(d, options)) for d in datasets]
-    ds = [DATASETS.instantiate(r, root=data_root) for r in ds_refs]
-    ds_labels = [d.label for d in ds]
+    ds = [DATASETS.build(d, options, root=data_root) for d in datasets]
+    ds_labels = [d.label for _, d in ds]
     if len(set(ds_labels)) != len(ds_labels):
         raise BenchError(f"a dataset is listed twice: {', '.join(ds_labels)}")
-    m_refs = [absolute_ref(METHODS, METHODS.ref(m, options)) for m in methods]
-    ms = [METHODS.instantiate(r) for r in m_refs]
-    labels = [m.label for m in ms]
+    ms = [METHODS.build(m, options) for m in methods]
+    chosen = get_protocol(protocol) if protocol is not None else None
+    protos = [chosen or get_protocol(d.default_protocol) for _, d in ds]
+    built = [[METRICS.build(m, options, protocol=proto)[1] for m in metrics] for proto in protos]
+    labels = [m.label for _, m in ms]
     dup = {x for x in labels if labels.count(x) > 1}
     if dup:
-        raise BenchError(duplicate_label_hint(methods, ms, dup))
+        raise BenchError(duplicate_label_hint(methods, [m for _, m in ms], dup))
     planned = []
-    for ref, dataset in zip(ds_refs, ds, strict=True):
-        proto = chosen or get_protocol(dataset.default_protocol)
-        ready, skipped = metrics_for(metrics, proto, dataset.has_gt, options, dataset.label)
+    for (ref, dataset), proto, candidates in zip(ds, protos, built, strict=True):
+        ready, skipped = usable_metrics(candidates, dataset.has_gt, dataset.label)
         used = {m.name: effective_protocol(proto, m) for m in ready}
         planned.append(DatasetPlan(ref, dataset, proto, ready, skipped, used))
-    return Plan(planned, list(zip(m_refs, ms, strict=True)), clips, data_root)
+    return Plan(planned, ms, clips, data_root)
 
 
 def plan_problems(plan: Plan) -> tuple[list[str], list[str]]:
@@ -275,6 +236,23 @@ def plan_problems(plan: Plan) -> tuple[list[str], list[str]]:
     metrics = [f"metric {name} skipped on {dp.dataset.label}: {reason}"
                for dp in plan.datasets for name, reason in dp.skipped]
     return methods, metrics
+
+
+def check_plan(plan: Plan, strict: bool = False, keep_going: bool = False) -> list[str]:
+    """Every plan-time check, in one pass: with ``strict`` any method or metric that cannot run is
+    an error; an unusable method is one unless ``keep_going`` (all of them named at once).
+    Returns the notices to print: one line per unusable method and per skipped metric."""
+    if strict:
+        problems = [f"method {m.label}: {reason}" for _, m in plan.methods for ok, reason in [m.availability()]
+                    if not ok]
+        problems += [f"metric {name} on {dp.dataset.label}: {reason}"
+                     for dp in plan.datasets for name, reason in dp.skipped]
+        if problems:
+            raise BenchError("--strict: " + "; ".join(problems))
+    method_problems, metric_problems = plan_problems(plan)
+    if method_problems and not keep_going:
+        raise unusable_methods_error(method_problems)  # all of them, before anything is written
+    return method_problems + metric_problems
 
 
 def unusable_methods_error(lines: list[str]) -> BenchError:

@@ -72,8 +72,10 @@ def _worker_threads() -> None:
 
     try:
         ray = import_extra("ray", used_by="--executor ray")
+        if not ray.is_initialized():  # a task body called directly (get_runtime_context would start Ray)
+            return
         cpus = ray.get_runtime_context().get_assigned_resources().get("CPU", 1.0)
-    except Exception:  # not in a Ray worker (a task body called directly)
+    except Exception:  # not in a Ray worker
         return
     configure_threads(max(1, int(cpus)))
 
@@ -126,6 +128,13 @@ def _tasks(ray: Any) -> dict[str, Any]:
 
 
 # -- placement ----------------------------------------------------------------------------------
+def task_device(opts: dict[str, Any]) -> str:
+    """The device a task placed with ``opts`` runs on: a GPU only where it reserved one (Ray makes
+    the reserved GPU its ``cuda``), else the CPU -- never a GPU another task holds, and no torch
+    import to find out."""
+    return "cuda" if opts.get("num_gpus") else "cpu"
+
+
 def task_options(res: Resources, cluster: dict[str, float], device: str, who: str) -> dict[str, Any]:
     """The Ray options of a job declaring ``res`` on a cluster with ``cluster`` resources.
 
@@ -313,9 +322,9 @@ class _Driver:
         m, ds = self.put(method), self.put(entry.dataset)
         bounds = chunk_bounds(len(unit.clip.lr), method.chunk_frames)
         if len(bounds) == 1:
-            ref = self.tasks["infer"].options(**opts).remote(unit.job, self.cache, self.device, m, ds)
+            ref = self.tasks["infer"].options(**opts).remote(unit.job, self.cache, task_device(opts), m, ds)
         else:
-            chunks = [self.tasks["chunk"].options(**opts).remote(unit.job, self.cache, a, b, self.device, m, ds)
+            chunks = [self.tasks["chunk"].options(**opts).remote(unit.job, self.cache, a, b, task_device(opts), m, ds)
                       for a, b in bounds]
             ref = self.tasks["join"].options(num_cpus=1).remote(unit.job, self.cache, ds, *chunks)
         self.pending[ref] = ([unit], "infer")
@@ -349,7 +358,7 @@ class _Driver:
                 continue
             opts = task_options(res, self.cluster, self.device, f"metric {metrics[0].name}")
             ref = self.tasks["score"].options(**opts).remote(
-                [sjob for _, sjob in todo], self.cache, entry.protocol, self.device, self.put(metrics),
+                [sjob for _, sjob in todo], self.cache, entry.protocol, task_device(opts), self.put(metrics),
                 self.put(entry.dataset),
             )
             self.pending[ref] = ([u for u, _ in todo], "score")

@@ -3,6 +3,13 @@
 One store per run folder (``OUT/results.sqlite``).  A clip's values are written in one
 transaction, so a failure leaves either all of a clip's rows for a metric or none.  Rerunning
 into the same folder replaces rows with the same (dataset, method, clip, metric, protocol).
+
+Labels never collide in one store: a dataset read from a path files its rows under a short
+label (``folder:clips``), and two different folders with the same base name would share it, so
+the store keeps a ``sources`` table (kind, label, source): the first source keeps the short
+label, another one gets ``~2``, ``~3`` ... appended, and the same source always gets its label
+back.  The table is updated in one ``BEGIN IMMEDIATE`` transaction, so concurrent runs into one
+folder agree.
 """
 
 from __future__ import annotations
@@ -108,6 +115,41 @@ def _add_missing_columns(db: sqlite3.Connection) -> None:
         db.commit()
 
 
+def claim_label(db: sqlite3.Connection, kind: str, label: str, source: str) -> str:
+    """The label ``source`` files under: its own if recorded, else ``label`` or the first free ``label~N``."""
+    db.commit()
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        row = db.execute("SELECT label FROM sources WHERE kind = ? AND source = ?", (kind, source)).fetchone()
+        if row is not None:
+            db.execute("COMMIT")
+            return str(row[0])
+        taken = {r[0] for r in db.execute("SELECT label FROM sources WHERE kind = ?", (kind,))}
+        chosen = _free_label(label, taken)
+        db.execute("INSERT INTO sources VALUES (?, ?, ?)", (kind, chosen, source))
+        db.execute("COMMIT")
+        return chosen
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+
+
+def _free_label(label: str, taken: set[str]) -> str:
+    chosen, n = label, 1
+    while chosen in taken:
+        n += 1
+        chosen = f"{label}~{n}"
+    return chosen
+
+
+def dataset_source(options: Any) -> str | None:
+    """What identifies a path dataset's data: its resolved ``path`` and ``gt`` (None: not a path dataset)."""
+    if not options.get("path"):
+        return None
+    src = {k: str(Path(str(options[k])).expanduser().resolve()) for k in ("path", "gt") if options.get(k)}
+    return json.dumps(src, sort_keys=True)
+
+
 class ResultStore:
     """Read and write ``results.sqlite`` -- the one owner of its schema.
 
@@ -151,10 +193,27 @@ class ResultStore:
             self._db.execute("COMMIT")
 
     def claim_dataset_labels(self, datasets: list[Any]) -> None:
-        """Relabel path datasets whose short label another source already uses here (see store.labels)."""
-        from mgld_bench.store.labels import claim_dataset_labels
+        """Give every path dataset of ``datasets`` a label no other source uses in this store
+        (relabelled through its ``label_override``)."""
+        for ds in datasets:
+            source = dataset_source(ds.options)
+            if source is None:
+                continue
+            final = claim_label(self._db, "dataset", ds.label, source)
+            if final != ds.label:
+                ds.label_override = final
 
-        claim_dataset_labels(self._db, datasets)
+    def planned_dataset_label(self, ds: Any) -> str:
+        """The label ``ds`` would get here (:meth:`claim_dataset_labels`), read without writing anything."""
+        source = dataset_source(ds.options)
+        if source is None:
+            return ds.label
+        try:
+            rows = self._db.execute("SELECT label, source FROM sources WHERE kind = 'dataset'").fetchall()
+        except sqlite3.OperationalError:  # no sources table yet
+            return ds.label
+        mine = [label for label, src in rows if src == source]
+        return str(mine[0]) if mine else _free_label(ds.label, {label for label, _ in rows})
 
     def close(self) -> None:
         self._db.close()

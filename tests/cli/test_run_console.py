@@ -69,7 +69,7 @@ def test_duplicate_labels_hint_the_set_syntax_that_works(tmp_path: Path, capsys:
     hint = err.split("give each its own label: ")[1]
     sets = shlex.split(hint)
     assert sets == ["--set", f"precomputed:{a}.label=precomputed-1", "--set", f"precomputed:{b}.label=precomputed-2"]
-    from mgld_bench.options import parse_assignments
+    from mgld_bench.runner.config import parse_assignments
     from mgld_bench.runner.plan import build_plan
 
     plan = build_plan(["synthetic"], [f"precomputed:{a}", f"precomputed:{b}"], ["psnr"],

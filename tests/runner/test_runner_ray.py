@@ -39,6 +39,17 @@ def test_task_options_ask_for_declared_resources() -> None:
         ray_exec.task_options(big, {"GPU": 1.0}, "auto", "m")
 
 
+def test_a_task_uses_a_gpu_only_where_it_reserved_one() -> None:
+    gpus = {"CPU": 16.0, "GPU": 8.0}
+    cpu_only = Resources(num_cpus=1.0)
+    # on a GPU node, a task that reserved no GPU runs on the CPU (not on a GPU another task holds)
+    assert ray_exec.task_device(ray_exec.task_options(cpu_only, gpus, "auto", "m")) == "cpu"
+    assert ray_exec.task_device(ray_exec.task_options(cpu_only, gpus, "cuda", "m")) == "cpu"
+    assert ray_exec.task_device(ray_exec.task_options(ONE_GPU, gpus, "auto", "m")) == "cuda"
+    assert ray_exec.task_device(ray_exec.task_options(ONE_GPU, gpus, "cpu", "m")) == "cpu"
+    assert ray_exec.task_device(ray_exec.task_options(ONE_GPU, {"CPU": 2.0}, "auto", "m")) == "cpu"
+
+
 def test_metrics_grouped_by_resources() -> None:
     plan = build_plan(["synthetic"], ["bicubic"], ["psnr", "lpips", "ssim"], {}, clips=["pan"])
     groups = [(res, [m.name for m in ms]) for res, ms in ray_exec.metric_groups(plan.datasets[0].metrics)]
@@ -58,6 +69,14 @@ def test_without_ray_one_line_install_hint(monkeypatch: pytest.MonkeyPatch, tmp_
     err = capsys.readouterr().err.strip().splitlines()
     assert rc != 0 and len(err) == 1 and "pip install" in err[0]
     assert not (tmp_path / "c").exists()
+
+
+def test_task_body_called_directly_starts_no_ray() -> None:
+    ray = pytest.importorskip("ray")
+    if ray.is_initialized():
+        pytest.skip("a Ray session is open in this process")
+    ray_exec._worker_threads()  # outside a worker: leaves the thread counts alone
+    assert not ray.is_initialized()  # ray.get_runtime_context() would have started a local Ray
 
 
 # -- on a local Ray --------------------------------------------------------------------------------

@@ -81,8 +81,8 @@ def test_any_cache_entry_is_valid_or_absent(tmp_path: Path, obj: object, key: st
 @FUZZ
 @given(st.lists(st.tuples(st.sampled_from(["x", "y", "x~2"]), st.sampled_from("abcde")), max_size=12))
 def test_claimed_labels_are_stable_and_unique(claims: list[tuple[str, str]]) -> None:
-    from mgld_bench.store.labels import claim
     from mgld_bench.store.results import SCHEMA
+    from mgld_bench.store.results import claim_label as claim
 
     db = sqlite3.connect(":memory:", isolation_level=None)
     db.executescript(SCHEMA)  # the store's one schema (it owns the sources table)

@@ -18,6 +18,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -40,6 +41,19 @@ CONFIGS = ("full", "tiny")
 LOCAL_OPTIONS = ("unet_ckpt", "vae_ckpt")
 #: Cache namespace of values derived from the weights (the empty-prompt context).
 CONTEXT_NAMESPACE = "mgld"
+#: dtype of the loaded parameters (precision comes from autocast around them), part of the memo key
+PARAM_DTYPE = "float32"
+
+#: Per-process memo of built networks: (unet sha256, vae sha256, device, dtype, config) -> the
+#: dict :meth:`MGLD.load` returns.  Holds at most one model set; a memo only (outputs unchanged).
+_MEMO: dict[tuple[str, ...], dict[str, Any]] = {}
+_MEMO_LOCK = threading.Lock()
+
+
+def clear_model_memo() -> None:
+    """Forget the memoised networks of this process (frees their memory)."""
+    with _MEMO_LOCK:
+        _MEMO.clear()
 
 
 def resolve_precision(device_kind: str, precision: str) -> str:
@@ -210,31 +224,48 @@ class MGLD(Method):
         return ctx
 
     def load(self, device: str, cache: Any = None) -> dict[str, Any]:
-        """The networks on ``device`` and the empty-prompt context (loaded once per device)."""
+        """The networks on ``device`` and the empty-prompt context (loaded once per device).
+
+        Built networks are also kept in a per-process memo (:data:`_MEMO`, one model set, keyed
+        by both files' sha256, the device, the parameters' dtype and the config), so that
+        consecutive jobs in one worker process -- e.g. the 5-frame chunk tasks of a Ray run --
+        load the checkpoints once.  The memo changes no output: the networks are only read.
+        """
         if device in self._loaded:
             return self._loaded[device]
         import torch
 
+        from mgld_bench.fileio import file_sha256
         from mgld_bench.methods.mgld.checkpoint import load_checkpoints
 
         ok, reason = self.availability()
         if not ok:
             raise BenchError(f"mgld cannot run: {reason}")
         self._loaded.clear()  # one device at a time
-        context = self.empty_context(cache)
-        t0 = time.perf_counter()
-        modules = load_checkpoints(
-            self.checkpoint_path("unet_ckpt"), self.checkpoint_path("vae_ckpt"), self._config(), context is None
-        )
-        if context is None:
-            context = self.empty_context(cache, modules.text_sd)
-        modules.text_sd = None  # the text tower is never needed again
-        modules.to(device)
-        loaded = {
-            "modules": modules,
-            "context": context.to(device=device, dtype=torch.float32),
-            "load_seconds": time.perf_counter() - t0,
-        }
+        unet_path, vae_path = self.checkpoint_path("unet_ckpt"), self.checkpoint_path("vae_ckpt")
+        key = (file_sha256(unet_path), file_sha256(vae_path), str(torch.device(device)), str(PARAM_DTYPE),
+               str(self.options["config"]))
+        with _MEMO_LOCK:
+            hit = _MEMO.get(key)
+            if hit is not None:
+                loaded = {**hit, "load_seconds": 0.0, "reused": True}
+                self._loaded[device] = loaded
+                return loaded
+            _MEMO.clear()  # at most one model set per process: free the old one before loading
+            context = self.empty_context(cache)
+            t0 = time.perf_counter()
+            modules = load_checkpoints(unet_path, vae_path, self._config(), context is None)
+            if context is None:
+                context = self.empty_context(cache, modules.text_sd)
+            modules.text_sd = None  # the text tower is never needed again
+            modules.to(device)
+            loaded = {
+                "modules": modules,
+                "context": context.to(device=device, dtype=torch.float32),
+                "load_seconds": time.perf_counter() - t0,
+                "reused": False,
+            }
+            _MEMO[key] = loaded
         self._loaded[device] = loaded
         return loaded
 
@@ -304,6 +335,7 @@ class MGLD(Method):
             "options": dict(self.options),
             "timesteps": [int(t) for t in schedule.timesteps],
             "load_seconds": round(loaded["load_seconds"], 3),
+            "networks_reused": bool(loaded.get("reused", False)),
             "chunks": [],
         }
         t_all = time.perf_counter()

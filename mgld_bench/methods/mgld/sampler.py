@@ -3,7 +3,8 @@
 One call of :func:`sample_chunk` turns the LR latents of one chunk of frames into SR latents,
 as the official ``LatentDiffusionVSRTextWT.sample_canvas`` / ``p_sample_canvas`` do:
 
-* x_T = √ᾱ_999 · z_LR + √(1 - ᾱ_999) · ε on the 1000-step schedule;
+* x_T = √ᾱ_999 · z_LR + √(1 - ᾱ_999) · ε on the 1000-step schedule (ε drawn in the official
+  script's channels-last order when the source offers it, :func:`seeded_noise`);
 * at each of the respaced steps k = K-1 .. 0 (original timestep t_k), the ε-prediction is made
   tile by tile (latent tiles of 64 with overlap 32; each tile of all frames together, the LR
   encoder run on the same tile of the LR latent) and stitched with Gaussian weights;
@@ -40,12 +41,25 @@ LATENT_OVERLAP = 32
 
 
 def seeded_noise(seed: int) -> NoiseSource:
-    """Normal noise from a CPU generator seeded with ``seed`` (the same on every device)."""
+    """Normal noise from a CPU generator seeded with ``seed`` (the same on every device).
+
+    The returned source also has ``channels_last(shape)``: a draw from the same generator laid
+    out as the official script's x_T noise, ``torch.randn_like`` of the LR latent.  That latent
+    is channels-last in the script (its ``read_image`` turns an HWC array into NCHW by a
+    transpose, and every op up to the VAE keeps that layout), and ``randn_like`` then fills the
+    tensor in memory order with ``normal_`` on the strided tensor -- other numbers than
+    ``randn(shape)``.  Found by ``tests/methods/mgld/test_mgld_end_to_end_official.py``.
+    """
     gen = torch.Generator(device="cpu").manual_seed(int(seed))
 
     def draw(shape: tuple[int, ...]) -> torch.Tensor:
         return torch.randn(tuple(shape), generator=gen, dtype=torch.float32)
 
+    def draw_channels_last(shape: tuple[int, ...]) -> torch.Tensor:
+        like = torch.empty(tuple(shape), dtype=torch.float32).to(memory_format=torch.channels_last)
+        return like.normal_(generator=gen).contiguous()
+
+    draw.channels_last = draw_channels_last  # type: ignore[attr-defined]
     return draw
 
 
@@ -128,7 +142,9 @@ def sample_chunk(
     z_lr = lr_latent.float()
     dev = z_lr.device
     if x_t is None:
-        x = schedule.start_signal * z_lr + schedule.start_noise * noise(tuple(z_lr.shape)).to(dev)
+        # the official x_T noise is randn_like of the channels-last LR latent (see seeded_noise)
+        first = getattr(noise, "channels_last", noise) if z_lr.dim() == 4 else noise
+        x = schedule.start_signal * z_lr + schedule.start_noise * first(tuple(z_lr.shape)).to(dev)
     else:
         x = x_t.float().to(dev)
     for k in reversed(range(len(schedule))):

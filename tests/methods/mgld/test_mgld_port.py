@@ -71,8 +71,10 @@ def test_checkpoints_load_strictly_and_wrong_files_name_keys(tiny_ckpts, tmp_pat
 
 def test_empty_context_is_cached_by_checkpoint_digest(tiny_ckpts, tmp_path, monkeypatch):
     from mgld_bench.methods.mgld import layout
+    from mgld_bench.methods.mgld.method import clear_model_memo
     from mgld_bench.store.cache import Cache
 
+    clear_model_memo()
     built: list[str] = []
     real_build = layout.build
     monkeypatch.setattr(layout, "build", lambda c, *a, **k: built.append(c) or real_build(c, *a, **k))
@@ -80,7 +82,8 @@ def test_empty_context_is_cached_by_checkpoint_digest(tiny_ckpts, tmp_path, monk
     first = _method(tiny_ckpts).load("cpu", cache)
     assert "text" in built and tuple(first["context"].shape) == (1, 77, 32)
     built.clear()
-    second = _method(tiny_ckpts).load("cpu", cache)  # a new process would do the same
+    clear_model_memo()  # as in a new process (else the per-process memo would serve the networks)
+    second = _method(tiny_ckpts).load("cpu", cache)
     assert "text" not in built and sorted(built) == ["encoder", "raft", "unet", "vae", "video_vae"]
     torch.testing.assert_close(first["context"], second["context"])
 
