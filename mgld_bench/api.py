@@ -157,6 +157,7 @@ def run_config(cfg: RunConfig, argv: Sequence[str] = (), progress: Any = True) -
             finished["failures"] = list(summary.failures)  # the HTML report lists them with the fix
         if cfg.executor == "local" and (summary.inferred or summary.scored):  # resolved by a job that computed
             finished.update(provenance.device_info(used_device(cfg.device)))
+            finished["execution"] = plan.execution("cuda" if used_device(cfg.device).startswith("cuda") else "cpu")
         store.finish_run(run_id, finished)
         rows = store.clip_rows()
     with console.phase(f"writing reports to {out}"):

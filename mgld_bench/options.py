@@ -172,6 +172,12 @@ class Configurable:
     path_options: ClassVar[tuple[str, ...]] = ()
     #: A declared options dataclass (optional; else it is derived from ``defaults``).
     options_type: ClassVar[type[Options] | None] = None
+    #: Execution-only options: they change how the work is carried out (batch sizes), never the
+    #: values, so they are checked like the others and recorded in the run's provenance
+    #: (:meth:`execution`) but left out of :meth:`identity` -- hence of labels, cache keys and
+    #: stored parameters.  In an ``options_type`` a field declares it with
+    #: ``metadata={"execution": True}``.  Declare one only where a test shows equal values.
+    execution_options: ClassVar[tuple[str, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -184,6 +190,12 @@ class Configurable:
                     "Options (it compares as a mapping)"
                 )
             cls.defaults = {f.name: f.default for f in dataclasses.fields(declared)}
+            marked = tuple(f.name for f in dataclasses.fields(declared) if f.metadata.get("execution"))
+            if marked:
+                cls.execution_options = tuple(dict.fromkeys((*cls.execution_options, *marked)))
+        for key in cls.__dict__.get("execution_options", ()):
+            if key not in cls.defaults:
+                raise TypeError(f"{cls.__name__}.execution_options names {key!r}, which is not an option")
 
     def __init__(self, **options: Any) -> None:
         values = self.check_options(self.defaults, options, self.name or type(self).__name__, self)
@@ -263,8 +275,16 @@ class Configurable:
         return obj
 
     def identity(self) -> dict[str, Any]:
-        """Name, version and resolved options: what identifies this component's behaviour."""
-        return {"name": self.name, "version": self.version, "options": dict(sorted(self.options.items()))}
+        """Name, version and resolved options but the execution-only ones: what identifies this
+        component's behaviour (hence its label, cache keys and stored parameters)."""
+        skip = set(self.execution_options)
+        return {"name": self.name, "version": self.version,
+                "options": dict(sorted((k, v) for k, v in self.options.items() if k not in skip))}
+
+    def execution(self, device_kind: str | None = None) -> dict[str, Any]:
+        """The execution-only options as the component runs them (on a device of kind
+        ``device_kind``, ``cpu``/``cuda``, when known): what a run's provenance records."""
+        return {k: self.options[k] for k in self.execution_options}
 
 
 def coerce_like(default: Any, value: Any, what: str) -> Any:

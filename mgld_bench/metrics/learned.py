@@ -48,6 +48,10 @@ MODEL_BACKENDS: dict[str, tuple[str, ...]] = {
     "niqe": ("native", "pyiqa"),
     "brisque": ("native", "pyiqa"),
 }
+#: Models whose GT-side features are kept in the cache across runs under ``gt_cache=auto``
+#: (float32 per 720p GT frame: LPIPS-alex ~40 MB; LPIPS-vgg and DISTS ~450 MB, so off unless
+#: ``gt_cache=on``).
+GT_CACHE_AUTO = ("lpips",)
 
 _NATIVE_MODELS: dict[tuple[Any, str, int, int], Any] = {}
 
@@ -69,8 +73,14 @@ class LearnedMetric(FrameMetric):
     registered metrics ``lpips``, ``lpips-vgg``, ``dists``, ``brisque`` and ``musiq`` are entries
     of this one class with another ``model``."""
 
-    defaults: ClassVar[dict[str, Any]] = {"model": "", "backend": "pyiqa", "batch_size": 4}
+    defaults: ClassVar[dict[str, Any]] = {"model": "", "backend": "pyiqa", "batch_size": 4, "gt_cache": "auto"}
     minimum: ClassVar[dict[str, float]] = {"batch_size": 1}
+    choices: ClassVar[dict[str, tuple[Any, ...]]] = {"gt_cache": ("auto", "on", "off")}
+    #: batching changes how frames go through the network, not the values (equal to pyiqa's batch
+    #: 1 within the metric's tolerance, tests/metrics/test_execution_options.py), and GT features
+    #: read from the cache are the computed ones bit for bit (tests/metrics/test_gt_feature_cache.py):
+    #: neither is in the identity
+    execution_options: ClassVar[tuple[str, ...]] = ("batch_size", "gt_cache")
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
@@ -129,6 +139,13 @@ class LearnedMetric(FrameMetric):
     def uses_device(self) -> bool:
         return self.options["backend"] != "native"
 
+    def execution(self, device_kind: str | None = None) -> dict[str, Any]:
+        """``batch_size`` as used: unless set explicitly, 1 on CPU (see :meth:`start`)."""
+        out = super().execution(device_kind)
+        if "batch_size" in out and not self._batch_explicit and device_kind == "cpu":
+            out["batch_size"] = 1
+        return out
+
     def model_options(self) -> dict[str, Any]:
         """Options passed to the library's constructor (beyond the weights path)."""
         return {}
@@ -145,7 +162,20 @@ class LearnedMetric(FrameMetric):
             default = int(self.options["batch_size"])
             self.batch_size = 1 if ctx.device == "cpu" else default  # type: ignore[misc]
         self._label = ctx.clip.label if ctx.clip is not None else ""
+        self._stored = None
+        if self.keeps_gt_features() and ctx.cache is not None:
+            from mgld_bench.metrics.backends.base import ReferenceFeatures
+
+            self._stored = ReferenceFeatures(ctx.cache, self.identity(), self.backend())
         return super().start(ctx)
+
+    def keeps_gt_features(self) -> bool:
+        """Whether GT-side features go to the cache (``gt_cache``: on, off, or auto = on for
+        the models in :data:`GT_CACHE_AUTO`); only full-reference library models have them."""
+        setting = self.options.get("gt_cache", "off")
+        if self.mode != "FR" or self.options["backend"] == "native" or setting == "off":
+            return False
+        return setting == "on" or self.options["model"] in GT_CACHE_AUTO
 
     def prepare(self, frame: np.ndarray) -> np.ndarray:
         return frame
@@ -172,7 +202,7 @@ class LearnedMetric(FrameMetric):
                 return self.native_scores(dist)
             model = load_model(self.spec(), self.options["backend"], self.device)
             ref = [self.prepare(f) for f in gts] if (self.mode == "FR" and gts is not None) else None
-            return model.score(dist, ref)
+            return model.score(dist, ref, stored=getattr(self, "_stored", None))
         except (RuntimeError, ValueError, AssertionError) as exc:  # e.g. NIQE's SVD on a flat frame
             where = f" on clip {self._label}" if getattr(self, "_label", "") else ""
             raise BenchError(
@@ -240,6 +270,9 @@ class PyiqaMetric(LearnedMetric):
     choices: ClassVar[dict[str, tuple[str, ...]]] = {"backend": ("pyiqa",)}
     #: ``NAME:ARG`` sets this option (``pyiqa:topiq_nr``).
     argument_option: ClassVar[str] = "model"
+    #: batch_size stays in the identity here: an arbitrary pyiqa model is not shown to give the
+    #: same values in any batch (some take random crops per call)
+    execution_options: ClassVar[tuple[str, ...]] = ()
 
     def complete_options(self, values: dict[str, Any], given: Mapping[str, Any]) -> None:
         """``model`` spelt as pyiqa's model table spells it."""

@@ -209,7 +209,8 @@ SOFTWARE_KEYS = ("backend",)
 
 @functools.lru_cache(maxsize=4096)
 def canonical_json(text: str) -> str:
-    """A JSON string re-serialised with sorted keys, without :data:`SOFTWARE_KEYS`.
+    """A JSON string re-serialised with sorted keys, without :data:`SOFTWARE_KEYS` (nor, in a
+    metric's ``options``, the execution-only options its class declares).
 
     "" and invalid JSON are kept as-is.
     """
@@ -223,6 +224,11 @@ def canonical_json(text: str) -> str:
             from mgld_bench.report.metric_facts import canonical_metric
 
             obj["name"] = canonical_metric(obj["name"])
+            if isinstance(obj.get("options"), dict):  # older rows kept execution-only options
+                from mgld_bench.report.metric_facts import execution_options
+
+                skip = execution_options(obj["name"])
+                obj["options"] = {k: v for k, v in obj["options"].items() if k not in skip}
     return json.dumps(obj, sort_keys=True)
 
 

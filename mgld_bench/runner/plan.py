@@ -111,7 +111,22 @@ class Plan:
                 "metrics": {metric.name: weight_digests(metric.weight_files())
                             for d in self.datasets for metric in d.metrics},
             },
+            "execution": self.execution(),
         }
+
+    def execution(self, device_kind: str | None = None) -> dict[str, Any]:
+        """How the run executes its components: the execution-only options (batch sizes) of each
+        method and metric, by label, as used on a device of kind ``device_kind`` when known.
+        They are in no identity, label or cache key, so this record is where a run states them."""
+        out: dict[str, dict[str, Any]] = {"methods": {}, "metrics": {}}
+        for _, m in self.methods:
+            if m.execution_options:
+                out["methods"][m.label] = m.execution(device_kind)
+        for d in self.datasets:
+            for metric in d.metrics:
+                if metric.execution_options:
+                    out["metrics"][metric.label] = metric.execution(device_kind)
+        return out
 
 
 def gt_free_metrics() -> list[str]:
@@ -146,18 +161,19 @@ def weight_digests(files: list[Any]) -> dict[str, str]:
 def usable_metrics(
     metrics: list[Metric], has_gt: bool, dataset: str = "this"
 ) -> tuple[list[Metric], list[tuple[str, str]]]:
-    """The metrics that can run on a dataset; and (name, reason) for those that cannot."""
+    """The metrics that can run on a dataset; and (label, reason) for those that cannot."""
     ready: list[Metric] = []
     skipped: list[tuple[str, str]] = []
     for metric in metrics:
+        # filed under the label, as its scores would be: lpips and lpips[model=...] stay apart
         if metric.needs_gt and not has_gt:
-            skipped.append((metric.name, no_gt_reason(metric.name, dataset)))
+            skipped.append((metric.label, no_gt_reason(metric.name, dataset)))
             continue
         ok, reason = metric.availability()
         if ok:
             ready.append(metric)
         else:
-            skipped.append((metric.name, reason))
+            skipped.append((metric.label, reason))
     return ready, skipped
 
 

@@ -6,6 +6,8 @@ Layout under the cache root::
     tmp/<id>/                 blobs of a job in progress (:meth:`Cache.staged_blobs`)
     <namespace>/ab/<key>.json  small JSON entries (inference manifests, metric results)
     <namespace>/ab/<key>.npy   arrays (flows)
+    <namespace>/ab/<key>.arrays  a list of raw arrays with a checked header (GT-side features,
+                              ``gtfeat``; :meth:`Cache.put_arrays`, read memory-mapped)
     logs/<key>/                logs of the job that wrote an entry
     weights-plain/v1/ab/<sha>/  plain copies of checkpoints (safeload.plain_copy; mgld-official)
 
@@ -34,7 +36,11 @@ from typing import Any
 import numpy as np
 
 from mgld_bench.errors import BenchError, writing
-from mgld_bench.fileio import atomic_write_bytes
+from mgld_bench.fileio import atomic_write_bytes, temp_beside
+
+#: First bytes of an ``.arrays`` entry (:meth:`Cache.put_arrays`).
+ARRAYS_MAGIC = b"MGLDARR1"
+_ALIGN = 64
 
 
 def touch(path: Path) -> None:
@@ -123,7 +129,7 @@ class Cache:
         return path
 
     def delete(self, namespace: str, key: str) -> None:
-        for suffix in (".json", ".npy"):
+        for suffix in (".json", ".npy", ".arrays"):
             self._entry(namespace, key, suffix).unlink(missing_ok=True)
 
     # -- arrays ------------------------------------------------------------------------------
@@ -142,6 +148,78 @@ class Cache:
         path = self._entry(namespace, key, ".npy")
         atomic_write_bytes(path, buf.getvalue())
         return path
+
+
+    # -- lists of raw arrays (large, read memory-mapped) ------------------------------------
+    def put_arrays(self, namespace: str, key: str, arrays: list[np.ndarray], meta: Any = None) -> Path:
+        """Store ``arrays`` (their exact bytes, dtype and shape) and a JSON-able ``meta`` as one
+        entry, written to a temporary name and renamed (never half-written).  The header holds the
+        sha256 of the payload, which :meth:`get_arrays` checks before anything is used."""
+        arrays = [np.ascontiguousarray(a) for a in arrays]
+        h = hashlib.sha256()
+        specs, offset = [], 0
+        for a in arrays:
+            offset = -(-offset // _ALIGN) * _ALIGN
+            specs.append({"dtype": a.dtype.str, "shape": list(a.shape), "offset": offset})
+            h.update(a.reshape(-1).view(np.uint8))
+            offset += a.nbytes
+        header = json.dumps({"arrays": specs, "payload": offset, "sha256": h.hexdigest(), "meta": meta}).encode()
+        start = -(-(len(ARRAYS_MAGIC) + 8 + len(header)) // _ALIGN) * _ALIGN
+        path = self._entry(namespace, key, ".arrays")
+        with writing(path.parent):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = temp_beside(path)
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(ARRAYS_MAGIC + len(header).to_bytes(8, "little") + header)
+                    for a, spec in zip(arrays, specs, strict=True):
+                        fh.write(b"\0" * (start + spec["offset"] - fh.tell()))
+                        fh.write(a.reshape(-1).view(np.uint8).data)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                os.replace(tmp, path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        return path
+
+    def get_arrays(self, namespace: str, key: str) -> tuple[list[np.ndarray], Any] | None:
+        """The arrays and meta of :meth:`put_arrays`, memory-mapped (copy-on-write: writable
+        views, the file never changes), or None when absent.  An entry that is truncated, has
+        extra bytes or whose payload does not match its sha256 is deleted and reads as absent
+        (the caller recomputes it)."""
+        path = self._entry(namespace, key, ".arrays")
+        try:
+            size = path.stat().st_size
+        except OSError:
+            return None
+        try:
+            with open(path, "rb") as fh:
+                if fh.read(len(ARRAYS_MAGIC)) != ARRAYS_MAGIC:
+                    raise ValueError("magic")
+                n = int.from_bytes(fh.read(8), "little")
+                header = json.loads(fh.read(n))
+            start = -(-(len(ARRAYS_MAGIC) + 8 + n) // _ALIGN) * _ALIGN
+            if size != start + int(header["payload"]):
+                raise ValueError("size")
+            whole = np.memmap(path, dtype=np.uint8, mode="c")
+            h = hashlib.sha256()
+            out = []
+            for spec in header["arrays"]:
+                dtype = np.dtype(spec["dtype"])
+                shape = tuple(int(x) for x in spec["shape"])
+                begin = start + int(spec["offset"])
+                nbytes = dtype.itemsize * int(np.prod(shape, dtype=np.int64))
+                raw = whole[begin:begin + nbytes]
+                h.update(raw)
+                out.append(raw.view(dtype).reshape(shape))
+            if h.hexdigest() != header["sha256"]:
+                raise ValueError("sha256")
+        except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError):
+            path.unlink(missing_ok=True)  # corrupt or partial: never used, recomputed by the caller
+            return None
+        touch(path)
+        return out, header.get("meta")
 
 
 class BlobStage:

@@ -3,7 +3,8 @@
 What the cache holds (see :mod:`mgld_bench.store.cache` for the layout): ``blobs`` (SR frames as
 PNG, named by their sha256), one folder per namespace of small entries (``infer`` manifests that
 list the blobs of one method's output on one clip, ``score`` metric results, ``flow`` optical
-flows, method values such as ``mgld`` text contexts), ``logs`` of jobs, and ``tmp`` (staging
+flows, ``gtfeat`` GT-side network features of LPIPS/DISTS, method values such as ``mgld`` text
+contexts), ``logs`` of jobs, and ``tmp`` (staging
 folders of jobs in progress).
 
 Pruning never breaks what it leaves behind and never races a run:
@@ -39,6 +40,7 @@ KINDS = {
     "infer": "inference manifests",
     "score": "metric scores",
     "flow": "optical flows",
+    "gtfeat": "GT-side LPIPS/DISTS features (gt_cache)",
     "logs": "job logs",
     "weights-plain": "plain checkpoint copies (mgld-official)",
     "tmp": "staging (jobs in progress)",

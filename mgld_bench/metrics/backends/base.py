@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,6 +70,79 @@ def reference_key(frames: list[np.ndarray]) -> str:
     return h.hexdigest()
 
 
+#: Version of the stored GT-side feature layout (part of every ``gtfeat`` key).
+FEATURE_FORMAT = 1
+
+
+def _flatten(feats: Any) -> tuple[list[Any], Any]:
+    """Tensors of a nested list/tuple in order, and the nesting (JSON) to rebuild it."""
+    if isinstance(feats, list | tuple):
+        leaves: list[Any] = []
+        shape = []
+        for f in feats:
+            sub, sub_shape = _flatten(f)
+            leaves.extend(sub)
+            shape.append(sub_shape)
+        return leaves, {"list" if isinstance(feats, list) else "tuple": shape}
+    return [feats], None
+
+
+def _unflatten(shape: Any, leaves: Iterator[Any]) -> Any:
+    if shape is None:
+        return next(leaves)
+    (kind, items), = shape.items()
+    out = [_unflatten(s, leaves) for s in items]
+    return out if kind == "list" else tuple(out)
+
+
+class ReferenceFeatures:
+    """GT-side features kept across runs in the content-addressed cache (namespace ``gtfeat``).
+
+    Keyed by the reference batch's content digest, the metric's identity and backend, the device
+    kind, torch's version and :data:`FEATURE_FORMAT`; stored as float32 exactly as computed (so
+    ``compare`` gives the bit-identical value) and read memory-mapped.  An entry whose checksum
+    or size is wrong is deleted and recomputed (``cache.get_arrays``)."""
+
+    NAMESPACE = "gtfeat"
+
+    def __init__(self, cache: Any, identity: Any, backend: str) -> None:
+        self.cache = cache
+        self.identity = identity
+        self.backend = backend
+        #: entries read from / written to the cache (tests count them)
+        self.hits = 0
+        self.writes = 0
+
+    def key(self, reference: str, device: str) -> str:
+        import torch
+
+        from mgld_bench.specs import digest
+
+        return digest({"kind": self.NAMESPACE, "format": FEATURE_FORMAT, "metric": self.identity,
+                       "backend": self.backend, "device": str(device).split(":")[0],
+                       "torch": torch.__version__, "reference": reference})
+
+    def load(self, reference: str, device: str) -> Any | None:
+        import torch
+
+        got = self.cache.get_arrays(self.NAMESPACE, self.key(reference, device))
+        if got is None:
+            return None
+        arrays, shape = got
+        try:
+            feats = _unflatten(shape, iter([torch.from_numpy(a).to(device) for a in arrays]))
+        except (StopIteration, ValueError, AttributeError, TypeError):
+            return None
+        self.hits += 1
+        return feats
+
+    def save(self, reference: str, device: str, feats: Any) -> None:
+        leaves, shape = _flatten(feats)
+        arrays = [t.detach().cpu().numpy() for t in leaves]
+        self.cache.put_arrays(self.NAMESPACE, self.key(reference, device), arrays, shape)
+        self.writes += 1
+
+
 class IQAModel:
     """A loaded model: ``score(distorted, reference) -> list[float]``.
 
@@ -95,9 +168,10 @@ class IQAModel:
         self._held = None
 
     def score(self, distorted: list[np.ndarray], reference: list[np.ndarray] | None = None,
-              keep_reference: bool = True) -> list[float]:
+              keep_reference: bool = True, stored: ReferenceFeatures | None = None) -> list[float]:
         """One value per distorted frame.  ``keep_reference=False``: the reference is used once
-        (e.g. tLP's frame pairs), so the model is called whole and the held features stay."""
+        (e.g. tLP's frame pairs), so the model is called whole and the held features stay.
+        ``stored``: the reference features are also read from / written to the cache."""
         import torch
 
         if self.spec.mode == "FR" and reference is None:
@@ -112,9 +186,13 @@ class IQAModel:
                 key = reference_key(reference)
                 if self._held is None or self._held[0] != key:
                     self._held = None  # free the last reference's features first
-                    feats = self.split.reference(frames_to_tensor(reference, self.device))
+                    feats = stored.load(key, self.device) if stored is not None else None
+                    if feats is None:
+                        feats = self.split.reference(frames_to_tensor(reference, self.device))
+                        self.reference_runs += 1
+                        if stored is not None:
+                            stored.save(key, self.device, feats)
                     self._held = (key, feats)
-                    self.reference_runs += 1
                 out = self.split.compare(frames_to_tensor(distorted, self.device), self._held[1])
             else:
                 x = frames_to_tensor(distorted, self.device)
