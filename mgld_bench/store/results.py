@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sqlite3
 import uuid
 from collections.abc import Iterator
@@ -150,6 +151,33 @@ def dataset_source(options: Any) -> str | None:
     return json.dumps(src, sort_keys=True)
 
 
+def _create_with_schema(path: Path) -> None:
+    """Make ``path`` a store holding the schema, in one step: the schema is written to a file
+    beside it, which is then linked into place only if nothing is there yet.  A concurrent run or
+    reader never sees a store file without its tables (``sqlite3.connect`` alone creates an empty
+    file first)."""
+    from mgld_bench.fileio import temp_beside
+
+    fd, tmp = temp_beside(path)
+    os.close(fd)
+    try:
+        db = sqlite3.connect(tmp)
+        try:
+            db.executescript(SCHEMA)
+            db.commit()
+        finally:
+            db.close()
+        try:
+            os.link(tmp, path)
+        except FileExistsError:  # another run created it meanwhile: use theirs
+            pass
+        except OSError:  # a file system without hard links
+            if not path.exists():
+                os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
 class ResultStore:
     """Read and write ``results.sqlite`` -- the one owner of its schema.
 
@@ -168,6 +196,8 @@ class ResultStore:
                 self._db.execute("SELECT 1 FROM clip_scores LIMIT 1")
             else:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
+                if not self.path.exists():
+                    _create_with_schema(self.path)
                 self._db = sqlite3.connect(self.path, timeout=30)
                 self._db.executescript(SCHEMA)
                 _add_missing_columns(self._db)
