@@ -14,7 +14,7 @@ def test_a_store_file_is_never_visible_without_its_tables(tmp_path: Path) -> Non
     def write(path: Path) -> None:
         try:
             ResultStore(path).close()
-        except BaseException as exc:  # noqa: BLE001 -- collected for the assertion below
+        except BaseException as exc:
             problems.append(exc)
 
     def read(path: Path, stop: threading.Event) -> None:
@@ -23,7 +23,7 @@ def test_a_store_file_is_never_visible_without_its_tables(tmp_path: Path) -> Non
                 try:
                     with ResultStore(path, readonly=True) as store:
                         store.query("SELECT COUNT(*) FROM clip_scores")
-                except BaseException as exc:  # noqa: BLE001
+                except BaseException as exc:
                     problems.append(exc)
                 return
 
