@@ -14,8 +14,10 @@ import os
 import shutil
 import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from mgld_bench.errors import writing
 
@@ -71,12 +73,23 @@ def atomic_write_bytes(path: Path | str, data: bytes, sync: bool = True) -> Path
     (a report's thousand previews), where a crash may lose the file but never half-write it.
     """
     path = Path(path)
-    with writing(path.parent):  # a full disk raises DiskFullError naming the folder
+    with atomic_writer(path, sync) as fh:
+        fh.write(data)
+    return path
+
+
+@contextmanager
+def atomic_writer(path: Path | str, sync: bool = True) -> Iterator[BinaryIO]:
+    """A binary file to stream into; on a clean exit it replaces ``path`` in one rename (flushed
+    to disk first unless ``sync=False``), on an error it is deleted -- ``path`` is never seen
+    half-written.  A full disk raises DiskFullError naming the folder."""
+    path = Path(path)
+    with writing(path.parent):
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = temp_beside(path)
         try:
             with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
+                yield fh
                 if sync:
                     fh.flush()
                     os.fsync(fh.fileno())
@@ -84,7 +97,6 @@ def atomic_write_bytes(path: Path | str, data: bytes, sync: bool = True) -> Path
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-    return path
 
 
 def atomic_write_text(path: Path | str, text: str) -> Path:

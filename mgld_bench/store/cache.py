@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from mgld_bench.errors import BenchError, writing
-from mgld_bench.fileio import atomic_write_bytes, temp_beside
+from mgld_bench.fileio import atomic_write_bytes, atomic_writer
 
 #: First bytes of an ``.arrays`` entry (:meth:`Cache.put_arrays`).
 ARRAYS_MAGIC = b"MGLDARR1"
@@ -166,21 +166,11 @@ class Cache:
         header = json.dumps({"arrays": specs, "payload": offset, "sha256": h.hexdigest(), "meta": meta}).encode()
         start = -(-(len(ARRAYS_MAGIC) + 8 + len(header)) // _ALIGN) * _ALIGN
         path = self._entry(namespace, key, ".arrays")
-        with writing(path.parent):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = temp_beside(path)
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(ARRAYS_MAGIC + len(header).to_bytes(8, "little") + header)
-                    for a, spec in zip(arrays, specs, strict=True):
-                        fh.write(b"\0" * (start + spec["offset"] - fh.tell()))
-                        fh.write(a.reshape(-1).view(np.uint8).data)
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+        with atomic_writer(path) as fh:
+            fh.write(ARRAYS_MAGIC + len(header).to_bytes(8, "little") + header)
+            for a, spec in zip(arrays, specs, strict=True):
+                fh.write(b"\0" * (start + spec["offset"] - fh.tell()))
+                fh.write(a.reshape(-1).view(np.uint8).data)
         return path
 
     def get_arrays(self, namespace: str, key: str) -> tuple[list[np.ndarray], Any] | None:
