@@ -31,7 +31,7 @@ from mgld_bench.frames import Clip, FrameSequence, list_frame_files, read_image,
 from mgld_bench.methods.base import Method, RunContext
 
 #: Placeholders a command template may use.
-PLACEHOLDERS = ("input", "output", "scale", "clip", "dataset", "device", "workdir")
+PLACEHOLDERS = ("input", "output", "scale", "clip", "dataset", "device", "workdir", "seed")
 
 
 class CommandError(BenchError):
@@ -272,7 +272,9 @@ class External(Method):
 
     The output is not hashed from the program itself: put anything that changes it (a commit,
     a checkpoint name) into ``tag``, which enters the cache key, or results of an older version
-    are reused.
+    are reused.  A command whose output varies (a diffusion model) is declared ``stochastic``:
+    it then gets the run's seed (``{seed}``, ``MGLD_BENCH_SEED``) and its outputs are cached
+    under that seed; only then may the template use ``{seed}``.
     """
 
     name = "external"
@@ -287,7 +289,10 @@ class External(Method):
         "input_format": "png",
         "tag": "",
         "label": "",
+        "stochastic": False,
     }
+    #: how long to wait changes neither what runs nor what it writes
+    execution_options: ClassVar[tuple[str, ...]] = ("timeout",)
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
@@ -301,6 +306,15 @@ class External(Method):
                     "(the folders of LR input frames and of SR output frames)"
                 )
             build_command(o["command"], {p: "" for p in PLACEHOLDERS}, bool(o["shell"]))
+            if "seed" in fields and not o["stochastic"]:
+                raise BenchError(
+                    "external.command uses {seed}, but the method is not declared stochastic, so its outputs "
+                    f"would be cached without the seed; add --set {self.label}.stochastic=true"
+                )
+        if o["stochastic"]:
+            # outputs vary with the seed (or from call to call): cached under the run's seed
+            self.deterministic = False  # type: ignore[misc]
+            self.uses_seed = True  # type: ignore[misc]
         if o["input_format"] not in ("png", "bmp", "tif", "tiff"):
             raise BenchError("external.input_format must be a lossless format: png, bmp, tif or tiff")
         timeout = float(o["timeout"])
@@ -313,8 +327,7 @@ class External(Method):
 
     def identity(self) -> dict[str, Any]:
         ident = super().identity()
-        for key in ("timeout", "label"):  # change neither what runs nor what it outputs
-            ident["options"].pop(key, None)
+        ident["options"].pop("label", None)  # names the results, changes nothing they hold
         return ident
 
     def availability(self) -> tuple[bool, str]:
@@ -353,6 +366,8 @@ class External(Method):
             "device": ctx.device,
             "workdir": workdir,
         }
+        if self.options["stochastic"]:  # only then is the seed part of the cache key
+            values["seed"] = ctx.seed
         command = build_command(self.options["command"], values, bool(self.options["shell"]))
         env = {f"MGLD_BENCH_{k.upper()}": str(v) for k, v in values.items()}
         log_dir = ctx.log_dir or workdir

@@ -138,3 +138,48 @@ def test_through_the_runner_label_cache_and_kept_log(script: Path, tmp_path: Pat
     bad = create(METHODS, "external:bad", {"external:bad": {"command": command(script, "fewer")}})
     with pytest.raises(OutputMismatchError):
         run_infer(bad, clip, cache, RunContext())
+
+
+SEEDED = """
+import sys
+from pathlib import Path
+import cv2
+import numpy as np
+
+src, dst, seed = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
+rng = np.random.default_rng(seed)
+for f in sorted(src.glob("*.png")):
+    img = cv2.imread(str(f)).repeat(4, axis=0).repeat(4, axis=1)
+    cv2.imwrite(str(dst / f.name), np.clip(img.astype(int) + rng.integers(-8, 9, img.shape), 0, 255).astype(np.uint8))
+"""
+
+
+def test_a_stochastic_command_gets_the_seed_and_is_cached_under_it(tmp_path: Path, rng: np.random.Generator) -> None:
+    from mgld_bench.runner.jobs import run_infer
+    from mgld_bench.store.cache import Cache
+
+    path = tmp_path / "noisy.py"
+    path.write_text(SEEDED)
+    template = f'"{sys.executable}" "{path}" {{input}} {{output}} {{seed}}'
+    with pytest.raises(BenchError, match=r"uses \{seed\}.*stochastic=true"):  # else a new seed would hit the cache
+        External(command=template)
+    method = External(command=template, stochastic=True)
+    assert not method.deterministic and method.uses_seed
+    cache, clip = Cache(tmp_path / "cache"), make_clip(rng, n=2)
+    one = run_infer(method, clip, cache, RunContext(seed=1))
+    two = run_infer(method, clip, cache, RunContext(seed=2))
+    assert one.key != two.key and not two.cached
+    # the command saw each seed: its outputs are the ones numpy draws for it
+    for res, seed in ((one, 1), (two, 2)):
+        noise = np.random.default_rng(seed)
+        for lr, sr in zip(clip.lr, res.frames, strict=True):
+            bgr = lr[..., ::-1].repeat(4, axis=0).repeat(4, axis=1).astype(int)
+            expected = np.clip(bgr + noise.integers(-8, 9, bgr.shape), 0, 255).astype(np.uint8)[..., ::-1]
+            np.testing.assert_array_equal(sr, expected)
+    assert run_infer(method, clip, cache, RunContext(seed=1)).cached
+    # a deterministic command's key does not hold the seed; the timeout is execution-only
+    plain = External(command=f'"{sys.executable}" "{path}" {{input}} {{output}} 0')
+    slow = External(command=f'"{sys.executable}" "{path}" {{input}} {{output}} 0', timeout=10.0)
+    from mgld_bench.runner.jobs import infer_key
+
+    assert infer_key(plain, clip, 1) == infer_key(plain, clip, 2) == infer_key(slow, clip, 1)
