@@ -52,7 +52,7 @@ def make_frames(root: Path, n: int, size: tuple[int, int], copies: int = 1) -> N
 
     h, w = size
     rng = np.random.default_rng(0)
-    big = rng.random((h + 64, w + 4 * n + 64, 3)).astype(np.float32)
+    big = rng.random((h + 32 + n // 2 + 32, w + 4 * n + 64, 3)).astype(np.float32)  # room to pan n frames
     tex = cv2.GaussianBlur(big, (0, 0), 3.0) * 0.7 + cv2.GaussianBlur(big, (0, 0), 0.8) * 0.3
     yy, xx = np.mgrid[0 : tex.shape[0], 0 : tex.shape[1]]
     tex += (0.25 * np.sin(xx / 37.0) * np.cos(yy / 23.0))[..., None]
