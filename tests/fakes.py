@@ -148,3 +148,32 @@ def make_reds4(root: Path, frames: int = 3, h: int = 32, w: int = 48, bicubic: b
 def make_videolq(root: Path, clips: int = 50, frames: int = 2) -> None:
     for k in range(clips):
         write_clip(root / "VideoLQ" / f"{k:03d}", smooth_frames(frames, 16, 24, seed=100 + k))
+
+
+def rrdbnet_state(nf: int = 8, gc: int = 32, seed: int = 0) -> dict[str, Any]:
+    """A Real-ESRGAN RRDBNet x4 state dict (BasicSR key names), 1 block, 8 features, random weights.
+
+    spandrel infers every size from the shapes but assumes 32 growth channels, as all releases use.
+    """
+    import torch
+
+    g = torch.Generator().manual_seed(seed)
+
+    def conv(cout: int, cin: int) -> dict[str, Any]:
+        return {"weight": torch.randn(cout, cin, 3, 3, generator=g) * 0.05, "bias": torch.zeros(cout)}
+
+    sd: dict[str, Any] = {}
+
+    def put(name: str, cout: int, cin: int) -> None:
+        for k, v in conv(cout, cin).items():
+            sd[f"{name}.{k}"] = v
+
+    put("conv_first", nf, 3)
+    for r in (1, 2, 3):
+        for i in range(1, 5):
+            put(f"body.0.rdb{r}.conv{i}", gc, nf + (i - 1) * gc)
+        put(f"body.0.rdb{r}.conv5", nf, nf + 4 * gc)
+    for name in ("conv_body", "conv_up1", "conv_up2", "conv_hr"):
+        put(name, nf, nf)
+    put("conv_last", 3, nf)
+    return sd

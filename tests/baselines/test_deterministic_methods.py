@@ -22,7 +22,7 @@ import torch
 from mgld_bench.methods.base import Method, RunContext
 from mgld_bench.registry import METHODS
 from mgld_bench.weights import weights_dir
-from tests.fakes import clip_of, random_frames
+from tests.fakes import clip_of, random_frames, rrdbnet_state
 
 torch.set_num_threads(2)
 
@@ -62,24 +62,8 @@ def _realbasicvsr_weights(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
 
 def _rrdbnet(path: Path) -> Path:
     """A 1-block, 8-feature Real-ESRGAN RRDBNet x4 with random weights (BasicSR key names)."""
-    g = torch.Generator().manual_seed(0)
-    sd: dict[str, torch.Tensor] = {}
-
-    def put(name: str, cout: int, cin: int) -> None:
-        sd[f"{name}.weight"] = torch.randn(cout, cin, 3, 3, generator=g) * 0.05
-        sd[f"{name}.bias"] = torch.randn(cout, generator=g) * 0.01
-
-    nf, gc = 8, 32
-    put("conv_first", nf, 3)
-    for r in (1, 2, 3):
-        for i in range(1, 5):
-            put(f"body.0.rdb{r}.conv{i}", gc, nf + (i - 1) * gc)
-        put(f"body.0.rdb{r}.conv5", nf, nf + 4 * gc)
-    for name in ("conv_body", "conv_up1", "conv_up2", "conv_hr"):
-        put(name, nf, nf)
-    put("conv_last", 3, nf)
     path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"params_ema": sd}, path)
+    torch.save({"params_ema": rrdbnet_state()}, path)
     return path
 
 

@@ -13,36 +13,9 @@ from baselines.spandrel_models import RealESRGAN, SpandrelModel
 from mgld_bench.errors import BenchError, WeightsMissingError
 from mgld_bench.methods.base import RunContext
 from mgld_bench.weights import weights_dir
-from tests.fakes import make_clip
+from tests.fakes import make_clip, rrdbnet_state
 
 torch.set_num_threads(2)
-
-
-def rrdbnet_state(nf: int = 8, gc: int = 32, seed: int = 0) -> dict[str, torch.Tensor]:
-    """A Real-ESRGAN RRDBNet x4 state dict (BasicSR key names), 1 block, 8 features, random weights.
-
-    spandrel infers every size from the shapes but assumes 32 growth channels, as all releases use.
-    """
-    g = torch.Generator().manual_seed(seed)
-
-    def conv(cout: int, cin: int) -> dict[str, torch.Tensor]:
-        return {"weight": torch.randn(cout, cin, 3, 3, generator=g) * 0.05, "bias": torch.zeros(cout)}
-
-    sd: dict[str, torch.Tensor] = {}
-
-    def put(name: str, cout: int, cin: int) -> None:
-        for k, v in conv(cout, cin).items():
-            sd[f"{name}.{k}"] = v
-
-    put("conv_first", nf, 3)
-    for r in (1, 2, 3):
-        for i in range(1, 5):
-            put(f"body.0.rdb{r}.conv{i}", gc, nf + (i - 1) * gc)
-        put(f"body.0.rdb{r}.conv5", nf, nf + 4 * gc)
-    for name in ("conv_body", "conv_up1", "conv_up2", "conv_hr"):
-        put(name, nf, nf)
-    put("conv_last", 3, nf)
-    return sd
 
 
 def save(sd: dict[str, torch.Tensor], path: Path) -> Path:
