@@ -208,3 +208,16 @@ def test_listing_metrics_imports_neither_piq_nor_torch() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120).stdout
     assert "ms-ssim" in out and "gmsd" in out
     assert "LOADED []" in out
+
+
+if __name__ == "__main__":  # the agreement figures of docs/metrics.md: python -m tests.metrics.test_structural
+    for name, backends in REFERENCES.items():
+        for backend, (ref_fn, _, _) in backends.items():
+            metric = METRICS.create(name, backend=backend)
+            tid = [abs(metric.score_batch([d], [r])[0] - ref_fn(_y(d), _y(r))) for _, d, r in PAIRS]
+            rand = [abs(metric.score_batch([d], [r])[0] - ref_fn(_y(d), _y(r))) for d, r in RANDOM]
+            d, r = _noisy_pair(270, 481, 4)
+            odd = abs(metric.score_batch([d], [r])[0] - ref_fn(_y(d), _y(r)))
+            print(f"{name} backend={backend} vs the other library: TID2013 "
+                  + " ".join(f"{n}:{v:.1e}" for (n, _, _), v in zip(PAIRS, tid, strict=True))
+                  + f" | random max {max(rand):.1e} | 481x270 {odd:.1e}")
