@@ -61,6 +61,16 @@ class BatchedProbe(Probe):
         return {"batch": 1 if device_kind == "cpu" else self.options["batch"], "kind": device_kind}
 
 
+class InstanceProbe(Probe):
+    """A probe that logs ``pid id(self)`` to ``log/instances.txt`` per clip (which instance ran it)."""
+
+    name = "instance-probe"
+
+    def run(self, clip: Clip, ctx: RunContext) -> Iterator[np.ndarray]:
+        _append(Path(self.options["log"]) / "instances.txt", f"{os.getpid()} {id(self)}\n")
+        yield from super().run(clip, ctx)
+
+
 def _append(path: Path, line: str) -> None:
     with path.open("a") as f:
         f.write(line)

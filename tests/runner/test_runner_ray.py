@@ -192,6 +192,17 @@ def test_interrupt_cancels_outstanding_tasks(ray: Any, tmp_path: Path, monkeypat
 
 
 @pytest.mark.slow
+def test_a_worker_reuses_the_run_s_method_instance(ray: Any, tmp_path: Path) -> None:
+    """Consecutive clips of a run in one worker are run by one instance of the method (a network
+    it loaded is not rebuilt), as in the local loop."""
+    plan = _plan([(_ray_methods.InstanceProbe, {"log": str(tmp_path)})])
+    summary, _, _ = _execute(ray_exec.execute, plan, tmp_path / "a")
+    lines = (tmp_path / "instances.txt").read_text().split("\n")[:-1]
+    pids = {line.split()[0] for line in lines}
+    assert summary.inferred == len(lines) >= 3 and len(set(lines)) == len(pids)  # one instance per worker
+
+
+@pytest.mark.slow
 def test_execution_record_as_local(ray: Any, tmp_path: Path) -> None:
     """The device and the execution options as used: the same record as the local executor's,
     apart from the Ray executor's own fields (the execution option resolved for the CPU)."""
