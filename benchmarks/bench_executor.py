@@ -104,7 +104,9 @@ def run(executor: object, root: Path, tag: str, workload: str, **kw: object) -> 
     from mgld_bench.store.results import ResultStore
 
     methods, metrics = WORKLOADS[workload][:2]
-    options = {f"folder:{root / 'lr'}": {"gt": str(root / "gt")}, "realbasicvsr": {"weights": RANDOM_REALBASICVSR}}
+    options: dict[str, dict[str, str]] = {f"folder:{root / 'lr'}": {"gt": str(root / "gt")}}
+    if "realbasicvsr" in methods:
+        options["realbasicvsr"] = {"weights": RANDOM_REALBASICVSR}
     plan = build_plan([f"folder:{root / 'lr'}"], methods, metrics, options)
     with ResultStore(root / f"{tag}.sqlite") as store:
         run_id = store.start_run(["bench"], {})
