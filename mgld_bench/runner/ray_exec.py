@@ -363,7 +363,10 @@ class _Driver:
         components = [m for _, m in self.plan.methods] + [x for e in self.plan.datasets for x in e.metrics]
         gpu = any(self.component_kind(c) == "cuda" for c in components)
         probe = self.ray.remote(num_cpus=0, num_gpus=1 if gpu else 0, max_retries=RETRIES)(provenance.device_info)
-        return dict(self.ray.get(probe.remote("cuda" if gpu else "cpu")))
+        try:
+            return dict(self.ray.get(probe.remote("cuda" if gpu else "cpu"), timeout=60))
+        except Exception:  # the work is done: its record must not fail the run
+            return {"device": "cuda" if gpu else "cpu"}
 
     # submitting
     def _start(self, unit: _Unit) -> None:
