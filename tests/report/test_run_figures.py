@@ -8,7 +8,6 @@ import shutil
 import threading
 import xml.etree.ElementTree as ET
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -142,3 +141,40 @@ def test_curves_svg_draws_the_stored_values():
     assert len(lines["a"].split()) == 2
     infs = [p.find(f"{SVG}title").text for p in root.iter(f"{SVG}path") if p.get("class") == "inf"]
     assert infs == ["a: inf at 2"]
+
+
+def test_changed_results_over_unchanged_frames_keep_the_profile_figure(small_run, tmp_path):
+    import sqlite3
+
+    from mgld_bench.report.run_reports import write_run_reports
+
+    out = tmp_path / "out"
+    shutil.copytree(small_run / "out", out)
+    figure = out / "figures" / "profile_synthetic_frames_5_size_48_pan.png"
+    before = figure.read_bytes()
+    curves = out / "figures" / "curves_synthetic_frames_5_size_48_pan.svg"
+    with sqlite3.connect(out / "results.sqlite") as db:  # new values, same frames
+        db.execute("UPDATE frame_scores SET value = value + 1")
+        db.execute("UPDATE clip_scores SET value = value + 1")
+    old_curves = curves.read_text()
+    mp = pytest.MonkeyPatch()
+    mp.setenv("MGLD_BENCH_CACHE", str(small_run / "cache"))
+    reads = count_reads(mp)
+    try:
+        result = write_run_reports(out, out / "results.sqlite")
+    finally:
+        mp.undo()
+    assert not result.figures_reused and curves.read_text() != old_curves  # the curves are redrawn
+    assert figure in result.written and figure.read_bytes() == before
+    assert not reads  # the profile's inputs are unchanged: no frame decoded
+    # a profile figure that is gone is drawn again from the frames
+    figure.unlink()
+    with sqlite3.connect(out / "results.sqlite") as db:
+        db.execute("UPDATE clip_scores SET value = value + 1")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("MGLD_BENCH_CACHE", str(small_run / "cache"))
+    try:
+        write_run_reports(out, out / "results.sqlite")
+    finally:
+        mp.undo()
+    assert figure.read_bytes() == before
