@@ -4,6 +4,10 @@ For a row profile, output row ``t`` is row ``row`` of frame ``t`` (time runs dow
 profile, output column ``t`` is column ``col`` of frame ``t`` (time runs right).  Temporally
 consistent video gives smooth, continuous streaks (a horizontal translation by k px per frame
 draws straight diagonals of slope k); flicker shows as broken, noisy streaks (MGLD Fig. 5).
+
+``mgld-bench plot profile`` draws the figure with matplotlib (PNG and PDF);
+``run`` writes :func:`profile_image` (one PNG, drawn with NumPy/OpenCV, no matplotlib), each
+panel the profile itself, pixel for pixel.
 """
 
 from __future__ import annotations
@@ -166,3 +170,103 @@ def write_profiles(
     fig = profile_figure(profiles, thumbnail, row=row, col=col, title=title, span=span)
     written += save_figure(fig, out_dir / stem, tuple(formats))
     return written
+
+
+#: Height of a text strip (title or label) in :func:`profile_image`.
+TEXT_STRIP = 22
+#: Width of the frame-0 thumbnail in :func:`profile_image`, at most.
+THUMB_WIDTH = 320
+
+
+def text_strip(text: str, width: int, height: int = TEXT_STRIP) -> np.ndarray:
+    """A white (height, width, 3) uint8 strip with ``text`` in black (OpenCV's Hershey font:
+    ASCII only, other characters drawn as ``?``)."""
+    import cv2
+
+    strip = np.full((height, max(width, 1), 3), 255, np.uint8)
+    ascii_text = "".join(ch if 32 <= ord(ch) < 127 else "?" for ch in text)
+    cv2.putText(strip, ascii_text, (4, height - 7), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1, cv2.LINE_AA)
+    return strip
+
+
+def text_width(text: str) -> int:
+    """Pixels :func:`text_strip` needs for ``text``."""
+    import cv2
+
+    (w, _), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.45, 1)
+    return w + 8
+
+
+def profile_stretch(width: int, n_frames: int) -> int:
+    """Rows per frame in :func:`profile_image`: a short clip's profile is repeated row by row
+    until it is about a quarter as tall as wide (1 to 8)."""
+    return max(1, min(8, -(-width // (4 * max(n_frames, 1)))))
+
+
+def profile_image(
+    profiles: Sequence[tuple[str, np.ndarray]], thumbnail: np.ndarray, row: int, title: str = ""
+) -> np.ndarray:
+    """The run's temporal-profile figure as one RGB image, top to bottom: ``title``; frame 0
+    (``thumbnail``, at most :data:`THUMB_WIDTH` wide) with the sampled row in red; then per
+    (label, row profile): the label and the profile, every frame's line repeated
+    :func:`profile_stretch` times (time runs down), at native width.
+
+    ``profiles`` are (T, W[, 3]) uint8 row profiles of one size (:func:`temporal_profile`).
+    """
+    import cv2
+
+    if not profiles:
+        raise BenchError("temporal profile: nothing to draw")
+    shapes = {np.asarray(p).shape[:2] for _, p in profiles}
+    if len(shapes) != 1:
+        raise BenchError(f"temporal profile: profiles of different sizes {sorted(shapes)}")
+    t, w = shapes.pop()
+    h = thumbnail.shape[0]
+    scale = min(1.0, THUMB_WIDTH / max(thumbnail.shape[1], 1))
+    tw, th = max(1, round(thumbnail.shape[1] * scale)), max(1, round(h * scale))
+    thumb = np.ascontiguousarray(_rgb(thumbnail))
+    if scale < 1.0:
+        thumb = cv2.resize(thumb, (tw, th), interpolation=cv2.INTER_AREA)
+    y = min(th - 1, int(row * scale))
+    thumb[y] = (255, 0, 0)
+    stretch = profile_stretch(w, t)
+    head = ([title] if title else []) + [f"frame 0, row {row}; below, that row of every frame (time runs down)"]
+    width = max(w, tw, *(text_width(text) for text in head + [label for label, _ in profiles]))
+    blocks = [text_strip(text, width) for text in head] + [_pad(thumb, width)]
+    for label, prof in profiles:
+        blocks += [text_strip(label, width), _pad(np.repeat(_rgb(np.asarray(prof)), stretch, axis=0), width)]
+    return np.concatenate(blocks, axis=0)
+
+
+def _rgb(image: np.ndarray) -> np.ndarray:
+    return np.repeat(image[..., None], 3, axis=-1) if image.ndim == 2 else image
+
+
+def _pad(image: np.ndarray, width: int) -> np.ndarray:
+    """``image`` on a white band ``width`` wide (left aligned)."""
+    if image.shape[1] == width:
+        return image
+    band = np.full((image.shape[0], width, 3), 255, np.uint8)
+    band[:, : image.shape[1]] = image
+    return band
+
+
+def write_profile_image(
+    sources: Sequence[tuple[str, Sequence[np.ndarray]]],
+    path: Path | str,
+    row: int | None = None,
+    title: str = "",
+    profiles: Sequence[np.ndarray | None] | None = None,
+) -> Path:
+    """:func:`profile_image` of (label, frames) sources at ``row`` (default: the middle row of
+    the first source's frames) written as one PNG.  ``profiles``: one per source, in order, the
+    row profile already made at that row (its frames are then not decoded) or None."""
+    if not sources:
+        raise BenchError(f"{path}: no frames to draw a temporal profile from")
+    thumbnail = np.asarray(sources[0][1][0])
+    if row is None:
+        row = thumbnail.shape[0] // 2
+    made = list(profiles) if profiles is not None else [None] * len(sources)
+    labelled = [(label, p if p is not None else temporal_profile(frames, row=row))
+                for (label, frames), p in zip(sources, made, strict=True)]
+    return write_png(path, profile_image(labelled, thumbnail, row, title))

@@ -9,15 +9,20 @@ rewrites, each file atomically:
 * ``OUT/tables/``: ``results.{md,tex,csv}`` (per dataset, methods × metrics), ``per_clip.md``,
   and MGLD's ``mgld-table1.{md,tex}`` / ``mgld-table2.{md,tex}`` when the store has
   image-quality / temporal metrics;
-* ``OUT/figures/``: per-frame curves of up to :data:`MAX_CURVE_CLIPS` clips and temporal
-  profiles of up to :data:`MAX_PROFILE_CLIPS` clips per dataset, as PNG.
+* ``OUT/figures/``: per-frame curves of up to :data:`MAX_CURVE_CLIPS` clips (SVG) and temporal
+  profiles of up to :data:`MAX_PROFILE_CLIPS` clips per dataset (PNG), drawn without matplotlib
+  (``mgld-bench plot`` makes the matplotlib PNG/PDF figures).
 
 Figures are the slow part: ``OUT/.reports-stamp`` records the digest of the results they were
 drawn from and the files written, and they are redrawn when the results changed or a listed
-file is gone.  A figure that cannot be made (frames no longer cached, dataset folder moved) is
-skipped with a note -- it never fails a finished run -- and the stamp is then not written, so it
-is tried again next time.  Concurrent runs into one folder take turns (a lock file), and each
-reads the store after its own rows are in, so the last writer's files equal the store.
+file is gone.  With ``report.html``, the page is written first and the profile figure takes the
+rows it needs from the page's pass over the frames, so a cold run decodes each frame once; and
+the stamp keeps a key of what each profile figure was drawn from (labels and the sources'
+content digests), so new results over the same frames keep the profile without decoding.
+A figure that cannot be made (frames no longer cached, dataset folder moved) is skipped with a
+note -- it never fails a finished run -- and the stamp is then not written, so it is tried again
+next time.  Concurrent runs into one folder take turns (a lock file), and each reads the store
+after its own rows are in, so the last writer's files equal the store.
 """
 
 from __future__ import annotations
@@ -38,8 +43,11 @@ from mgld_bench.fileio import atomic_write_text
 
 MAX_CURVE_CLIPS = 2
 MAX_PROFILE_CLIPS = 1
-RUN_FIGURE_FORMATS = ("png",)
+#: curves are SVG (the page's chart code); the profile is one PNG (:func:`~mgld_bench.report.profile.profile_image`)
+RUN_CURVE_FORMATS = ("svg",)
 STAMP_FILE = ".reports-stamp"
+#: In the key of a run's profile figure: bump it when :func:`~mgld_bench.report.profile.profile_image` draws otherwise.
+PROFILE_FIGURE = 1
 
 CSV_COLUMNS = [
     "dataset", "method", "clip", "metric", "value", "protocol", "n_frames", "higher_is_better", "unit",
@@ -150,48 +158,70 @@ def write_run_reports(
     out_dir = Path(out_dir)
     store_path = Path(store_path) if store_path is not None else out_dir / "results.sqlite"
     with _turn(out_dir):
-        reports, snap = _write_locked(out_dir, store_path, reference)
+        snap = read_snapshot(store_path)
+        reports, stamp, previous = _write_tables(out_dir, snap, reference)
+        # the page first: its pass over every frame of a clip also keeps the profile figure's rows
+        lines: dict[tuple[str, str, int, str], Any] | None = {} if stamp is not None else None
         page = out_dir / "report.html"
         if html:
-            _write_html(out_dir, store_path, reference, snap)
+            _write_html(out_dir, store_path, reference, snap, lines)
+        if stamp is not None:
+            reports.written += _write_figures(out_dir, store_path, snap, reference, stamp, lines or {},
+                                              previous.get("profiles") or {})
         reports.html = page if html and page.is_file() else None
         return reports
 
 
-def _write_html(out_dir: Path, store_path: Path, reference: str | None, snap: Snapshot) -> None:
+def _write_html(
+    out_dir: Path, store_path: Path, reference: str | None, snap: Snapshot,
+    lines: dict[tuple[str, str, int, str], Any] | None = None,
+) -> None:
     """OUT/report.html from the snapshot the other files came from; a page that cannot be
-    written is a note, never a failed run."""
+    written is a note, never a failed run.  ``lines``: filled with the middle-row profiles of
+    the clips the page decodes in full (see :func:`write_html_report`)."""
     from mgld_bench.report.html import HtmlOptions, write_html_report
 
     try:
-        write_html_report(out_dir, store_path, HtmlOptions(reference=reference), snapshot=snap)
+        write_html_report(out_dir, store_path, HtmlOptions(reference=reference), snapshot=snap, profile_lines=lines)
     except (BenchError, OSError) as exc:
         _note(f"report.html not written: {exc}")
 
 
-def _write_locked(out_dir: Path, store_path: Path, reference: str | None) -> tuple[RunReports, Snapshot]:
-    """Tables, CSV and (when stale) figures; the caller holds the folder's lock."""
-    snap = read_snapshot(store_path)
+def _write_tables(
+    out_dir: Path, snap: Snapshot, reference: str | None
+) -> tuple[RunReports, str | None, dict[str, Any]]:
+    """Tables and CSV; the stamp of the figures when they are stale (None: up to date), and
+    the stamp file as the last writer left it.  The caller holds the folder's lock."""
     table = summary_table(snap, reference)
     written = [
         write_text(out_dir / "results.csv", results_csv(snap.rows)),
         write_text(out_dir / "table.md", table),
     ]
     written += write_run_tables(out_dir / "tables", snap, reference)
-    stamp_file = out_dir / STAMP_FILE
-    previous = _read_stamp(stamp_file)
+    previous = _read_stamp(out_dir / STAMP_FILE)
     stamp = snap.stamp()
     has_nan = any(math.isnan(float(r["value"])) for r in snap.rows)
     if previous.get("stamp") == stamp and all((out_dir / f).is_file() for f in previous.get("figures", [])):
-        return RunReports(table, written, figures_reused=True, has_nan=has_nan), snap
-    figures, complete = write_run_figures(out_dir / "figures", store_path, snap, reference)
-    written += figures
+        return RunReports(table, written, figures_reused=True, has_nan=has_nan), None, previous
+    return RunReports(table, written, has_nan=has_nan), stamp, previous
+
+
+def _write_figures(
+    out_dir: Path, store_path: Path, snap: Snapshot, reference: str | None, stamp: str,
+    lines: dict[tuple[str, str, int, str], Any], profiles: dict[str, str],
+) -> list[Path]:
+    """The figures, then the stamp (only when every figure was made), with the input key of
+    each profile figure (``profiles``: the last stamp's, by file name)."""
+    stamp_file = out_dir / STAMP_FILE
+    keys = dict(profiles)
+    figures, complete = write_run_figures(out_dir / "figures", store_path, snap, reference, lines, keys)
     if complete:
         listed = [str(p.relative_to(out_dir)) for p in figures]
-        atomic_write_text(stamp_file, json.dumps({"stamp": stamp, "figures": listed}, indent=1))
+        kept = {name: key for name, key in keys.items() if f"figures/{name}" in listed}
+        atomic_write_text(stamp_file, json.dumps({"stamp": stamp, "figures": listed, "profiles": kept}, indent=1))
     else:
         stamp_file.unlink(missing_ok=True)
-    return RunReports(table, written, has_nan=has_nan), snap
+    return figures
 
 
 def write_text(path: Path, text: str) -> Path:
@@ -278,9 +308,19 @@ def write_run_tables(folder: Path, snap: Snapshot, reference: str | None = None)
 
 
 def write_run_figures(
-    folder: Path, store_path: Path, snap: Snapshot, reference: str | None = None
+    folder: Path, store_path: Path, snap: Snapshot, reference: str | None = None,
+    lines: dict[tuple[str, str, int, str], Any] | None = None,
+    profile_keys: dict[str, str] | None = None,
 ) -> tuple[list[Path], bool]:
-    """Per-frame curves and temporal profiles of the first few clips; and whether all succeeded."""
+    """Per-frame curves and temporal profiles of the first few clips; and whether all succeeded.
+
+    ``lines``: middle-row profiles already made, by (dataset, clip, source index, label) (the
+    page's pass over the frames); a source without one has its frames decoded here.
+    ``profile_keys``: file name -> digest of what the profile figure was drawn from (labels,
+    the sources' content digests, title); a figure whose key is unchanged and whose file is
+    there is kept as it is (no frame decoded), and the keys of the figures drawn are put there.
+    """
+    keys = profile_keys if profile_keys is not None else {}
     written: list[Path] = []
     complete = True
     df = snap.clip_df
@@ -295,7 +335,7 @@ def write_run_figures(
             directions = {m: bool(h) for m, h in zip(df["metric"], df["higher_is_better"], strict=True)}
             with_frames = sorted(set(zip(frames["dataset"], frames["clip"], strict=True)))
             written += write_clip_curves(
-                frames, folder, RUN_FIGURE_FORMATS, clips=with_frames[:MAX_CURVE_CLIPS], directions=directions,
+                frames, folder, RUN_CURVE_FORMATS, clips=with_frames[:MAX_CURVE_CLIPS], directions=directions,
                 cuts=cut_marks(df),
             )
     except Exception as exc:  # a figure must never fail a finished run; say what went wrong
@@ -303,7 +343,9 @@ def write_run_figures(
         _note(f"per-frame curves not written: {_describe(exc)}")
     from mgld_bench.report.figures import safe_name
     from mgld_bench.report.frame_sources import clip_sources
-    from mgld_bench.report.profile import profile_title, write_profiles
+    from mgld_bench.report.html.assets import source_digest
+    from mgld_bench.report.profile import profile_title, write_profile_image
+    from mgld_bench.specs import digest
 
     per_dataset: dict[str, int] = {}
     for dataset, clip in pairs:
@@ -312,14 +354,19 @@ def write_run_figures(
         per_dataset[dataset] = per_dataset.get(dataset, 0) + 1
         try:
             sources = clip_sources(store_path, dataset, clip, reference=reference)
-            written += write_profiles(
-                sources,
-                folder,
-                f"profile_{safe_name(dataset)}_{safe_name(clip)}",
-                title=profile_title(dataset, clip),
-                formats=RUN_FIGURE_FORMATS,
-                raw=False,
-            )
+            path = folder / f"profile_{safe_name(dataset)}_{safe_name(clip)}.png"
+            title = profile_title(dataset, clip)
+            key = digest({"figure": PROFILE_FIGURE, "title": title,
+                          "sources": [[label, source_digest(seq)] for label, seq in sources]})
+            if keys.get(path.name) == key and path.is_file():
+                written.append(path)
+                continue
+            made = lines or {}
+            written.append(write_profile_image(
+                sources, path, title=title,
+                profiles=[made.get((dataset, clip, i, label)) for i, (label, _) in enumerate(sources)],
+            ))
+            keys[path.name] = key
         except Exception as exc:  # as above: the run's results are already safe
             complete = False
             _note(f"temporal profile of {dataset}/{clip} not written: {_describe(exc)}")

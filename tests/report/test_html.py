@@ -100,6 +100,23 @@ def test_zoom_region_is_where_the_outputs_differ():
     assert abs(x - 80) <= 8 and abs(y - 40) <= 8  # found on the search grid (step side/4)
 
 
+def test_zoom_regions_rank_boxes_by_numpy_float32_channel_means():
+    """The regions are those of the plain float32 formula (mean over channels, |SR - GT| mean
+    over frames, box sums on the search grid), searched here by brute force."""
+    rng = np.random.default_rng(4)
+    gt = rng.integers(0, 256, (48, 64, 3), dtype=np.uint8)
+    srs = [np.clip(gt.astype(int) + rng.integers(-9, 10, gt.shape), 0, 255).astype(np.uint8) for _ in range(2)]
+    srs[1][8:24, 36:52] = 255 - srs[1][8:24, 36:52]
+    err = np.abs(np.stack([s.astype(np.float32).mean(axis=2) for s in srs]) - gt.astype(np.float32).mean(axis=2))
+    err = err.mean(axis=0).astype(np.float64)
+    side, step = 16, 4
+    sums = {(x, y): err[y : y + side, x : x + side].sum() for y in range(0, 48 - side + 1, step)
+            for x in range(0, 64 - side + 1, step)}
+    best = max(sums, key=sums.get)
+    (x, y, w, h), *_ = pick_regions(srs, gt, 2, side)
+    assert (x, y, w, h) == (*best, side, side)
+
+
 # -- the page --------------------------------------------------------------------------------------
 def test_run_writes_the_page_and_report_rewrites_it_identically(small_run, tmp_path, capsys):
     out = small_run / "out"

@@ -13,13 +13,16 @@ from mgld_bench.report import profile
 
 def test_run_and_plot_titles_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     titles: list[str] = []
-    real = profile.write_profiles
 
-    def spy(*args: Any, **kw: Any) -> Any:
-        titles.append(kw["title"])
-        return real(*args, **kw)
+    def spy(real: Any) -> Any:
+        def call(*args: Any, **kw: Any) -> Any:
+            titles.append(kw["title"])
+            return real(*args, **kw)
+        return call
 
-    monkeypatch.setattr(profile, "write_profiles", spy)
+    # run draws its figure with write_profile_image, plot with write_profiles (matplotlib)
+    monkeypatch.setattr(profile, "write_profiles", spy(profile.write_profiles))
+    monkeypatch.setattr(profile, "write_profile_image", spy(profile.write_profile_image))
     out = tmp_path / "o"
     assert main(["run", "--out", str(out), "--cache-dir", str(tmp_path / "c"), "--set", "synthetic.frames=2",
                  "--set", "synthetic.size=32", "--clips", "pan", "--no-html", "--no-progress"]) == 0

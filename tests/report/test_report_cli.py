@@ -163,7 +163,7 @@ def test_run_writes_tables_and_figures(demo_run):
     out = demo_run / "out"
     assert (out / "tables" / "results.tex").read_text().count(r"\toprule") == 1
     assert (out / "tables" / "mgld-table1.tex").is_file()
-    assert (out / "figures" / "curves_synthetic_pan.png").is_file()
+    assert (out / "figures" / "curves_synthetic_pan.svg").read_text().startswith("<svg xmlns=")
     assert (out / "figures" / "profile_synthetic_pan.png").is_file()
 
 
@@ -232,7 +232,7 @@ def test_run_reports_skip_a_figure_whose_frames_are_gone(demo_run, tmp_path, cap
     finally:
         mp.undo()
     names = {p.name for p in written}
-    assert "results.tex" in names and "curves_synthetic_pan.png" in names
+    assert "results.tex" in names and "curves_synthetic_pan.svg" in names
     assert "profile_synthetic_pan.png" not in names
     assert "temporal profile of synthetic/pan not written" in capsys.readouterr().err
     assert not (out / ".reports-stamp").exists()  # a figure failed: the next run tries it again

@@ -72,11 +72,15 @@ def write_html_report(
     options: HtmlOptions | None = None,
     *,
     snapshot: Any = None,
+    profile_lines: dict[tuple[str, str, int, str], Any] | None = None,
 ) -> Path:
     """Write ``out_dir/report.html`` (and ``out_dir/report_files/``) from the store; return the page's path.
 
     ``snapshot``: a :class:`~mgld_bench.report.run_reports.Snapshot` of this store already read
     (``run`` passes the one its tables came from, with the tables made), so nothing is read twice.
+    ``profile_lines``: filled, for each source whose frames this call decodes in full (a missing
+    profile image), with its exact middle-row profile (row H // 2, (T, W, 3) uint8), keyed by
+    (dataset, clip, source index, label): ``run`` draws its profile figure from them.
     """
     from mgld_bench.report.aggregate import load_clip_scores, load_unavailable
     from mgld_bench.report.curves import cut_marks
@@ -137,7 +141,7 @@ def write_html_report(
             error = f"no frame viewer: only the first {opts.max_clips} clips get one (option max_clips)"
         else:
             try:
-                job = _clip_job(store_path, dataset, clip, files_root, opts)
+                job = _clip_job(store_path, dataset, clip, files_root, opts, profile_lines)
             except Exception as exc:  # frames evicted, dataset moved: the rest of the page still helps
                 error = _frames_problem(problems, dataset, clip, exc)
         jobs.append(job)
@@ -185,7 +189,10 @@ def write_html_report(
     return path
 
 
-def _clip_job(store_path: Path, dataset: str, clip: str, files_root: Path, opts: HtmlOptions) -> Any:
+def _clip_job(
+    store_path: Path, dataset: str, clip: str, files_root: Path, opts: HtmlOptions,
+    profile_lines: dict[tuple[str, str, int, str], Any] | None = None,
+) -> Any:
     from mgld_bench.report.frame_sources import GT_LABEL, clip_sources
     from mgld_bench.report.html.assets import file_key, plan_clip
 
@@ -200,7 +207,11 @@ def _clip_job(store_path: Path, dataset: str, clip: str, files_root: Path, opts:
     methods = _method_labels(store_path, dataset, clip)
     kinds = ["gt" if label == GT_LABEL and i == 0 else "method" if label in methods else "input"
              for i, (label, _) in enumerate(sources)]
-    return plan_clip(sources, kinds, files_root, f"{file_key(dataset)}/{file_key(clip)}", opts)
+    keep = None
+    if profile_lines is not None:
+        def keep(i: int, label: str, profile: Any) -> None:
+            profile_lines[(dataset, clip, i, label)] = profile
+    return plan_clip(sources, kinds, files_root, f"{file_key(dataset)}/{file_key(clip)}", opts, keep)
 
 
 def _page_names(assets: Any) -> Any:

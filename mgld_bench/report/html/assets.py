@@ -94,8 +94,8 @@ def pick_regions(frames: Sequence[np.ndarray], reference: np.ndarray | None, k: 
         return []
     h, w = frames[0].shape[:2]
     side = max(8, min(side, h, w, max(8, min(h, w) // 2)))
-    stack = np.stack([np.asarray(f, dtype=np.float32).mean(axis=2) for f in frames])
-    ref = stack.mean(axis=0) if reference is None else np.asarray(reference, dtype=np.float32).mean(axis=2)
+    stack = np.stack([_channel_mean(f) for f in frames])
+    ref = stack.mean(axis=0) if reference is None else _channel_mean(reference)
     err = np.abs(stack - ref).mean(axis=0)
     integral = np.pad(err.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
     step = max(1, side // 4)
@@ -112,6 +112,15 @@ def pick_regions(frames: Sequence[np.ndarray], reference: np.ndarray | None, k: 
             if len(boxes) == k:
                 break
     return boxes
+
+
+def _channel_mean(frame: np.ndarray) -> np.ndarray:
+    """``frame.astype(float32).mean(axis=2)``, bit for bit (sums of 8-bit values are exact in
+    float32), without numpy's slow reduction over an axis of 3."""
+    f = np.asarray(frame)
+    if f.dtype != np.uint8 or f.ndim != 3 or f.shape[2] != 3:
+        return np.asarray(f, dtype=np.float32).mean(axis=2)
+    return (f[..., 0].astype(np.float32) + f[..., 1] + f[..., 2]) / np.float32(3)
 
 
 def write_file(path: Path, data: bytes) -> Path:
@@ -190,12 +199,15 @@ def plan_clip(
     root: Path,
     rel: str,
     options: Any,
+    keep_lines: Callable[[int, str, np.ndarray], None] | None = None,
 ) -> ClipJob:
     """Name every file of one clip under ``root`` (``rel``: its folder) and list what is missing.
 
     Nothing is decoded when every file exists; otherwise the middle frames when the clip's plan
     is missing (to find the size and zoom regions), then, per source with missing files, the
-    frames those files need -- all of them for a missing profile.
+    frames those files need -- all of them for a missing profile.  ``keep_lines(i, label,
+    profile)`` is then also given the middle-row profile (row H // 2, every frame, exact) of each
+    source ``i`` whose frames are all decoded, for a caller that draws that profile too.
     """
     if not sources:
         raise BenchError(f"{rel}: no frames to show")
@@ -262,8 +274,9 @@ def plan_clip(
         files += assets.previews + [c for row in assets.crops for c in row] + assets.profiles
         out.append(assets)
         if todo_previews or todo_crops or todo_profiles:
+            keep = partial(keep_lines, i, label) if keep_lines is not None else None
             tasks.append(partial(_encode_source, seq, probes.get(i), middle, root, options, size, todo_previews,
-                                 todo_crops, todo_profiles, f"{label} on {rel}"))
+                                 todo_crops, todo_profiles, f"{label} on {rel}", keep))
     return ClipJob(ClipAssets(size, n, frames, regions, rows, out), files, tasks)
 
 
@@ -286,16 +299,21 @@ def _encode_source(
     crops: dict[int, list[tuple[Box, str]]],
     profiles: list[tuple[int, str]],
     what: str,
+    keep: Callable[[np.ndarray], None] | None = None,
 ) -> None:
-    """Decode the frames of one source that its missing files need (each once) and write those files."""
+    """Decode the frames of one source that its missing files need (each once) and write those
+    files; when every frame is decoded, hand ``keep`` the middle-row profile too."""
     needed = range(len(seq)) if profiles else sorted(set(previews) | set(crops))
     lines: list[list[np.ndarray]] = [[] for _ in profiles]
+    middle: list[np.ndarray] = []
     for t in needed:
         frame = probe if t == probe_index and probe is not None else np.asarray(seq[t])
         if frame.shape[:2] != size:
             raise BenchError(f"{what}: frame {t} is {frame.shape[1]}x{frame.shape[0]}, expected {size[1]}x{size[0]}")
         for i, (row, _) in enumerate(profiles):
             lines[i].append(frame[row])
+        if profiles and keep is not None:
+            middle.append(frame[size[0] // 2])
         if t in previews:
             preview = resize_to_width(frame, options.preview_width)
             write_file(root / previews[t], encode(preview, options.preview_format, options.quality))
@@ -304,6 +322,8 @@ def _encode_source(
     for (_, name), line in zip(profiles, lines, strict=True):
         profile = np.stack(line)  # (T, W, 3): native width, every frame
         write_file(root / name, encode(profile, options.preview_format, options.profile_quality, full_chroma=True))
+    if middle and keep is not None:
+        keep(np.stack(middle))
 
 
 def run_tasks(tasks: Sequence[Callable[[], None]], workers: int) -> list[BaseException | None]:
