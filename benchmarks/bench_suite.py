@@ -120,7 +120,7 @@ def run_process(cmd: list[str], env: dict[str, str]) -> tuple[float, float, floa
     return wall, usage.ru_maxrss / 1024**2, usage.ru_utime + usage.ru_stime  # ru_maxrss: KiB on Linux
 
 
-def suite_cmd(root: Path, tag: str, metrics: list[str], n: int, methods: int = 1) -> list[str]:
+def suite_cmd(root: Path, tag: str, metrics: list[str], n: int, methods: int = 1, device: str = "cpu") -> list[str]:
     lr = root / f"lr{n}" if (root / f"lr{n}").exists() else root / "lr"
     gt = root / f"gt{n}" if (root / f"gt{n}").exists() else root / "gt"
     srs = [root / (f"sr{k}_{n}" if (root / f"sr{k}_{n}").exists() else f"sr{k}") for k in range(methods)]
@@ -128,23 +128,36 @@ def suite_cmd(root: Path, tag: str, metrics: list[str], n: int, methods: int = 1
             "--datasets", f"folder:{lr / 'clip'}", "--set", f"folder.gt={gt / 'clip'}", "--set", "folder.scale=4",
             "--methods", ",".join(f"precomputed:{p}" for p in srs), "--metrics", ",".join(metrics),
             "--cache-dir", str(root / "cache" / tag), "--out", str(root / "out" / tag), "--no-progress",
-            "--device", "cpu"]
+            "--device", device]
 
 
-def direct_cmd(root: Path, metrics: list[str], n: int, methods: int = 1) -> list[str]:
+def direct_cmd(root: Path, metrics: list[str], n: int, methods: int = 1, device: str = "cpu") -> list[str]:
     return [sys.executable, __file__, "--direct-worker", str(root), "--metrics", ",".join(metrics),
-            "--frames", str(n), "--methods", str(methods)]
+            "--frames", str(n), "--methods", str(methods), *(["--device", device] if device != "cpu" else [])]
 
 
 # -- the direct loop (runs in its own process) ------------------------------------------------
+def _write_gpu_stats(warm_s: float) -> None:
+    """The timed warm pass and this process's peak GPU memory, to ``$BENCH_GPU_STATS`` (CUDA mode)."""
+    import torch
+
+    path = os.environ.get("BENCH_GPU_STATS")
+    if path:
+        Path(path).write_text(json.dumps({"warm_s": warm_s, "peak_gpu": torch.cuda.max_memory_allocated(),
+                                          "card": torch.cuda.get_device_name()}))
+
+
 def _read(path: Path) -> np.ndarray:
     import cv2
 
     return cv2.cvtColor(cv2.imread(str(path), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
 
 
-def direct_worker(root: Path, metrics: list[str], n: int, methods: int) -> None:
-    """Per frame: decode, convert, call pyiqa (or OpenCV flows); what a user would write."""
+def direct_worker(root: Path, metrics: list[str], n: int, methods: int, device: str = "cpu") -> None:
+    """Per frame: decode, convert, call pyiqa (or OpenCV flows); what a user would write.  On CUDA
+    the models and tensors are on the device, and the loop runs twice: the second pass is timed
+    (between ``torch.cuda.synchronize()`` calls) and written to ``$BENCH_GPU_STATS`` with the peak
+    GPU memory."""
     import cv2
     import torch
 
@@ -156,22 +169,23 @@ def direct_worker(root: Path, metrics: list[str], n: int, methods: int) -> None:
     from mgld_bench.weights import BRISQUE_SVM, DISTS_HEAD, LPIPS_ALEX_HEAD, MUSIQ_KONIQ, NIQE_PARAMS
 
     w = root / "weights"
+    wp = {f: str(f.path(w)) for f in (LPIPS_ALEX_HEAD, DISTS_HEAD, NIQE_PARAMS, BRISQUE_SVM, MUSIQ_KONIQ)}
     made = {
-        "psnr": lambda: pyiqa.create_metric("psnr", test_y_channel=True, color_space="ycbcr", device="cpu"),
-        "ssim": lambda: pyiqa.create_metric("ssim", test_y_channel=True, color_space="ycbcr", device="cpu"),
-        "lpips": lambda: pyiqa.create_metric("lpips", device="cpu", pretrained_model_path=str(LPIPS_ALEX_HEAD.path(w))),
-        "dists": lambda: pyiqa.create_metric("dists", device="cpu", pretrained_model_path=str(DISTS_HEAD.path(w))),
-        "niqe": lambda: pyiqa.create_metric("niqe", device="cpu", color_space="ycbcr",
-                                            pretrained_model_path=str(NIQE_PARAMS.path(w))),
-        "brisque": lambda: pyiqa.create_metric("brisque", device="cpu", pretrained_model_path=str(BRISQUE_SVM.path(w))),
-        "musiq": lambda: pyiqa.create_metric("musiq", device="cpu", pretrained_model_path=str(MUSIQ_KONIQ.path(w))),
+        "psnr": lambda: pyiqa.create_metric("psnr", test_y_channel=True, color_space="ycbcr", device=device),
+        "ssim": lambda: pyiqa.create_metric("ssim", test_y_channel=True, color_space="ycbcr", device=device),
+        "lpips": lambda: pyiqa.create_metric("lpips", device=device, pretrained_model_path=wp[LPIPS_ALEX_HEAD]),
+        "dists": lambda: pyiqa.create_metric("dists", device=device, pretrained_model_path=wp[DISTS_HEAD]),
+        "niqe": lambda: pyiqa.create_metric("niqe", device=device, color_space="ycbcr",
+                                            pretrained_model_path=wp[NIQE_PARAMS]),
+        "brisque": lambda: pyiqa.create_metric("brisque", device=device, pretrained_model_path=wp[BRISQUE_SVM]),
+        "musiq": lambda: pyiqa.create_metric("musiq", device=device, pretrained_model_path=wp[MUSIQ_KONIQ]),
     }
     models = {m: made[m]() for m in metrics if m in made}
     if "tlp" in metrics and "lpips" not in models:
         models["lpips"] = made["lpips"]()
 
     def t(x: np.ndarray) -> torch.Tensor:
-        return torch.from_numpy(x).permute(2, 0, 1)[None].float() / 255.0
+        return (torch.from_numpy(x).permute(2, 0, 1)[None].float() / 255.0).to(device)
 
     def gray(x: np.ndarray) -> np.ndarray:
         return cv2.cvtColor(x, cv2.COLOR_RGB2GRAY)
@@ -186,33 +200,44 @@ def direct_worker(root: Path, metrics: list[str], n: int, methods: int) -> None:
         gx, gy = np.meshgrid(np.arange(wd, dtype=np.float32), np.arange(h, dtype=np.float32))
         return cv2.remap(img, gx + flow[..., 0], gy + flow[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
-    gt_prev = None
-    sr_prev = [None] * methods
-    with torch.inference_mode():
-        for i in range(n):
-            gt = _read(root / "gt" / "clip" / f"{i:04d}.png")
-            for k in range(methods):
-                sr = _read(root / f"sr{k}" / "clip" / f"{i:04d}.png")
-                x, y = t(sr), t(gt)
-                for m, model in models.items():
-                    if m in metrics:
-                        model(x, y) if model.metric_mode == "FR" else model(x)
-                if i > 0 and "warping_error" in metrics:  # Lai: GT flows both ways, mask, error on SR
-                    fwd = dis.calc(gray(gt_prev), gray(gt), None)
-                    bwd = dis.calc(gray(gt), gray(gt_prev), None)
-                    back = warp(bwd, fwd)
-                    mask = (np.sum((fwd + back) ** 2, -1) < 0.01 * (np.sum(fwd**2, -1) + np.sum(back**2, -1)) + 0.5)
-                    a = sr_prev[k].astype(np.float32) / 255
-                    b = warp(sr.astype(np.float32) / 255, fwd)
-                    float(np.sum(mask[..., None] * (b - a) ** 2) / max(1, 3 * mask.sum()))
-                if i > 0 and "tof" in metrics:
-                    d = farneback(sr_prev[k], sr) - farneback(gt_prev, gt)
-                    float(np.mean(np.sqrt(np.sum(d * d, -1))))
-                if i > 0 and "tlp" in metrics:
-                    lp = models["lpips"]
-                    abs(float(lp(t(gt_prev), y)) - float(lp(t(sr_prev[k]), x)))
-                sr_prev[k] = sr
-            gt_prev = gt
+    def one_pass() -> None:
+        gt_prev = None
+        sr_prev: list[np.ndarray | None] = [None] * methods
+        with torch.inference_mode():
+            for i in range(n):
+                gt = _read(root / "gt" / "clip" / f"{i:04d}.png")
+                for k in range(methods):
+                    sr = _read(root / f"sr{k}" / "clip" / f"{i:04d}.png")
+                    x, y = t(sr), t(gt)
+                    for m, model in models.items():
+                        if m in metrics:
+                            model(x, y) if model.metric_mode == "FR" else model(x)
+                    if i > 0 and "warping_error" in metrics:  # Lai: GT flows both ways, mask, error on SR
+                        fwd = dis.calc(gray(gt_prev), gray(gt), None)
+                        bwd = dis.calc(gray(gt), gray(gt_prev), None)
+                        back = warp(bwd, fwd)
+                        mask = (np.sum((fwd + back) ** 2, -1) < 0.01 * (np.sum(fwd**2, -1) + np.sum(back**2, -1)) + 0.5)
+                        a = sr_prev[k].astype(np.float32) / 255
+                        b = warp(sr.astype(np.float32) / 255, fwd)
+                        float(np.sum(mask[..., None] * (b - a) ** 2) / max(1, 3 * mask.sum()))
+                    if i > 0 and "tof" in metrics:
+                        d = farneback(sr_prev[k], sr) - farneback(gt_prev, gt)
+                        float(np.mean(np.sqrt(np.sum(d * d, -1))))
+                    if i > 0 and "tlp" in metrics:
+                        lp = models["lpips"]
+                        abs(float(lp(t(gt_prev), y)) - float(lp(t(sr_prev[k]), x)))
+                    sr_prev[k] = sr
+                gt_prev = gt
+
+    if device == "cpu":
+        one_pass()
+        return
+    one_pass()  # warm-up: CUDA kernels chosen, caches filled
+    torch.cuda.synchronize()
+    t0 = time.perf_counter()
+    one_pass()
+    torch.cuda.synchronize()
+    _write_gpu_stats(time.perf_counter() - t0)
 
 
 # -- in-process floors ------------------------------------------------------------------------
@@ -300,6 +325,123 @@ def whole_suite(args: argparse.Namespace, root: Path, env: dict[str, str], metri
               f"{s_cpu / (k * d1_cpu):.2f}x CPU (target <= 0.6x)")
 
 
+# -- CUDA mode (--device cuda) ---------------------------------------------------------------
+CUDA_LEARNED = ["lpips", "dists", "musiq", "tlp"]
+
+_CUDA_FORWARD = """
+import json, os, sys, time, torch
+root, n, ms = sys.argv[1], int(sys.argv[2]), sys.argv[3].split(',')
+os.environ['TORCH_HOME'] = root + '/weights'; torch.hub.set_dir(root + '/weights/hub')
+import cv2, pyiqa
+from mgld_bench import weights as W
+from mgld_bench.registry import METRICS
+files = {'lpips': W.LPIPS_ALEX_HEAD, 'dists': W.DISTS_HEAD, 'musiq': W.MUSIQ_KONIQ}
+def rd(p):
+    a = cv2.cvtColor(cv2.imread(p), cv2.COLOR_BGR2RGB)
+    return (torch.from_numpy(a).permute(2, 0, 1)[None] / 255.0).cuda()
+xs = [rd(f'{root}/sr0/clip/{i:04d}.png') for i in range(n)]
+ys = [rd(f'{root}/gt/clip/{i:04d}.png') for i in range(n)]
+res = {}
+for m in ms:
+    model = pyiqa.create_metric(m, device='cuda', pretrained_model_path=str(files[m].path(root + '/weights')))
+    fr = model.metric_mode == 'FR'
+    def call(x, y):
+        return model(x, y) if fr else model(x)
+    row = {}
+    with torch.inference_mode():
+        for batch in (1, 4):
+            xb = [torch.cat(xs[i:i + batch]) for i in range(0, n, batch)]
+            yb = [torch.cat(ys[i:i + batch]) for i in range(0, n, batch)]
+            call(xb[0], yb[0])  # warm-up
+            torch.cuda.synchronize(); torch.cuda.reset_peak_memory_stats()
+            t0 = time.perf_counter()
+            for x, y in zip(xb, yb):
+                call(x, y)
+            torch.cuda.synchronize()
+            row[f'fps{batch}'] = n / (time.perf_counter() - t0)
+            row[f'peak{batch}'] = torch.cuda.max_memory_allocated()
+        # how far fp16 / bf16 autocast would move the value (stand-in weights: not a verdict)
+        ref = torch.cat([call(x, y).reshape(-1).double() for x, y in zip(xs, ys)])
+        tol = METRICS.create(m).facts.tolerance
+        for dt in ('float16', 'bfloat16'):
+            with torch.autocast('cuda', dtype=getattr(torch, dt)):
+                got = torch.cat([call(x, y).reshape(-1).double() for x, y in zip(xs, ys)])
+            move = (got - ref).abs()
+            allowed = torch.tensor([tol.allowed(float(v)) for v in ref], dtype=torch.float64, device=move.device)
+            row[dt] = [float(move.max()), bool((move <= allowed).all())]
+        row['tolerance'] = [tol.abs, tol.rel]
+    res[m] = row
+    del model; torch.cuda.empty_cache()
+print(json.dumps(res))
+"""
+
+
+def cuda_forward(root: Path, n: int, metrics: list[str]) -> dict[str, dict]:
+    """Bare pyiqa forward on CUDA, tensors already on the device: frames/s at batch 1 and 4, peak
+    GPU memory, and the value movement of fp16/bf16 autocast against fp32."""
+    ms = [m for m in ("lpips", "dists", "musiq") if m in metrics]
+    if not ms:
+        return {}
+    r = subprocess.run([sys.executable, "-c", _CUDA_FORWARD, str(root), str(n), ",".join(ms)], check=True,
+                       capture_output=True, text=True)
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def run_gpu_process(cmd: list[str], env: dict[str, str], stats: Path) -> tuple[float, dict]:
+    """Cold wall seconds of a CUDA-mode child and what it wrote to ``$BENCH_GPU_STATS``."""
+    stats.unlink(missing_ok=True)
+    wall, _, _ = run_process(cmd, {**env, "BENCH_GPU_STATS": str(stats)})
+    return wall, json.loads(stats.read_text())
+
+
+def cuda_report(args: argparse.Namespace, root: Path, env: dict[str, str], metrics: list[str], n: int) -> None:
+    """Frames/s of each learned metric and of the whole suite, suite (real CLI, --device cuda)
+    beside pyiqa called directly on CUDA; warm pass of each process timed between
+    torch.cuda.synchronize() calls; peak GPU memory of each side."""
+    import torch
+
+    print(f"# CUDA: {torch.cuda.get_device_name()}, torch {torch.__version__}; {n} frames of {args.size}, "
+          f"best of {args.rounds} alternating runs; frames/s of the warm pass (second pass in the same "
+          "process, synchronised), cold = whole process incl. start-up and model loading")
+    print("| metric | suite frames/s | pyiqa frames/s | suite/pyiqa | suite cold s | pyiqa cold s "
+          "| suite peak GPU GB | pyiqa peak GPU GB |")
+    print("|---|---|---|---|---|---|---|---|")
+    stats = root / "gpu-stats.json"
+    rows = [[m] for m in metrics if m in CUDA_LEARNED]
+    if len(metrics) > 1:
+        rows.append(metrics)
+    for ms in rows:
+        best: list[tuple[float, float, float]] = []
+        for side in ("suite", "direct"):
+            walls, warms, peaks = [], [], []
+            for r in range(args.rounds):
+                cmd = (suite_cmd(root, f"cuda-{'-'.join(ms)}-{r}", ms, n, device="cuda") if side == "suite"
+                       else direct_cmd(root, ms, n, device="cuda"))
+                wall, st = run_gpu_process(cmd, env, stats)
+                walls.append(wall)
+                warms.append(st["warm_s"])
+                peaks.append(st["peak_gpu"])
+            best.append((min(warms), min(walls), max(peaks) / 1024**3))
+        (sw, sc, sp), (dw, dc, dp) = best
+        name = ms[0] if len(ms) == 1 else f"whole suite ({len(ms)} metrics)"
+        print(f"| {name} | {n / sw:.1f} | {n / dw:.1f} | {dw / sw:.2f}x | {sc:.1f} | {dc:.1f} | {sp:.2f} | {dp:.2f} |",
+              flush=True)
+    fw = cuda_forward(root, n, metrics)
+    if fw:
+        print("\nbare pyiqa forward on CUDA, tensors already on the device (the compute floor):")
+        print("| metric | frames/s batch 1 | frames/s batch 4 | peak GPU GB b1 | peak GPU GB b4 "
+              "| fp16 max move (within tolerance) | bf16 max move (within tolerance) | tolerance abs, rel |")
+        print("|---|---|---|---|---|---|---|---|")
+        for m, r in fw.items():
+            gb1, gb4 = r["peak1"] / 1024**3, r["peak4"] / 1024**3
+            print(f"| {m} | {r['fps1']:.1f} | {r['fps4']:.1f} | {gb1:.2f} | {gb4:.2f} "
+                  f"| {r['float16'][0]:.2e} ({'yes' if r['float16'][1] else 'NO'}) "
+                  f"| {r['bfloat16'][0]:.2e} ({'yes' if r['bfloat16'][1] else 'NO'}) "
+                  f"| {r['tolerance'][0]:g}, {r['tolerance'][1]:g} |")
+        print("(fp16/bf16 moves are measured with stand-in random weights: evidence, not a verdict; "
+              "metrics run in fp32, docs/metrics.md)")
+
+
 def cli_worker(argv: list[str]) -> int:
     """``mgld-bench ARGV`` with the stand-in weights accepted: they carry the released file names
     but not the released bytes, so the published-sha256 check is off in this child (first-use
@@ -308,7 +450,24 @@ def cli_worker(argv: list[str]) -> int:
     from mgld_bench.cli import main as cli_main
 
     trust.CHECK_PUBLISHED_ON_LOAD = False
-    return int(cli_main(argv) or 0)
+    if "BENCH_GPU_STATS" not in os.environ or "--device" not in argv or argv[argv.index("--device") + 1] == "cpu":
+        return int(cli_main(argv) or 0)
+    # CUDA mode: a cold run (models built, CUDA kernels chosen), then the same run into a fresh
+    # cache and output folder, timed between torch.cuda.synchronize() calls: the steady state
+    import torch
+
+    rc = int(cli_main(argv) or 0)
+    if rc:
+        return rc
+    again = list(argv)
+    for flag in ("--cache-dir", "--out"):
+        again[again.index(flag) + 1] += "-warm"
+    torch.cuda.synchronize()
+    t0 = time.perf_counter()
+    rc = int(cli_main(again) or 0)
+    torch.cuda.synchronize()
+    _write_gpu_stats(time.perf_counter() - t0)
+    return rc
 
 
 def main() -> None:
@@ -325,13 +484,21 @@ def main() -> None:
     ap.add_argument("--slope-only", action="store_true",
                     help="only the --slope runs (time and peak RSS per frame count, direct RSS at the first)")
     ap.add_argument("--keep", default="", help="keep the generated data in this folder")
+    ap.add_argument("--device", default="cpu", choices=("cpu", "cuda"),
+                    help="cuda: frames/s of the learned metrics and the whole suite beside pyiqa on CUDA")
     ap.add_argument("--direct-worker", default="", help=argparse.SUPPRESS)
     ap.add_argument("--prepare-worker", default="", help=argparse.SUPPRESS)
     args = ap.parse_args()
     metrics = [m for m in args.metrics.split(",") if m]
     if args.direct_worker:
-        direct_worker(Path(args.direct_worker), metrics, args.frames, args.methods)
+        direct_worker(Path(args.direct_worker), metrics, args.frames, args.methods, args.device)
         return
+    if args.device == "cuda" and not args.prepare_worker:
+        import torch
+
+        if not torch.cuda.is_available():
+            raise SystemExit("bench_suite --device cuda: torch sees no CUDA device here (run it where a GPU is, "
+                             "e.g. benchmarks/gpu_checks.sh); the CPU figures come from --device cpu")
     if args.prepare_worker:
         h, w = (int(v) for v in args.size.split("x"))
         make_frames(Path(args.prepare_worker), args.frames, (h, w), copies=args.methods)
@@ -361,6 +528,11 @@ def main() -> None:
                 runs[j].append(run_process(cmd_of(), env))
         return tuple((min(r[0] for r in rs), min(r[2] for r in rs), max(r[1] for r in rs)) for rs in runs)  # type: ignore[return-value]
 
+    if args.device == "cuda":
+        cuda_report(args, root, env, metrics, n)
+        if tmp is not None:
+            tmp.cleanup()
+        return
     counter = iter(range(10**6))
     rows = []
     if args.slope_only:

@@ -106,7 +106,6 @@ def run_config(cfg: RunConfig, argv: Sequence[str] = (), progress: Any = True) -
     """
     from mgld_bench import provenance
     from mgld_bench.report.run_reports import write_run_reports
-    from mgld_bench.runner.device import used_device
     from mgld_bench.runner.local import execute
     from mgld_bench.runner.plan import build_plan, check_plan
     from mgld_bench.runner.progress import console_for
@@ -152,12 +151,10 @@ def run_config(cfg: RunConfig, argv: Sequence[str] = (), progress: Any = True) -
                 plan, cache, store, run_id, device=cfg.device, seed=cfg.seed, keep_going=cfg.keep_going,
                 progress=console,
             )
+        # the executor's details: with a job that computed, the device and the execution options as used
         finished: dict[str, object] = {"elapsed_s": round(time.perf_counter() - started, 3), **summary.details}
         if summary.failures:
             finished["failures"] = list(summary.failures)  # the HTML report lists them with the fix
-        if cfg.executor == "local" and (summary.inferred or summary.scored):  # resolved by a job that computed
-            finished.update(provenance.device_info(used_device(cfg.device)))
-            finished["execution"] = plan.execution("cuda" if used_device(cfg.device).startswith("cuda") else "cpu")
         store.finish_run(run_id, finished)
         rows = store.clip_rows()
     with console.phase(f"writing reports to {out}"):

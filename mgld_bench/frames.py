@@ -279,3 +279,27 @@ class Clip:
                 f"clip {self.label}: {len(self.lr)} LR frames but {len(self.gt)} GT frames; "
                 "both folders must hold the same frames"
             )
+
+
+# -- frames to tensors on a device ----------------------------------------------------------
+_UNIT_LUTS: dict[str, Any] = {}
+
+
+def unit_lut(device: Any) -> Any:
+    """The 256 float32 values ``v / 255`` computed on the CPU (the CPU path's own expression),
+    copied to ``device``: looking them up gives the CPU conversion bit for bit on any device."""
+    import torch
+
+    key = str(device)
+    if key not in _UNIT_LUTS:
+        _UNIT_LUTS[key] = (torch.arange(256, dtype=torch.uint8).float() / 255.0).to(device)
+    return _UNIT_LUTS[key]
+
+
+def uint8_to_unit(t: Any) -> Any:
+    """uint8 (N, H, W, 3) tensor on any device -> float32 (N, 3, H, W) in [0, 1] on the same
+    device, equal bit for bit to ``t.cpu().float() / 255`` (a table lookup, no division there)."""
+    import torch
+
+    u = t.permute(0, 3, 1, 2).contiguous()  # uint8: a quarter of the float copy's bytes
+    return unit_lut(t.device).index_select(0, u.reshape(-1).to(torch.int32)).reshape(u.shape)

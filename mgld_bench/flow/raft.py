@@ -33,6 +33,10 @@ def _to_tensor(frame: np.ndarray, device: str) -> Any:
     import torch
 
     img = np.asarray(frame)
+    if img.dtype == np.uint8 and torch.device(device).type != "cpu":  # upload uint8, convert there
+        from mgld_bench.frames import uint8_to_unit
+
+        return uint8_to_unit(torch.from_numpy(np.ascontiguousarray(img))[None].to(device)) * 2.0 - 1.0
     x = torch.from_numpy(np.ascontiguousarray(img)).float()
     if img.dtype == np.uint8:
         x = x / 255.0

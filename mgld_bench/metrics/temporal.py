@@ -223,6 +223,7 @@ class TLP(Metric):
     """TecoGAN's tLP: |LPIPS(gt_{t-1}, gt_t) - LPIPS(sr_{t-1}, sr_t)| × 100 (AlexNet v0.1), lower is better."""
 
     name = "tlp"
+    version: ClassVar[int] = 2  # 2: the GT pair is scored alone (not batched with the output's), shared
     summary = "tLP x100 (TecoGAN): LPIPS-AlexNet change SR vs GT between frames, on the centre crop"
     defaults: ClassVar[dict[str, Any]] = {"backend": "pyiqa", "tecogan_crop": True, "scale": 100.0, **PAIR_CUT_DEFAULTS}
 
@@ -246,15 +247,56 @@ class TLP(Metric):
     def start(self, ctx: ScoreContext) -> Accumulator:
         from mgld_bench.metrics.backends.base import load_model
 
-        model = load_model(self._lpips().spec(), self.options["backend"], ctx.device)
+        lpips = self._lpips()
+        model = load_model(lpips.spec(), self.options["backend"], ctx.device)
         scale = float(self.options["scale"])
+        gt_pairs = _GTPairValues(ctx.cache, lpips.identity(), lpips.backend(), ctx.device)
 
         def pair(_ctx: ScoreContext, prev: tuple, cur: tuple) -> float:
-            # pairs of consecutive frames: no reference is seen twice, the LPIPS metric's held GT stays
-            lp_sr, lp_gt = model.score([prev[0], prev[1]], [cur[0], cur[1]], keep_reference=False)
+            # pairs of consecutive frames: no reference is seen twice, the LPIPS metric's held GT stays.
+            # The GT pair is scored on its own (never batched with an output), so its value is the
+            # same whichever method's pass computed it and can be shared through the cache.
+            lp_sr = model.score([prev[0]], [cur[0]], keep_reference=False)[0]
+            lp_gt = gt_pairs.get((prev[2][1], cur[2][1]),
+                                 lambda: model.score([prev[1]], [cur[1]], keep_reference=False)[0])
             return abs(lp_gt - lp_sr) * scale
 
-        return _PairAccumulator(ctx, pair, bool(self.options["tecogan_crop"]), digests=False, options=self.options)
+        return _PairAccumulator(ctx, pair, bool(self.options["tecogan_crop"]), options=self.options)
+
+
+class _GTPairValues:
+    """LPIPS of consecutive GT frames, computed once per pair for every method of a run and
+    later runs: kept in the content-addressed cache (namespace ``tlp-gt``, one float64 per pair),
+    keyed by the two frames' digests, the LPIPS identity and backend, the device kind and torch's
+    version.  Without a cache (tests, ``score`` without one) every call computes."""
+
+    NAMESPACE = "tlp-gt"
+
+    def __init__(self, cache: Any, identity: Any, backend: str, device: str) -> None:
+        self.cache = cache
+        self.identity = identity
+        self.backend = backend
+        self.device_kind = str(device).split(":")[0]
+        #: pairs computed (tests count them)
+        self.computed = 0
+
+    def get(self, digests: tuple[str, str], compute: Any) -> float:
+        if self.cache is None:
+            self.computed += 1
+            return float(compute())
+        import torch
+
+        from mgld_bench.specs import digest
+
+        key = digest({"kind": self.NAMESPACE, "metric": self.identity, "backend": self.backend,
+                      "device": self.device_kind, "torch": torch.__version__, "pair": list(digests)})
+        hit = self.cache.get_array(self.NAMESPACE, key)
+        if hit is not None and hit.shape == (1,):
+            return float(hit[0])
+        value = float(compute())
+        self.computed += 1
+        self.cache.put_array(self.NAMESPACE, key, np.array([value], dtype=np.float64))
+        return value
 
 
 class MAWE(Metric):

@@ -9,6 +9,7 @@ store.  Another executor (Ray) schedules the same specs and calls the same job f
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,8 +35,17 @@ class RunSummary:
     score_cached: int = 0
     failures: list[str] = field(default_factory=list)
     unavailable: list[tuple[str, str, str, str]] = field(default_factory=list)
-    #: What the executor adds to the run's provenance (Ray: the cluster's resources).
+    #: What the executor adds to the run's provenance (Ray: the cluster's resources); when a job
+    #: computed, also the device it used and the execution options as used (:func:`execution_record`).
     details: dict[str, Any] = field(default_factory=dict)
+
+
+def execution_record(plan: Plan, device_info: dict[str, Any],
+                     device_kind: str | Callable[[Any], str | None]) -> dict[str, Any]:
+    """What a run that computed records about where and how (every executor writes it): the
+    device (:func:`mgld_bench.provenance.device_info`) and the components' execution options as
+    used on their device kind (:meth:`~mgld_bench.runner.plan.Plan.execution`)."""
+    return {**device_info, "execution": plan.execution(device_kind)}
 
 
 def _job_failed(exc: Exception, what: str, label: str, keep_going: bool, summary: RunSummary,
@@ -168,4 +178,11 @@ def execute(
                 record_scores(store, run_id, entry, method, clip, key, scores, summary)
         console.dataset_done(len(summary.failures) - failed)
     console.close()
+    if summary.inferred or summary.scored:  # the device was resolved by a job that computed
+        from mgld_bench import provenance
+        from mgld_bench.runner.device import used_device
+
+        used = used_device(device)
+        summary.details.update(execution_record(plan, provenance.device_info(used),
+                                                "cuda" if used.startswith("cuda") else "cpu"))
     return summary

@@ -11,6 +11,7 @@ checked and assembled.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -114,18 +115,20 @@ class Plan:
             "execution": self.execution(),
         }
 
-    def execution(self, device_kind: str | None = None) -> dict[str, Any]:
+    def execution(self, device_kind: str | Callable[[Any], str | None] | None = None) -> dict[str, Any]:
         """How the run executes its components: the execution-only options (batch sizes) of each
-        method and metric, by label, as used on a device of kind ``device_kind`` when known.
+        method and metric, by label, as used on a device of kind ``device_kind`` when known (one
+        kind for all, or a function of the component where an executor placed them apart).
         They are in no identity, label or cache key, so this record is where a run states them."""
+        kind_of = device_kind if callable(device_kind) else lambda _: device_kind
         out: dict[str, dict[str, Any]] = {"methods": {}, "metrics": {}}
         for _, m in self.methods:
             if m.execution_options:
-                out["methods"][m.label] = m.execution(device_kind)
+                out["methods"][m.label] = m.execution(kind_of(m))
         for d in self.datasets:
             for metric in d.metrics:
                 if metric.execution_options:
-                    out["metrics"][metric.label] = metric.execution(device_kind)
+                    out["metrics"][metric.label] = metric.execution(kind_of(metric))
         return out
 
 

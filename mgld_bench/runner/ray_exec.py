@@ -8,7 +8,11 @@
   computed once for all of them), metrics grouped by their declared resources (a GPU is never
   held while CPU metrics run).  It starts once every method's output of the clip is there.
 
-Each task sets its worker's thread counts to the CPUs Ray gave it.
+Each task sets its worker's thread counts to the CPUs Ray gave it.  The run's method, metric and
+dataset objects are put in Ray's object store once and handed to tasks by reference; each worker
+keeps the last one of each role it used (:func:`_shared`), so consecutive tasks of one run in a
+worker reuse the same instance -- a network a method loaded for one clip is not rebuilt for the next,
+as in the local loop.
 
 Each task asks Ray for the resources its method or metric declares (``Method.resources``,
 ``MetricFacts.resources``).  The cache is the shared state: every worker must see the same cache
@@ -24,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import sys
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,7 +48,7 @@ from mgld_bench.runner.jobs import (
     run_score_jobs,
     score_job,
 )
-from mgld_bench.runner.local import RunSummary, available_methods, mark_skipped, record_scores
+from mgld_bench.runner.local import RunSummary, available_methods, execution_record, mark_skipped, record_scores
 from mgld_bench.runner.plan import DatasetPlan, Plan
 from mgld_bench.specs import CPU, InferJob, Resources, ScoreJob
 from mgld_bench.store.cache import Cache
@@ -80,31 +85,58 @@ def _worker_threads() -> None:
     configure_threads(max(1, int(cpus)))
 
 
-def _infer(job: InferJob, cache: Cache, device: str, method: Method, dataset: Any) -> tuple[str, str, bool]:
+#: Per-worker memo of the current run's shared objects: (run token, {object ref id: object}).
+#: A worker keeps what it fetched for one run -- as the local loop keeps the run's components --
+#: and drops it all when a task of another run arrives.
+_SHARED: list[Any] = ["", {}]
+#: What a task is handed for a shared object: (run token, object ref).
+Boxed = tuple[str, Any]
+
+
+def _shared(boxed: Boxed) -> Any:
+    """The object behind ``boxed`` = (run token, object ref) (boxed so that Ray hands the task the
+    ref, not a fresh copy of the object): the instance this worker fetched for the same ref
+    before, else fetched now."""
+    run, ref = boxed
+    if _SHARED[0] != run:
+        _SHARED[:] = [run, {}]  # another run: free the previous run's objects first
+    memo: dict[str, Any] = _SHARED[1]
+    key = ref.hex()
+    if key not in memo:
+        from mgld_bench.extras import import_extra
+
+        memo[key] = import_extra("ray", used_by="--executor ray").get(ref)
+    return memo[key]
+
+
+def _infer(job: InferJob, cache: Cache, device: str, method: Boxed, dataset: Boxed) -> tuple[str, str, bool]:
     _worker_threads()
-    inf = run_infer_job(job, cache, device, method, dataset.clip(job.clip))
+    clip = _shared(dataset).clip(job.clip)
+    inf = run_infer_job(job, cache, device, _shared(method), clip)
     return inf.key, inf.frames.digest(), inf.cached
 
 
 def _infer_chunk(
-    job: InferJob, cache: Cache, start: int, stop: int, device: str, method: Method, dataset: Any
+    job: InferJob, cache: Cache, start: int, stop: int, device: str, method: Boxed, dataset: Boxed
 ) -> list[Any]:
     _worker_threads()
-    return run_infer_chunk(job, dataset.clip(job.clip), start, stop, device, method, cache)
+    clip = _shared(dataset).clip(job.clip)
+    return run_infer_chunk(job, clip, start, stop, device, _shared(method), cache)
 
 
-def _join(job: InferJob, cache: Cache, dataset: Any, *chunks: list[Any]) -> tuple[str, str, bool]:
-    inf = join_infer_chunks(job, dataset.clip(job.clip), list(chunks), cache)
+def _join(job: InferJob, cache: Cache, dataset: Boxed, *chunks: list[Any]) -> tuple[str, str, bool]:
+    inf = join_infer_chunks(job, _shared(dataset).clip(job.clip), list(chunks), cache)
     return inf.key, inf.frames.digest(), False
 
 
 def _score(
-    jobs: list[ScoreJob], cache: Cache, protocol: Protocol, device: str, metrics: list[Metric], dataset: Any
+    jobs: list[ScoreJob], cache: Cache, protocol: Protocol, device: str, metrics: Boxed, dataset: Boxed
 ) -> list[dict[str, tuple[MetricResult, str, bool]] | BaseException]:
     """Every output of one clip (one job per method) scored in one pass: per job, its results or
     the exception it raised (:func:`~mgld_bench.runner.jobs.run_score_jobs`)."""
     _worker_threads()
-    clip = dataset.clip(jobs[0].infer.clip)
+    clip = _shared(dataset).clip(jobs[0].infer.clip)
+    metric_list: list[Metric] = _shared(metrics)
     items = []
     for job in jobs:
         inf = load_infer(cache, job.infer.key(), f"{job.infer.method.spec} on {clip.label}")
@@ -114,7 +146,7 @@ def _score(
                 "worker; every Ray worker must see the same cache folder (--cache-dir on a shared file system)"
             )
         items.append((job, inf.frames))
-    return run_score_jobs(items, clip, cache, protocol, device, metrics)
+    return run_score_jobs(items, clip, cache, protocol, device, metric_list)
 
 
 _TASKS: dict[str, Any] = {}
@@ -260,6 +292,7 @@ class _Driver:
         self.cluster = dict(ray.cluster_resources())
         self.pending: dict[Any, tuple[list[_Unit], str]] = {}
         self.shared: dict[int, Any] = {}  # id(component) -> object ref (each shipped once)
+        self.token = uuid.uuid4().hex  # names this run to the workers' memo (_shared)
         self.failed = 0
         # computed once per dataset, so each group is shipped once
         self.groups = {id(e): metric_groups(e.metrics) for e in plan.datasets}
@@ -276,10 +309,11 @@ class _Driver:
             return "cuda"
         return "cuda" if opts["num_gpus"] else "cpu"
 
-    def put(self, obj: Any) -> Any:
+    def put(self, obj: Any) -> Boxed:
+        """``obj`` in Ray's object store (put once per run), boxed for :func:`_shared`."""
         if id(obj) not in self.shared:
             self.shared[id(obj)] = self.ray.put(obj)
-        return self.shared[id(obj)]
+        return self.token, self.shared[id(obj)]
 
     def run(self) -> RunSummary:
         summary = self.summary
@@ -309,7 +343,30 @@ class _Driver:
         finally:
             self.bar.close()
         summary.details = {"executor": "ray", "retries": RETRIES, "cluster_resources": self.cluster}
+        if summary.inferred or summary.scored:
+            summary.details.update(execution_record(self.plan, self._device_info(), self.component_kind))
         return summary
+
+    def component_kind(self, component: Method | Metric) -> str | None:
+        """The kind of device (``cpu``/``cuda``) the tasks of a method or metric are placed on."""
+        res = component.resources if isinstance(component, Method) else getattr(component.facts, "resources", CPU)
+        try:
+            return task_device(task_options(res, self.cluster, self.device, component.label))
+        except BenchError:  # not placeable: it did not run
+            return None
+
+    def _device_info(self) -> dict[str, Any]:
+        """The device record of the run (:func:`mgld_bench.provenance.device_info`), read by a task
+        placed as the run's jobs were: on a GPU when any method or metric was given one."""
+        from mgld_bench import provenance
+
+        components = [m for _, m in self.plan.methods] + [x for e in self.plan.datasets for x in e.metrics]
+        gpu = any(self.component_kind(c) == "cuda" for c in components)
+        probe = self.ray.remote(num_cpus=0, num_gpus=1 if gpu else 0, max_retries=RETRIES)(provenance.device_info)
+        try:
+            return dict(self.ray.get(probe.remote("cuda" if gpu else "cpu"), timeout=60))
+        except Exception:  # the work is done: its record must not fail the run
+            return {"device": "cuda" if gpu else "cpu"}
 
     # submitting
     def _start(self, unit: _Unit) -> None:

@@ -1,5 +1,6 @@
 """Probe methods for tests/runner/test_runner_ray.py: they log each call, and can kill their own worker
-process once (SIGKILL), raise on one clip, or ask for a custom Ray resource."""
+process once (SIGKILL), raise on one clip, ask for a custom Ray resource, or declare an
+execution-only option."""
 
 from __future__ import annotations
 
@@ -46,6 +47,28 @@ class AccelProbe(Probe):
 
     name = "accel-probe"
     resources: ClassVar[Resources] = Resources(num_cpus=0.5, custom=(("accel", 1.0),))
+
+
+class BatchedProbe(Probe):
+    """A probe with an execution-only option whose value as used depends on the device kind (as
+    a learned metric's batch size does)."""
+
+    name = "batched-probe"
+    defaults: ClassVar[dict[str, Any]] = {**Probe.defaults, "batch": 4}
+    execution_options = ("batch",)
+
+    def execution(self, device_kind: str | None = None) -> dict[str, Any]:
+        return {"batch": 1 if device_kind == "cpu" else self.options["batch"], "kind": device_kind}
+
+
+class InstanceProbe(Probe):
+    """A probe that logs ``pid id(self)`` to ``log/instances.txt`` per clip (which instance ran it)."""
+
+    name = "instance-probe"
+
+    def run(self, clip: Clip, ctx: RunContext) -> Iterator[np.ndarray]:
+        _append(Path(self.options["log"]) / "instances.txt", f"{os.getpid()} {id(self)}\n")
+        yield from super().run(clip, ctx)
 
 
 def _append(path: Path, line: str) -> None:

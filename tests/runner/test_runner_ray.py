@@ -192,7 +192,33 @@ def test_interrupt_cancels_outstanding_tasks(ray: Any, tmp_path: Path, monkeypat
 
 
 @pytest.mark.slow
-def test_cli_executor_ray_writes_the_same_csv(ray: Any, tmp_path: Path) -> None:
+def test_a_worker_reuses_the_run_s_method_instance(ray: Any, tmp_path: Path) -> None:
+    """Consecutive clips of a run in one worker are run by one instance of the method (a network
+    it loaded is not rebuilt), as in the local loop."""
+    plan = _plan([(_ray_methods.InstanceProbe, {"log": str(tmp_path)})])
+    summary, _, _ = _execute(ray_exec.execute, plan, tmp_path / "a")
+    lines = (tmp_path / "instances.txt").read_text().split("\n")[:-1]
+    pids = {line.split()[0] for line in lines}
+    assert summary.inferred == len(lines) >= 3 and len(set(lines)) == len(pids)  # one instance per worker
+
+
+@pytest.mark.slow
+def test_execution_record_as_local(ray: Any, tmp_path: Path) -> None:
+    """The device and the execution options as used: the same record as the local executor's,
+    apart from the Ray executor's own fields (the execution option resolved for the CPU)."""
+    plan = _plan([(_ray_methods.BatchedProbe, {"log": str(tmp_path), "batch": 8})], clips=["pan"])
+    s_local, _, _ = _execute(local.execute, plan, tmp_path / "local")
+    s_ray, _, _ = _execute(ray_exec.execute, plan, tmp_path / "ray")
+    assert list(s_local.details["execution"]["methods"].values()) == [{"batch": 1, "kind": "cpu"}]
+    assert s_local.details["device"] == "cpu"
+    own = {"executor", "retries", "cluster_resources"}
+    assert {k: v for k, v in s_ray.details.items() if k not in own} == s_local.details
+    again, _, _ = _execute(ray_exec.execute, plan, tmp_path / "ray")  # nothing computed: nothing to record
+    assert again.inferred == again.scored == 0 and "execution" not in again.details
+
+
+@pytest.mark.slow
+def test_cli_executor_ray_writes_the_same_csv_and_run_record(ray: Any, tmp_path: Path) -> None:
     from mgld_bench.cli import main
 
     common = ["run", "--set", "synthetic.size=48", "--clips", "pan", "--no-progress"]
@@ -201,3 +227,14 @@ def test_cli_executor_ray_writes_the_same_csv(ray: Any, tmp_path: Path) -> None:
         assert main([*common, "--executor", executor, "--out", str(out), "--cache-dir", str(cache)]) == 0
     assert (tmp_path / "ray" / "results.csv").read_text() == (tmp_path / "local" / "results.csv").read_text()
     assert ray.is_initialized()  # a session opened before the run is left open
+    runs = {}
+    for executor in ("local", "ray"):
+        with ResultStore(tmp_path / executor / "results.sqlite", readonly=True) as store:
+            (runs[executor],) = store.runs()
+    # the run's provenance differs only where the two runs were told apart or the executor speaks
+    differs = {"executor", "retries", "cluster_resources", "elapsed_s", "time", "cache_dir", "config"}
+    local_prov, ray_prov = runs["local"]["provenance"], runs["ray"]["provenance"]
+    assert {k: v for k, v in ray_prov.items() if k not in differs} == {
+        k: v for k, v in local_prov.items() if k not in differs}
+    assert ray_prov["device"] == local_prov["device"] == "cpu" and "execution" in ray_prov
+    assert ray_prov["executor"] == "ray" and "executor" not in local_prov

@@ -96,3 +96,55 @@ def test_no_flow_is_computed_twice_in_one_run(tmp_path: Path, monkeypatch) -> No
     by_backend = {b: sum(1 for c in calls if c[0] == b) for b in {c[0] for c in calls}}
     # warping error: GT flows both ways, 3 pairs, once for both outputs; tOF: 3 GT + 3 per output
     assert by_backend == {"dis-medium": 6, "farneback": 3 + 2 * 3}
+
+
+def test_tlp_scores_each_gt_pair_once_for_every_method_and_run(wdir: Path, tmp_path: Path, monkeypatch) -> None:
+    """tLP's LPIPS of consecutive GT frames is computed once per pair for all outputs of the
+    clip, and read from the cache by a later run; the values equal pyiqa's LPIPS called on each
+    pair directly (TecoGAN centre crop)."""
+    import pyiqa
+    import torchvision
+
+    from mgld_bench.metrics.backends.base import IQAModel
+    from mgld_bench.metrics.functional.warping import tecogan_crop
+
+    torch.manual_seed(0)
+    _save(torchvision.models.alexnet(weights=None).state_dict(), ALEXNET.path(wdir))
+    _save({f"lin{k}.model.1.weight": torch.rand(1, c, 1, 1) for k, c in enumerate([64, 192, 384, 256, 256])},
+          LPIPS_ALEX_HEAD.path(wdir))
+    pairs_seen: list[bytes] = []
+    real = IQAModel.score
+
+    def counting(self, distorted, reference=None, keep_reference=True, stored=None):
+        pairs_seen.extend(np.asarray(d).tobytes() + np.asarray(r).tobytes()
+                          for d, r in zip(distorted, reference or [], strict=True))
+        return real(self, distorted, reference, keep_reference, stored)
+
+    monkeypatch.setattr(IQAModel, "score", counting)
+    gt = smooth_frames(4, 64, 80, seed=11)
+    outputs = [_noisy(gt, seed) for seed in (12, 13, 14)]
+    clip = clip_from_gt(gt)
+    metrics = [METRICS.create("tlp")]
+    cache = Cache(tmp_path / "cache")
+    results = run_score_jobs(_jobs(clip, outputs[:2], metrics), clip, cache, DEFAULT, "cpu", metrics)
+    crop = [tecogan_crop(f) for f in gt]
+    gt_pairs = {crop[t].tobytes() + crop[t + 1].tobytes() for t in range(3)}
+    assert sum(p in gt_pairs for p in pairs_seen) == 3  # not 6: once for both outputs
+    assert len(pairs_seen) == 3 + 2 * 3
+
+    pairs_seen.clear()  # a later run adding a third output: only its own pairs are scored
+    results += run_score_jobs(_jobs(clip, outputs[2:], metrics), clip, cache, DEFAULT, "cpu", metrics)
+    assert len(pairs_seen) == 3 and not any(p in gt_pairs for p in pairs_seen)
+
+    torch.hub.set_dir(str(wdir / "hub"))
+    lp = pyiqa.create_metric("lpips", device="cpu", pretrained_model_path=str(LPIPS_ALEX_HEAD.path(wdir)))
+
+    def d(a: np.ndarray, b: np.ndarray) -> float:
+        t = [torch.from_numpy(tecogan_crop(f)).permute(2, 0, 1)[None].float() / 255.0 for f in (a, b)]
+        return float(lp(t[0], t[1]))
+
+    for out, res in zip(outputs, results, strict=True):
+        assert isinstance(res, dict)
+        want = [100 * abs(d(gt[t], gt[t + 1]) - d(out[t], out[t + 1])) for t in range(3)]
+        got = [res["tlp"][0].frames[t] for t in range(3)]
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-7)

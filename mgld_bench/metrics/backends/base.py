@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from mgld_bench.errors import BenchError
+from mgld_bench.frames import uint8_to_unit
 from mgld_bench.weights import WeightFile, require_weights, weights_dir
 
 
@@ -209,8 +210,15 @@ def _deterministic(torch: Any) -> Any:
     return torch.backends.cudnn.flags(enabled=True, benchmark=False, deterministic=True)
 
 
+#: Upload uint8 frames and convert them on the device: None = on every device but the CPU (a
+#: quarter of the bytes cross the bus and no float copy is made in host memory).  Tests set True
+#: to run that path on the CPU.
+UPLOAD_UINT8: bool | None = None
 def frames_to_tensor(frames: list[np.ndarray] | None, device: str) -> Any:
-    """uint8 RGB frames -> float32 tensor (N, 3, H, W) in [0, 1] on ``device``."""
+    """uint8 RGB frames -> float32 tensor (N, 3, H, W) in [0, 1] on ``device``.
+
+    On the CPU the frames are converted in place; on another device (CUDA) the uint8 stack is
+    uploaded and converted there (:func:`uint8_to_unit`, same values bit for bit)."""
     import torch
 
     if frames is None:
@@ -219,6 +227,9 @@ def frames_to_tensor(frames: list[np.ndarray] | None, device: str) -> Any:
     if arr.ndim != 4 or arr.shape[3] != 3:
         raise BenchError(f"expected H x W x 3 RGB frames, got a stack of shape {arr.shape}")
     t = torch.from_numpy(np.ascontiguousarray(arr))
+    upload = UPLOAD_UINT8 if UPLOAD_UINT8 is not None else torch.device(device).type != "cpu"
+    if arr.dtype == np.uint8 and upload:
+        return uint8_to_unit(t.to(device))
     t = t.float() / 255.0 if arr.dtype == np.uint8 else t.float().clamp(0.0, 1.0)
     return t.permute(0, 3, 1, 2).contiguous().to(device)
 
