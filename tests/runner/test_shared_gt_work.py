@@ -70,7 +70,9 @@ def test_learned_fr_metrics_run_each_gt_frame_once_for_three_outputs(wdir: Path,
         for name, model in direct.items():
             want = [float(model(t(o), t(g))) for o, g in zip(out, gt, strict=True)]
             got = [res[name][0].frames[i] for i in range(3)]
-            np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-8)
+            # channels-last kernels move DISTS (= 1 - sum, float32) by one ulp of 1.0 (6e-8);
+            # declared tolerance 1e-3
+            np.testing.assert_allclose(got, want, rtol=1e-6, atol=2e-7)
 
 
 def test_no_flow_is_computed_twice_in_one_run(tmp_path: Path, monkeypatch) -> None:

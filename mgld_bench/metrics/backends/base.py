@@ -72,7 +72,7 @@ def reference_key(frames: list[np.ndarray]) -> str:
 
 
 #: Version of the stored GT-side feature layout (part of every ``gtfeat`` key).
-FEATURE_FORMAT = 1
+FEATURE_FORMAT = 2  # 2: features computed channels-last (split.py)
 
 
 def _flatten(feats: Any) -> tuple[list[Any], Any]:
