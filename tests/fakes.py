@@ -177,3 +177,25 @@ def rrdbnet_state(nf: int = 8, gc: int = 32, seed: int = 0) -> dict[str, Any]:
         put(name, nf, nf)
     put("conv_last", 3, nf)
     return sd
+
+
+def write_lpips_alex_weights(wdir: Path, seed: int = 0) -> None:
+    """Random LPIPS v0.1 AlexNet weights (torchvision trunk + linear heads) under their real file
+    names in the weights folder ``wdir``: what the learned-metric tests score with."""
+    import torch
+    import torchvision
+
+    from mgld_bench.weights import ALEXNET, LPIPS_ALEX_HEAD
+
+    torch.manual_seed(seed)
+    heads = {f"lin{k}.model.1.weight": torch.rand(1, c, 1, 1) for k, c in enumerate([64, 192, 384, 256, 256])}
+    for obj, wf in ((torchvision.models.alexnet(weights=None).state_dict(), ALEXNET), (heads, LPIPS_ALEX_HEAD)):
+        wf.path(wdir).parent.mkdir(parents=True, exist_ok=True)
+        torch.save(obj, wf.path(wdir))
+
+
+def noisy_frames(frames: list[np.ndarray], seed: int, amp: int = 20) -> list[np.ndarray]:
+    """``frames`` plus uniform integer noise in [-amp, amp], clipped to uint8: a stand-in output."""
+    rng = np.random.default_rng(seed)
+    return [np.clip(f.astype(np.int16) + rng.integers(-amp, amp + 1, f.shape), 0, 255).astype(np.uint8)
+            for f in frames]

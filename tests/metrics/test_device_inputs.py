@@ -18,8 +18,8 @@ from mgld_bench.registry import METRICS
 from mgld_bench.runner.jobs import run_score_jobs, score_job
 from mgld_bench.specs import InferJob, Ref
 from mgld_bench.store.cache import Cache
-from mgld_bench.weights import ALEXNET, LPIPS_ALEX_HEAD
-from tests.fakes import clip_from_gt, noise_frames, smooth_frames
+from mgld_bench.weights import LPIPS_ALEX_HEAD
+from tests.fakes import clip_from_gt, noise_frames, smooth_frames, write_lpips_alex_weights
 
 CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 
@@ -52,17 +52,6 @@ def test_upload_path_is_bit_identical_to_the_cpu_path(monkeypatch: pytest.Monkey
     assert torch.equal(frames_to_tensor(floats, "cpu"), cpu)
 
 
-def _lpips_weights(wdir: Path) -> None:
-    import torchvision
-
-    torch.manual_seed(0)
-    for obj, wf in ((torchvision.models.alexnet(weights=None).state_dict(), ALEXNET),
-                    ({f"lin{k}.model.1.weight": torch.rand(1, c, 1, 1)
-                      for k, c in enumerate([64, 192, 384, 256, 256])}, LPIPS_ALEX_HEAD)):
-        wf.path(wdir).parent.mkdir(parents=True, exist_ok=True)
-        torch.save(obj, wf.path(wdir))
-
-
 def _score_two_outputs(gt: list[np.ndarray], outs: list[list[np.ndarray]], cache: Cache, device: str,
                        **options) -> list[list[float]]:
     clip = clip_from_gt(gt)
@@ -83,7 +72,7 @@ def test_batch_4_with_shared_gt_features_equals_pyiqa_one_frame_at_a_time(
     import pyiqa
 
     monkeypatch.setattr(base, "UPLOAD_UINT8", upload)
-    _lpips_weights(wdir)
+    write_lpips_alex_weights(wdir)
     gt = smooth_frames(5, 40, 56, seed=1)  # 5 frames: one batch of 4 and one of 1
     rng = np.random.default_rng(2)
     outs = [[np.clip(f.astype(np.int16) + rng.integers(-s, s + 1, f.shape), 0, 255).astype(np.uint8) for f in gt]
@@ -121,7 +110,7 @@ def test_cuda_conversion_is_bit_identical_to_the_cpu_one() -> None:
 @pytest.mark.cuda
 @CUDA
 def test_cuda_batch_4_equals_cpu_batch_1_within_tolerance(wdir: Path, tmp_path: Path) -> None:
-    _lpips_weights(wdir)
+    write_lpips_alex_weights(wdir)
     gt = smooth_frames(5, 64, 80, seed=3)
     rng = np.random.default_rng(4)
     outs = [[np.clip(f.astype(np.int16) + rng.integers(-12, 13, f.shape), 0, 255).astype(np.uint8) for f in gt]

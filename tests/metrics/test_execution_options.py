@@ -23,22 +23,13 @@ from mgld_bench.registry import METRICS
 from mgld_bench.runner.jobs import run_score_job, score_job
 from mgld_bench.specs import InferJob, Ref
 from mgld_bench.store.cache import Cache
-from mgld_bench.weights import ALEXNET, DISTS_HEAD, LPIPS_ALEX_HEAD, VGG16
-from tests.fakes import clip_from_gt, smooth_frames
+from mgld_bench.weights import DISTS_HEAD, LPIPS_ALEX_HEAD, VGG16
+from tests.fakes import clip_from_gt, smooth_frames, write_lpips_alex_weights
 
 
 def _save(obj, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save(obj, path)
-
-
-def _lpips_weights(wdir: Path) -> None:
-    import torchvision
-
-    torch.manual_seed(0)
-    _save(torchvision.models.alexnet(weights=None).state_dict(), ALEXNET.path(wdir))
-    _save({f"lin{k}.model.1.weight": torch.rand(1, c, 1, 1) for k, c in enumerate([64, 192, 384, 256, 256])},
-          LPIPS_ALEX_HEAD.path(wdir))
 
 
 def test_batch_size_is_checked_but_not_in_label_identity_or_key() -> None:
@@ -93,7 +84,7 @@ def test_batched_values_equal_pyiqa_one_frame_at_a_time(name: str, wdir: Path, t
     import pyiqa
     import torchvision
 
-    _lpips_weights(wdir)
+    write_lpips_alex_weights(wdir)
     _save(torchvision.models.vgg16(weights=None).state_dict(), VGG16.path(wdir))
     _save({"alpha": torch.rand(1, 1475, 1, 1), "beta": torch.rand(1, 1475, 1, 1)}, DISTS_HEAD.path(wdir))
     gt = smooth_frames(3, 48, 64, seed=1)
@@ -122,7 +113,7 @@ def test_batched_values_equal_pyiqa_one_frame_at_a_time(name: str, wdir: Path, t
 def test_second_run_with_other_batch_size_computes_nothing(wdir: Path, tmp_path: Path, monkeypatch) -> None:
     from mgld_bench.metrics.learned import LearnedMetric
 
-    _lpips_weights(wdir)
+    write_lpips_alex_weights(wdir)
     batches: list[int] = []
     real = LearnedMetric.score_batch
 

@@ -20,25 +20,8 @@ from mgld_bench.runner.jobs import run_score_job, score_job
 from mgld_bench.specs import InferJob, Ref
 from mgld_bench.store import maintenance
 from mgld_bench.store.cache import Cache
-from mgld_bench.weights import ALEXNET, LPIPS_ALEX_HEAD
-from tests.fakes import clip_from_gt, smooth_frames
-
-
-def _weights(wdir: Path) -> None:
-    import torchvision
-
-    torch.manual_seed(0)
-    for obj, wf in ((torchvision.models.alexnet(weights=None).state_dict(), ALEXNET),
-                    ({f"lin{k}.model.1.weight": torch.rand(1, c, 1, 1)
-                      for k, c in enumerate([64, 192, 384, 256, 256])}, LPIPS_ALEX_HEAD)):
-        wf.path(wdir).parent.mkdir(parents=True, exist_ok=True)
-        torch.save(obj, wf.path(wdir))
-
-
-def _noisy(frames: list[np.ndarray], seed: int) -> list[np.ndarray]:
-    rng = np.random.default_rng(seed)
-    return [np.clip(f.astype(np.int16) + rng.integers(-20, 21, f.shape), 0, 255).astype(np.uint8) for f in frames]
-
+from mgld_bench.weights import LPIPS_ALEX_HEAD
+from tests.fakes import clip_from_gt, noisy_frames, smooth_frames, write_lpips_alex_weights
 
 GT = smooth_frames(3, 48, 64, seed=1)
 CLIP = clip_from_gt(GT)
@@ -80,9 +63,9 @@ def test_put_get_arrays_round_trip_exact_and_refuses_damage(tmp_path: Path) -> N
 def test_second_run_reads_gt_features_and_gives_the_same_values(wdir: Path, tmp_path: Path) -> None:
     import pyiqa
 
-    _weights(wdir)
+    write_lpips_alex_weights(wdir)
     cache = Cache(tmp_path / "cache")
-    first, second = _noisy(GT, 2), _noisy(GT, 3)
+    first, second = noisy_frames(GT, 2), noisy_frames(GT, 3)
     without = _score(Cache(tmp_path / "nocache"), second, gt_cache="off")
     assert not (tmp_path / "nocache" / "gtfeat").exists()
     model = load_model(METRICS.create("lpips").spec(), "pyiqa", "cpu")
@@ -106,7 +89,7 @@ def test_second_run_reads_gt_features_and_gives_the_same_values(wdir: Path, tmp_
     data = bytearray(victim.read_bytes())
     data[len(data) // 2] ^= 0x40
     victim.write_bytes(bytes(data))
-    third = _noisy(GT, 4)
+    third = noisy_frames(GT, 4)
     clean = _score(Cache(tmp_path / "nocache"), third, gt_cache="off")
     runs = model.reference_runs
     assert _score(cache, third) == clean
@@ -125,9 +108,9 @@ def test_off_by_default_for_dists_and_lpips_vgg_and_not_in_identity() -> None:
 
 @pytest.mark.parametrize("how", ["age", "size"])
 def test_cache_info_shows_and_prune_removes_gt_features(wdir: Path, tmp_path: Path, how: str) -> None:
-    _weights(wdir)
+    write_lpips_alex_weights(wdir)
     cache = Cache(tmp_path / "cache")
-    _score(cache, _noisy(GT, 2))
+    _score(cache, noisy_frames(GT, 2))
     totals = {t.kind: t for t in maintenance.info(cache.root)}
     assert totals["gtfeat"].count == 3 and totals["gtfeat"].size == sum(p.stat().st_size for p in _entries(cache))
     assert "GT" in totals["gtfeat"].description

@@ -15,8 +15,8 @@ from mgld_bench.registry import METRICS
 from mgld_bench.runner.jobs import run_score_jobs, score_job
 from mgld_bench.specs import InferJob, Ref
 from mgld_bench.store.cache import Cache
-from mgld_bench.weights import ALEXNET, DISTS_HEAD, LPIPS_ALEX_HEAD, VGG16
-from tests.fakes import clip_from_gt, smooth_frames
+from mgld_bench.weights import DISTS_HEAD, LPIPS_ALEX_HEAD, VGG16
+from tests.fakes import clip_from_gt, noisy_frames, smooth_frames, write_lpips_alex_weights
 
 
 def _save(obj, path: Path) -> None:
@@ -31,9 +31,6 @@ def _jobs(clip, outputs, metrics):
     return [(score_job(infer, s.digest(), clip, DEFAULT, metrics), s) for s in seqs]
 
 
-def _noisy(frames, seed: int) -> list[np.ndarray]:
-    rng = np.random.default_rng(seed)
-    return [np.clip(f.astype(np.int16) + rng.integers(-20, 21, f.shape), 0, 255).astype(np.uint8) for f in frames]
 
 
 def test_learned_fr_metrics_run_each_gt_frame_once_for_three_outputs(wdir: Path, tmp_path: Path) -> None:
@@ -42,14 +39,11 @@ def test_learned_fr_metrics_run_each_gt_frame_once_for_three_outputs(wdir: Path,
 
     from mgld_bench.metrics.backends.base import load_model
 
-    torch.manual_seed(0)
-    _save(torchvision.models.alexnet(weights=None).state_dict(), ALEXNET.path(wdir))
-    _save({f"lin{k}.model.1.weight": torch.rand(1, c, 1, 1) for k, c in enumerate([64, 192, 384, 256, 256])},
-          LPIPS_ALEX_HEAD.path(wdir))
+    write_lpips_alex_weights(wdir)
     _save(torchvision.models.vgg16(weights=None).state_dict(), VGG16.path(wdir))
     _save({"alpha": torch.rand(1, 1475, 1, 1), "beta": torch.rand(1, 1475, 1, 1)}, DISTS_HEAD.path(wdir))
     gt = smooth_frames(3, 48, 64, seed=1)
-    outputs = [_noisy(gt, seed) for seed in (2, 3, 4)]
+    outputs = [noisy_frames(gt, seed) for seed in (2, 3, 4)]
     clip = clip_from_gt(gt)
     metrics = [METRICS.create("lpips"), METRICS.create("dists")]
     results = run_score_jobs(_jobs(clip, outputs, metrics), clip, Cache(tmp_path / "cache"), DEFAULT, "cpu", metrics)
@@ -87,7 +81,7 @@ def test_no_flow_is_computed_twice_in_one_run(tmp_path: Path, monkeypatch) -> No
 
     monkeypatch.setattr(cached, "estimate_flow", counting)
     gt = smooth_frames(4, 64, 80, seed=5)
-    outputs = [_noisy(gt, seed) for seed in (6, 7)]
+    outputs = [noisy_frames(gt, seed) for seed in (6, 7)]
     clip = clip_from_gt(gt)
     metrics = [METRICS.create("warping_error"), METRICS.create("tof", tecogan_crop=False)]
     results = run_score_jobs(_jobs(clip, outputs, metrics), clip, Cache(tmp_path / "cache"), DEFAULT, "cpu", metrics)
@@ -103,15 +97,11 @@ def test_tlp_scores_each_gt_pair_once_for_every_method_and_run(wdir: Path, tmp_p
     clip, and read from the cache by a later run; the values equal pyiqa's LPIPS called on each
     pair directly (TecoGAN centre crop)."""
     import pyiqa
-    import torchvision
 
     from mgld_bench.metrics.backends.base import IQAModel
     from mgld_bench.metrics.functional.warping import tecogan_crop
 
-    torch.manual_seed(0)
-    _save(torchvision.models.alexnet(weights=None).state_dict(), ALEXNET.path(wdir))
-    _save({f"lin{k}.model.1.weight": torch.rand(1, c, 1, 1) for k, c in enumerate([64, 192, 384, 256, 256])},
-          LPIPS_ALEX_HEAD.path(wdir))
+    write_lpips_alex_weights(wdir)
     pairs_seen: list[bytes] = []
     real = IQAModel.score
 
@@ -122,7 +112,7 @@ def test_tlp_scores_each_gt_pair_once_for_every_method_and_run(wdir: Path, tmp_p
 
     monkeypatch.setattr(IQAModel, "score", counting)
     gt = smooth_frames(4, 64, 80, seed=11)
-    outputs = [_noisy(gt, seed) for seed in (12, 13, 14)]
+    outputs = [noisy_frames(gt, seed) for seed in (12, 13, 14)]
     clip = clip_from_gt(gt)
     metrics = [METRICS.create("tlp")]
     cache = Cache(tmp_path / "cache")
