@@ -130,10 +130,17 @@ class FrameSequence(Sequence[np.ndarray]):
 
     @property
     def size(self) -> tuple[int, int]:
-        """(H, W) of the frames (read from the first frame)."""
+        """(H, W) of the frames: the first frame's, from its file header when the sequence has
+        one (nothing decoded), else from the decoded frame."""
+        if self._size is None:
+            self._size = self._header_size(0) if len(self) else None
         if self._size is None:
             self._size = self[0].shape[:2]
         return self._size
+
+    def _header_size(self, index: int) -> tuple[int, int] | None:
+        """(H, W) of frame ``index`` without decoding it, or None when only decoding tells."""
+        return None
 
     def digest(self) -> str:
         """A sha256 hex digest of the sequence's content (cached)."""
@@ -168,6 +175,12 @@ class FolderFrames(FrameSequence):
     def _read(self, index: int) -> np.ndarray:
         return read_image(self.files[index])
 
+    def _header_size(self, index: int) -> tuple[int, int] | None:
+        from mgld_bench.imagecheck import header_size
+
+        size = header_size(self.files[index]) if self.files[index].is_file() else None
+        return (size[1], size[0]) if size is not None else None
+
     def _compute_digest(self) -> str:
         from mgld_bench.fileio import file_sha256
 
@@ -190,6 +203,9 @@ class SliceFrames(FrameSequence):
     def _read(self, index: int) -> np.ndarray:
         return self.base[self.start + index]
 
+    def _header_size(self, index: int) -> tuple[int, int] | None:
+        return self.base._header_size(self.start + index)
+
     def _compute_digest(self) -> str:
         return hashlib.sha256(f"slice-v1:{self.base.digest()}:{self.start}:{len(self)}".encode()).hexdigest()
 
@@ -205,6 +221,9 @@ class SelectFrames(FrameSequence):
 
     def _read(self, index: int) -> np.ndarray:
         return self.base[self.indices[index]]
+
+    def _header_size(self, index: int) -> tuple[int, int] | None:
+        return self.base._header_size(self.indices[index])
 
     def _compute_digest(self) -> str:
         h = hashlib.sha256(f"select-v1:{self.base.digest()}:".encode())
