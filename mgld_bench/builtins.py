@@ -116,8 +116,9 @@ METRICS: dict[str, Spec] = {
             "LPIPS", "full-reference", False, ("sr", "gt"), decimals=4, resources=ONE_GPU,
             tolerance=Tolerance(1e-3, 0.0, _NETWORK),
         ),
-        summary="LPIPS v0.1 AlexNet (pyiqa; backend=lpips for the BSD lpips package)",
+        summary="LPIPS v0.1 AlexNet (own torch network; backend=pyiqa, or backend=lpips for the BSD lpips package)",
         model="lpips",
+        backend="native",
     ),
     "lpips-vgg": Spec.of(
         "mgld_bench.metrics.learned:LearnedMetric",
@@ -125,8 +126,9 @@ METRICS: dict[str, Spec] = {
             "LPIPS-VGG", "full-reference", False, ("sr", "gt"), decimals=4, resources=ONE_GPU,
             tolerance=Tolerance(1e-3, 0.0, _NETWORK),
         ),
-        summary="LPIPS v0.1 VGG16 (pyiqa; backend=lpips for the BSD lpips package)",
+        summary="LPIPS v0.1 VGG16 (own torch network; backend=pyiqa, or backend=lpips for the BSD lpips package)",
         model="lpips-vgg",
+        backend="native",
     ),
     "dists": Spec.of(
         "mgld_bench.metrics.learned:LearnedMetric",
@@ -134,8 +136,9 @@ METRICS: dict[str, Spec] = {
             "DISTS", "full-reference", False, ("sr", "gt"), decimals=4,
             resources=ONE_GPU, tolerance=Tolerance(1e-3, 0.0, "float32 network, as LPIPS"),
         ),
-        summary="DISTS, VGG16, full resolution (pyiqa)",
+        summary="DISTS, VGG16, full resolution (own torch network; backend=pyiqa)",
         model="dists",
+        backend="native",
     ),
     "niqe": Spec.of(
         "mgld_bench.metrics.learned:NIQE",

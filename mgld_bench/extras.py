@@ -11,7 +11,7 @@ flows, and the bicubic, precomputed and external methods.  Heavier libraries com
 
 Code that needs one of them calls :func:`import_extra` (or :func:`extra_availability` in an
 ``availability()``) instead of importing it bare, so a missing package reads as
-``pyiqa is not installed (needed by lpips): pip install 'mgld-bench[learned]'``.
+``pyiqa is not installed (needed by musiq): pip install 'mgld-bench[learned]'``.
 """
 
 from __future__ import annotations

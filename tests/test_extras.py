@@ -60,8 +60,8 @@ def test_core_demo_runs_with_every_optional_package_blocked(tmp_path: Path) -> N
     commands = [
         # the demo (psnr, ssim) plus the temporal metrics with OpenCV flows
         ["run", "--metrics", "psnr,ssim,warping-error,tof", "--out", str(tmp_path / "demo"), *small],
-        ["run", "--metrics", "psnr,lpips", "--out", str(tmp_path / "l"), *small],
-        ["run", "--metrics", "psnr,lpips", "--out", str(tmp_path / "s"), "--strict", *small],
+        ["run", "--metrics", "psnr,musiq", "--out", str(tmp_path / "l"), *small],
+        ["run", "--metrics", "psnr,musiq", "--out", str(tmp_path / "s"), "--strict", *small],
         ["list", "metrics", "--verbose"],
         ["list", "methods", "--verbose"],
     ]
@@ -73,7 +73,7 @@ def test_core_demo_runs_with_every_optional_package_blocked(tmp_path: Path) -> N
     assert result["attempts"][0] == [], result["attempts"]
     assert (tmp_path / "demo" / "results.csv").is_file()
     # a requested metric whose extra is missing: recorded as unavailable with the install line
-    assert "pyiqa is not installed (needed by lpips): pip install 'mgld-bench[learned]'" in out + err
+    assert "pyiqa is not installed (needed by musiq): pip install 'mgld-bench[learned]'" in out + err
     assert "--strict" in err
     # list says what to install
     assert "pip install 'mgld-bench[diffusion]'" in out  # mgld-sd / sd-x4

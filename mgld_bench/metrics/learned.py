@@ -1,5 +1,6 @@
-"""Learned and no-reference image metrics through a backend (pyiqa by default; lpips for LPIPS;
-mgld-bench's own NumPy code, ``native``, by default for NIQE and BRISQUE).
+"""Learned and no-reference image metrics through a backend: mgld-bench's own code, ``native``, by
+default for LPIPS, DISTS (plain torch networks, ``backends/native_nets.py``), NIQE and BRISQUE
+(NumPy/OpenCV); pyiqa for the others and on request; the ``lpips`` package for LPIPS on request.
 
 Each metric is a :class:`LearnedMetric` whose ``model`` option names a backend model (the registry
 entries ``lpips``, ``lpips-vgg``, ``dists``, ``brisque``, ``musiq`` differ only in it);
@@ -41,13 +42,19 @@ MODEL_FILES: dict[str, tuple[WeightFile, tuple[WeightFile, ...]]] = {
     "musiq": (MUSIQ_KONIQ, (MUSIQ_KONIQ,)),
 }
 #: Backends that can compute each model (pyiqa computes all of them; ``native`` is mgld-bench's
-#: own NumPy/OpenCV code, equal to pyiqa within 1e-4 relative, tests/metrics/test_nss.py).
+#: own code: for NIQE/BRISQUE NumPy/OpenCV, equal to pyiqa within 1e-4 relative,
+#: tests/metrics/test_nss.py; for LPIPS/DISTS torch networks equal to pyiqa's up to float32
+#: rounding, tests/metrics/test_native_nets.py).
 MODEL_BACKENDS: dict[str, tuple[str, ...]] = {
-    "lpips": ("pyiqa", "lpips"),
-    "lpips-vgg": ("pyiqa", "lpips"),
+    "lpips": ("native", "pyiqa", "lpips"),
+    "lpips-vgg": ("native", "pyiqa", "lpips"),
+    "dists": ("native", "pyiqa"),
     "niqe": ("native", "pyiqa"),
     "brisque": ("native", "pyiqa"),
 }
+#: Models whose ``native`` backend is a network, loaded and called like a library's model
+#: (``backends/native_nets.py``); the other native models are NumPy code scored frame by frame.
+NATIVE_NETWORKS = ("lpips", "lpips-vgg", "dists")
 #: Models whose GT-side features are kept in the cache across runs under ``gt_cache=auto``
 #: (float32 per 720p GT frame: LPIPS-alex ~40 MB; LPIPS-vgg and DISTS ~450 MB, so off unless
 #: ``gt_cache=on``).
@@ -136,8 +143,12 @@ class LearnedMetric(FrameMetric):
                 return ok, reason
         return super().availability()
 
+    def numpy_code(self) -> bool:
+        """Scored by mgld-bench's NumPy code (native NIQE/BRISQUE): no network, no device."""
+        return self.options["backend"] == "native" and self.options["model"] not in NATIVE_NETWORKS
+
     def uses_device(self) -> bool:
-        return self.options["backend"] != "native"
+        return not self.numpy_code()
 
     def execution(self, device_kind: str | None = None) -> dict[str, Any]:
         """``batch_size`` as used: unless set explicitly, 1 on CPU (see :meth:`start`)."""
@@ -173,7 +184,7 @@ class LearnedMetric(FrameMetric):
         """Whether GT-side features go to the cache (``gt_cache``: on, off, or auto = on for
         the models in :data:`GT_CACHE_AUTO`); only full-reference library models have them."""
         setting = self.options.get("gt_cache", "off")
-        if self.mode != "FR" or self.options["backend"] == "native" or setting == "off":
+        if self.mode != "FR" or self.numpy_code() or setting == "off":
             return False
         return setting == "on" or self.options["model"] in GT_CACHE_AUTO
 
@@ -181,7 +192,7 @@ class LearnedMetric(FrameMetric):
         return frame
 
     def release(self) -> None:
-        if self.options["backend"] != "native" and self.mode == "FR":
+        if not self.numpy_code() and self.mode == "FR":
             from mgld_bench.metrics.backends.base import release_references
 
             release_references()
@@ -198,7 +209,7 @@ class LearnedMetric(FrameMetric):
     def score_batch(self, srs: list[np.ndarray], gts: list[np.ndarray] | None) -> list[float]:
         dist = [self.prepare(f) for f in srs]
         try:
-            if self.options["backend"] == "native":
+            if self.numpy_code():
                 return self.native_scores(dist)
             model = load_model(self.spec(), self.options["backend"], self.device)
             ref = [self.prepare(f) for f in gts] if (self.mode == "FR" and gts is not None) else None

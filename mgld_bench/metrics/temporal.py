@@ -225,7 +225,8 @@ class TLP(Metric):
     name = "tlp"
     version: ClassVar[int] = 2  # 2: the GT pair is scored alone (not batched with the output's), shared
     summary = "tLP x100 (TecoGAN): LPIPS-AlexNet change SR vs GT between frames, on the centre crop"
-    defaults: ClassVar[dict[str, Any]] = {"backend": "pyiqa", "tecogan_crop": True, "scale": 100.0, **PAIR_CUT_DEFAULTS}
+    defaults: ClassVar[dict[str, Any]] = {"backend": "native", "tecogan_crop": True, "scale": 100.0,
+                                          **PAIR_CUT_DEFAULTS}
 
     def _lpips(self) -> Any:
         from mgld_bench.registry import METRICS

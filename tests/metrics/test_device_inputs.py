@@ -77,7 +77,7 @@ def test_batch_4_with_shared_gt_features_equals_pyiqa_one_frame_at_a_time(
     rng = np.random.default_rng(2)
     outs = [[np.clip(f.astype(np.int16) + rng.integers(-s, s + 1, f.shape), 0, 255).astype(np.uint8) for f in gt]
             for s in (8, 20)]
-    model = load_model(METRICS.create("lpips").spec(), "pyiqa", "cpu")
+    model = load_model(METRICS.create("lpips").spec(), METRICS.create("lpips").options["backend"], "cpu")
     runs = model.reference_runs
     four = _score_two_outputs(gt, outs, Cache(tmp_path / "c4"), "cpu", batch_size=4, gt_cache="off")
     assert model.reference_runs == runs + 2  # two GT batches, shared by both outputs

@@ -83,6 +83,41 @@ def test_random_frames_match_skimage(rng: np.random.Generator, shape: tuple[int,
     assert ssim(sr, gt, "rgb") == pytest.approx(_sk_ssim(sr, gt, channel_axis=2), abs=TOL)
 
 
+@pytest.mark.parametrize("rows", [11, 74, 139, 140])
+def test_ssim_in_row_strips_equals_skimage_at_every_strip_boundary(rows: int) -> None:
+    """Frames whose valid rows end one strip short, exactly, and one row into the next strip
+    (strips of SSIM_STRIP_ROWS = 64), with flat areas and hard edges (cancellation in the variance)."""
+    from mgld_bench.metrics.functional.psnr_ssim import SSIM_STRIP_ROWS
+
+    assert SSIM_STRIP_ROWS == 64  # the row counts above are chosen for it
+    rng = np.random.default_rng(rows)
+    gt = rng.integers(0, 256, size=(rows, 83, 3), dtype=np.uint8)
+    gt[: rows // 2, :40] = 200  # flat block: zero variance on one side
+    sr = np.clip(gt + rng.normal(0, 6, size=gt.shape), 0, 255).astype(np.uint8)
+    sr[: rows // 2, :40] = 200  # identical flat block on both sides
+    y_sr, y_gt = _y_skimage(sr), _y_skimage(gt)
+    assert ssim(sr, gt) == pytest.approx(_sk_ssim(y_sr, y_gt), abs=1e-6)
+    assert ssim(sr, gt, "rgb") == pytest.approx(_sk_ssim(sr, gt, channel_axis=2), abs=1e-6)
+
+
+def test_ssim_value_does_not_depend_on_the_thread_count() -> None:
+    import cv2
+
+    rng = np.random.default_rng(9)
+    gt = rng.integers(0, 256, size=(300, 120, 3), dtype=np.uint8)
+    sr = np.clip(gt + rng.normal(0, 9, size=gt.shape), 0, 255).astype(np.uint8)
+    before = cv2.getNumThreads()
+    try:
+        values = []
+        for n in (1, 2, 3):
+            cv2.setNumThreads(n)
+            values.append((ssim(sr, gt), ssim(sr, gt, "rgb")))
+    finally:
+        cv2.setNumThreads(before)
+    assert values[0] == values[1] == values[2]
+    assert values[0][0] == pytest.approx(_sk_ssim(_y_skimage(sr), _y_skimage(gt)), abs=1e-6)
+
+
 def test_y_helper_is_bt601_limited_range() -> None:
     frame = np.array([[[0, 0, 0], [255, 255, 255], [255, 0, 0]]], dtype=np.uint8)
     assert rgb_to_y(frame)[0].tolist() == pytest.approx([16.0, 235.0, 16 + 65.481])

@@ -68,7 +68,7 @@ def test_second_run_reads_gt_features_and_gives_the_same_values(wdir: Path, tmp_
     first, second = noisy_frames(GT, 2), noisy_frames(GT, 3)
     without = _score(Cache(tmp_path / "nocache"), second, gt_cache="off")
     assert not (tmp_path / "nocache" / "gtfeat").exists()
-    model = load_model(METRICS.create("lpips").spec(), "pyiqa", "cpu")
+    model = load_model(METRICS.create("lpips").spec(), METRICS.create("lpips").options["backend"], "cpu")
     runs = model.reference_runs  # the GT frames of the run without the cache
     _score(cache, first)  # gt_cache=auto: on for LPIPS (alex)
     assert model.reference_runs == runs + 3 and len(_entries(cache)) == 3

@@ -48,7 +48,7 @@ def test_learned_fr_metrics_run_each_gt_frame_once_for_three_outputs(wdir: Path,
     metrics = [METRICS.create("lpips"), METRICS.create("dists")]
     results = run_score_jobs(_jobs(clip, outputs, metrics), clip, Cache(tmp_path / "cache"), DEFAULT, "cpu", metrics)
 
-    models = {m.name: load_model(m.spec(), "pyiqa", "cpu") for m in metrics}
+    models = {m.name: load_model(m.spec(), m.options["backend"], "cpu") for m in metrics}
     assert {k: m.reference_runs for k, m in models.items()} == {"lpips": 3, "dists": 3}  # not 9: once per GT frame
     assert all(m._held is None for m in models.values())  # released at the end of the clip
 

@@ -254,6 +254,7 @@ Loader = Callable[[ModelSpec, str], IQAModel]
 LOADER_TARGETS: dict[str, str] = {
     "pyiqa": "mgld_bench.metrics.backends.pyiqa_backend:load_pyiqa",
     "lpips": "mgld_bench.metrics.backends.lpips_backend:load_lpips",
+    "native": "mgld_bench.metrics.backends.native_nets:load_native",
 }
 _LOADERS: dict[str, Loader] = {}
 _MODELS: dict[tuple[str, str, str, str], IQAModel] = {}
