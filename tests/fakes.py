@@ -105,6 +105,27 @@ def smooth_frames(n: int, h: int, w: int, seed: int) -> list[np.ndarray]:
     return [np.clip(base[4 : 4 + h, 2 * i : 2 * i + w], 0, 255).astype(np.uint8) for i in range(n)]
 
 
+def textured_frames(n: int, h: int, w: int, seed: int, sigma: float = 2.0) -> list[np.ndarray]:
+    """``n`` independent uint8 RGB frames: white noise mixed with its Gaussian blur (``sigma``),
+    so learned metrics see both texture and structure."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        noise = rng.random((h, w, 3)).astype(np.float32)
+        smooth = cv2.GaussianBlur(noise, (0, 0), sigma) * 0.6 + noise * 0.4
+        out.append(np.clip(smooth * 255, 0, 255).astype(np.uint8))
+    return out
+
+
+def unit_tensor(frames: list[np.ndarray]) -> Any:
+    """uint8 RGB frames -> float32 (N, 3, H, W) in [0, 1], as a user calls pyiqa or lpips directly."""
+    import torch
+
+    return torch.from_numpy(np.stack(frames)).permute(0, 3, 1, 2).float() / 255.0
+
+
 def write_clip(folder: Path, frames: list[np.ndarray], pattern: str = "{:08d}.png") -> None:
     from mgld_bench.frames import write_image
 

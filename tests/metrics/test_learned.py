@@ -14,7 +14,8 @@ import torch
 from mgld_bench.errors import WeightsMissingError
 from mgld_bench.metrics.functional.color import rgb_to_y
 from mgld_bench.registry import METRICS
-from mgld_bench.weights import ALEXNET, DISTS_HEAD, LPIPS_ALEX_HEAD, NIQE_PARAMS, VGG16
+from mgld_bench.weights import DISTS_HEAD, LPIPS_ALEX_HEAD, NIQE_PARAMS, VGG16
+from tests.fakes import textured_frames, unit_tensor, write_lpips_alex_weights
 
 
 def _save(obj, path) -> None:
@@ -23,48 +24,27 @@ def _save(obj, path) -> None:
 
 
 def _frames(n: int, size: int, seed: int) -> list[np.ndarray]:
-    import cv2
-
-    rng = np.random.default_rng(seed)
-    out = []
-    for _ in range(n):
-        noise = rng.random((size, size, 3)).astype(np.float32)
-        smooth = cv2.GaussianBlur(noise, (0, 0), 2.0) * 0.6 + noise * 0.4
-        out.append(np.clip(smooth * 255, 0, 255).astype(np.uint8))
-    return out
-
-
-def _tensor(frames: list[np.ndarray]) -> torch.Tensor:
-    return torch.from_numpy(np.stack(frames)).permute(0, 3, 1, 2).float() / 255.0
+    return textured_frames(n, size, size, seed)
 
 
 def _score(metric, srs, gts=None) -> list[float]:
     return metric.score_batch(srs, gts)  # device: "cpu" until start(ctx) sets the run's device
 
 
-def _write_lpips_alex(root) -> None:
-    import torchvision
-
-    torch.manual_seed(0)
-    _save(torchvision.models.alexnet(weights=None).state_dict(), ALEXNET.path(root))
-    head = {f"lin{k}.model.1.weight": torch.rand(1, c, 1, 1) for k, c in enumerate([64, 192, 384, 256, 256])}
-    _save(head, LPIPS_ALEX_HEAD.path(root))
-
-
 def test_lpips_equals_pyiqa_and_lpips_package(wdir) -> None:
     import lpips
     import pyiqa
 
-    _write_lpips_alex(wdir)
+    write_lpips_alex_weights(wdir)
     dist, ref = _frames(3, 64, 1), _frames(3, 64, 2)
     ours = _score(METRICS.create("lpips"), dist, ref)
     ours_lpips_pkg = _score(METRICS.create("lpips", backend="lpips"), dist, ref)
     torch.hub.set_dir(str(wdir / "hub"))
     direct = pyiqa.create_metric("lpips", device="cpu", pretrained_model_path=str(LPIPS_ALEX_HEAD.path(wdir)))
-    want = direct(_tensor(dist), _tensor(ref)).reshape(-1).tolist()
+    want = direct(unit_tensor(dist), unit_tensor(ref)).reshape(-1).tolist()
     np.testing.assert_allclose(ours, want, rtol=1e-5, atol=1e-7)
     pkg = lpips.LPIPS(net="alex", version="0.1", model_path=str(LPIPS_ALEX_HEAD.path(wdir)), verbose=False)
-    want_pkg = pkg(_tensor(dist), _tensor(ref), normalize=True).reshape(-1).tolist()
+    want_pkg = pkg(unit_tensor(dist), unit_tensor(ref), normalize=True).reshape(-1).tolist()
     np.testing.assert_allclose(ours_lpips_pkg, want_pkg, rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(ours, ours_lpips_pkg, rtol=1e-4)  # both libraries load the same files
     assert min(ours) > 0
@@ -84,7 +64,7 @@ def test_dists_equals_pyiqa(wdir) -> None:
     ours = _score(METRICS.create("dists"), dist, ref)
     torch.hub.set_dir(str(wdir / "hub"))
     direct = pyiqa.create_metric("dists", device="cpu", pretrained_model_path=str(DISTS_HEAD.path(wdir)))
-    want = direct(_tensor(dist), _tensor(ref)).reshape(-1).tolist()
+    want = direct(unit_tensor(dist), unit_tensor(ref)).reshape(-1).tolist()
     np.testing.assert_allclose(ours, want, rtol=1e-5, atol=1e-7)
     assert _score(METRICS.create("dists"), dist, dist) == pytest.approx([0.0] * 2, abs=1e-5)
 
@@ -110,7 +90,7 @@ def test_niqe_equals_pyiqa_with_the_same_mat_and_luma(wdir, backend) -> None:
     assert _score(METRICS.create("niqe", color_space="rgb", backend=backend), frames) == ours_gray
     direct_y = pyiqa.create_metric("niqe", device="cpu", pretrained_model_path=path, color_space="ycbcr")
     direct_gray = pyiqa.create_metric("niqe", device="cpu", pretrained_model_path=path)
-    x = _tensor(frames)
+    x = unit_tensor(frames)
     np.testing.assert_allclose(ours_y, direct_y(x).reshape(-1).tolist(), rtol=rtol)
     np.testing.assert_allclose(ours_gray, direct_gray(x).reshape(-1).tolist(), rtol=rtol)
     assert all(abs(a - b) > 1e-6 for a, b in zip(ours_y, ours_gray, strict=True))
@@ -142,7 +122,7 @@ def test_tlp_equals_pyiqa_lpips_differences(wdir) -> None:
     from mgld_bench.metrics.temporal import TLP
     from tests.fakes import clip_from_gt
 
-    _write_lpips_alex(wdir)
+    write_lpips_alex_weights(wdir)
     gt, sr = _frames(3, 72, 7), _frames(3, 72, 8)
     clip = clip_from_gt(gt)
     acc = TLP().start(ScoreContext(clip=clip))
@@ -153,7 +133,7 @@ def test_tlp_equals_pyiqa_lpips_differences(wdir) -> None:
     lp = pyiqa.create_metric("lpips", device="cpu", pretrained_model_path=str(LPIPS_ALEX_HEAD.path(wdir)))
 
     def d(a, b) -> float:
-        return float(lp(_tensor([tecogan_crop(a)]), _tensor([tecogan_crop(b)])))
+        return float(lp(unit_tensor([tecogan_crop(a)]), unit_tensor([tecogan_crop(b)])))
 
     want = [100 * abs(d(gt[t], gt[t + 1]) - d(sr[t], sr[t + 1])) for t in range(2)]
     assert sorted(res.frames) == [0, 1]
@@ -173,7 +153,7 @@ def test_brisque_and_musiq_equal_pyiqa(wdir) -> None:
     torch.manual_seed(4)
     _save(MusiqArch(pretrained=False).state_dict(), MUSIQ_KONIQ.path(wdir))
     frames = _frames(2, 64, 9)
-    x = _tensor(frames)
+    x = unit_tensor(frames)
     cases = (("brisque", BRISQUE_SVM, {"backend": "pyiqa"}, 1e-5), ("brisque", BRISQUE_SVM, {}, 1e-4),
              ("musiq", MUSIQ_KONIQ, {}, 1e-5))
     for name, wf, opts, rtol in cases:

@@ -15,25 +15,9 @@ import torch
 from mgld_bench.errors import BenchError
 from mgld_bench.registry import METRICS
 from mgld_bench.weights import ALEXNET, DISTS_HEAD, LPIPS_ALEX_HEAD, LPIPS_VGG_HEAD, VGG16
-from tests.fakes import write_lpips_alex_weights
+from tests.fakes import textured_frames, unit_tensor, write_lpips_alex_weights
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _frames(n: int, h: int, w: int, seed: int) -> list[np.ndarray]:
-    import cv2
-
-    rng = np.random.default_rng(seed)
-    out = []
-    for _ in range(n):
-        noise = rng.random((h, w, 3)).astype(np.float32)
-        smooth = cv2.GaussianBlur(noise, (0, 0), 1.5) * 0.6 + noise * 0.4
-        out.append(np.clip(smooth * 255, 0, 255).astype(np.uint8))
-    return out
-
-
-def _tensor(frames: list[np.ndarray]) -> torch.Tensor:
-    return torch.from_numpy(np.stack(frames)).permute(0, 3, 1, 2).float() / 255.0
 
 
 def _save(obj, path: Path) -> None:
@@ -52,14 +36,14 @@ def test_native_lpips_alex_equals_pyiqa_and_the_lpips_package(wdir) -> None:
     import lpips
 
     write_lpips_alex_weights(wdir, seed=3)
-    dist, ref = _frames(3, 67, 91, 1), _frames(3, 67, 91, 2)  # odd, non-square: pooling edges
+    dist, ref = textured_frames(3, 67, 91, 1), textured_frames(3, 67, 91, 2)  # odd, non-square: pooling edges
     metric = METRICS.create("lpips")
     assert metric.options["backend"] == "native"
     ours = metric.score_batch(dist, ref)
-    want = _pyiqa("lpips", LPIPS_ALEX_HEAD.path(wdir), wdir)(_tensor(dist), _tensor(ref)).reshape(-1).tolist()
+    want = _pyiqa("lpips", LPIPS_ALEX_HEAD.path(wdir), wdir)(unit_tensor(dist), unit_tensor(ref)).reshape(-1).tolist()
     np.testing.assert_allclose(ours, want, rtol=1e-5, atol=1e-7)
     pkg = lpips.LPIPS(net="alex", version="0.1", model_path=str(LPIPS_ALEX_HEAD.path(wdir)), verbose=False)
-    np.testing.assert_allclose(ours, pkg(_tensor(dist), _tensor(ref), normalize=True).reshape(-1).tolist(),
+    np.testing.assert_allclose(ours, pkg(unit_tensor(dist), unit_tensor(ref), normalize=True).reshape(-1).tolist(),
                                rtol=1e-5, atol=1e-7)
     # the pyiqa backend through the suite gives pyiqa's value too
     np.testing.assert_allclose(METRICS.create("lpips", backend="pyiqa").score_batch(dist, ref), want, rtol=1e-5)
@@ -76,8 +60,8 @@ def test_native_lpips_vgg_and_dists_equal_pyiqa(wdir) -> None:
     _save({f"lin{k}.model.1.weight": torch.rand(1, c, 1, 1) for k, c in enumerate([64, 128, 256, 512, 512])},
           LPIPS_VGG_HEAD.path(wdir))
     _save({"alpha": torch.rand(1, 1475, 1, 1), "beta": torch.rand(1, 1475, 1, 1)}, DISTS_HEAD.path(wdir))
-    dist, ref = _frames(2, 53, 70, 3), _frames(2, 53, 70, 4)
-    x, y = _tensor(dist), _tensor(ref)
+    dist, ref = textured_frames(2, 53, 70, 3), textured_frames(2, 53, 70, 4)
+    x, y = unit_tensor(dist), unit_tensor(ref)
 
     vgg = METRICS.create("lpips-vgg").score_batch(dist, ref)
     np.testing.assert_allclose(vgg, _pyiqa("lpips-vgg", LPIPS_VGG_HEAD.path(wdir), wdir)(x, y).reshape(-1).tolist(),
@@ -98,15 +82,15 @@ def test_a_head_file_entry_for_a_trunk_weight_replaces_it_as_in_pyiqa(wdir) -> N
     head = torch.load(LPIPS_ALEX_HEAD.path(wdir), weights_only=True)
     head["net.slice2.3.weight"] = torch.randn(192, 64, 5, 5) * 0.05
     _save(head, LPIPS_ALEX_HEAD.path(wdir))
-    dist, ref = _frames(2, 64, 64, 6), _frames(2, 64, 64, 7)
-    want = _pyiqa("lpips", LPIPS_ALEX_HEAD.path(wdir), wdir)(_tensor(dist), _tensor(ref)).reshape(-1).tolist()
+    dist, ref = textured_frames(2, 64, 64, 6), textured_frames(2, 64, 64, 7)
+    want = _pyiqa("lpips", LPIPS_ALEX_HEAD.path(wdir), wdir)(unit_tensor(dist), unit_tensor(ref)).reshape(-1).tolist()
     np.testing.assert_allclose(METRICS.create("lpips").score_batch(dist, ref), want, rtol=1e-5, atol=1e-7)
 
 
 def test_wrong_files_are_one_clear_error(wdir, monkeypatch) -> None:
     from mgld_bench.metrics.backends.base import clear_models
 
-    frames = _frames(1, 64, 64, 8)
+    frames = textured_frames(1, 64, 64, 8)
 
     def folder(name: str) -> Path:  # a fresh weights folder: first-use sha256 records are per file
         root = wdir.parent / name
@@ -135,7 +119,7 @@ def test_a_pickled_head_file_with_code_is_refused_before_it_runs(wdir, tmp_path)
     write_lpips_alex_weights(wdir)
     marker = tmp_path / "ran"
     torch.save({"lin0.model.1.weight": _BoomTouch(marker)}, LPIPS_ALEX_HEAD.path(wdir))
-    frames = _frames(1, 64, 64, 9)
+    frames = textured_frames(1, 64, 64, 9)
     with pytest.raises(BenchError, match=r"LPIPS_v0\.1_alex"):
         METRICS.create("lpips").score_batch(frames, frames)
     assert not marker.exists()

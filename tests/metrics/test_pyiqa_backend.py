@@ -15,11 +15,7 @@ from mgld_bench.errors import BenchError, UnknownNameError, WeightsMissingError
 from mgld_bench.protocol import DEFAULT
 from mgld_bench.runner.plan import build_metric
 from mgld_bench.weights import MUSIQ_AVA, MUSIQ_SPAQ
-from tests.fakes import noise_frames
-
-
-def _tensor(frames: list[np.ndarray]) -> torch.Tensor:
-    return torch.from_numpy(np.stack(frames)).permute(0, 3, 1, 2).float() / 255.0
+from tests.fakes import noise_frames, unit_tensor
 
 
 def _random_musiq(path: Path, num_class: int) -> None:
@@ -85,7 +81,7 @@ def test_musiq_variants_equal_pyiqa_on_the_same_random_weights(wdir, spec, pyiqa
     ours = m.score_batch(frames, None)
     direct = pyiqa.create_metric(pyiqa_name, device="cpu", pretrained_model_path=str(wf.path(wdir)),
                                  num_class=num_class)
-    want = direct(_tensor(frames)).reshape(-1).tolist()
+    want = direct(unit_tensor(frames)).reshape(-1).tolist()
     np.testing.assert_allclose(ours, want, rtol=1e-5, atol=1e-6)
 
 
@@ -150,7 +146,7 @@ def test_clipiqa_equals_pyiqa_on_a_random_clip_rn50(wdir, monkeypatch) -> None:
     ours = m.score_batch(frames, None)
     monkeypatch.setattr(clip_model, "_download", lambda url, root: str(path))  # the reference: pyiqa as is
     direct = pyiqa.create_metric("clipiqa", device="cpu")
-    want = direct(_tensor(frames)).reshape(-1).tolist()
+    want = direct(unit_tensor(frames)).reshape(-1).tolist()
     np.testing.assert_allclose(ours, want, rtol=1e-5, atol=1e-6)
 
 
@@ -217,6 +213,6 @@ def test_pyiqa_fr_lpips_equals_pyiqa_on_the_same_random_backbone(wdir, monkeypat
     torch.hub.set_dir(str(wdir / "hub"))  # torchvision finds the AlexNet where the suite keeps it
     monkeypatch.setattr(arch_util, "load_file_from_url", lambda url, *a, **k: str(LPIPS_ALEX_HEAD.path(wdir)))
     direct = pyiqa.create_metric("lpips", device="cpu")
-    want = direct(_tensor(srs), _tensor(gts)).reshape(-1).tolist()
+    want = direct(unit_tensor(srs), unit_tensor(gts)).reshape(-1).tolist()
     assert len(set(np.round(ours, 6))) == 2  # two different pairs, two different scores
     np.testing.assert_allclose(ours, want, rtol=1e-5, atol=1e-6)

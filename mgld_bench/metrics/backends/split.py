@@ -86,7 +86,7 @@ def _dists_stages(net: Any) -> list[tuple[Any, list[Any]]]:
     return out
 
 
-def _l2pool(pool: Any, h: Any, inplace: bool) -> Any:
+def l2pool(pool: Any, h: Any, inplace: bool) -> Any:
     """pyiqa's ``L2pooling`` with its own filter: sqrt(conv(h², hanning) + 1e-12), stride 2."""
     import torch.nn.functional as F
 
@@ -102,7 +102,7 @@ def _dists_features(net: Any, x: Any, inplace: bool):
     h = net.stage1(_cl((x - net.mean) / net.std))
     yield h
     for pool, mods in _dists_stages(net):
-        h = _l2pool(pool, h, inplace)
+        h = l2pool(pool, h, inplace)
         for m in mods:
             h = m(h)
         yield h
