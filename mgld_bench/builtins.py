@@ -167,8 +167,9 @@ METRICS: dict[str, Spec] = {
                 0.05, 0.0, "float32 transformer on a 0-100 scale, GPU kernels not bitwise deterministic; 2 decimals"
             ),
         ),
-        summary="MUSIQ KonIQ-10k (pyiqa)",
+        summary="MUSIQ KonIQ-10k; own torch network (backend=native) or pyiqa",
         model="musiq",
+        backend="native",
     ),
     **{
         name: Spec.of(
@@ -181,7 +182,7 @@ METRICS: dict[str, Spec] = {
             model=model,
         )
         for name, model, display, data in (
-            ("musiq-koniq", "musiq", "MUSIQ-KonIQ", "KonIQ-10k, 0-100; = musiq"),
+            ("musiq-koniq", "musiq", "MUSIQ-KonIQ", "KonIQ-10k, 0-100; = musiq backend=pyiqa"),
             ("musiq-spaq", "musiq-spaq", "MUSIQ-SPAQ", "SPAQ, 0-100"),
             ("musiq-paq2piq", "musiq-paq2piq", "MUSIQ-PaQ2PiQ", "PaQ-2-PiQ, 0-100"),
         )

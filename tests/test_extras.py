@@ -60,8 +60,10 @@ def test_core_demo_runs_with_every_optional_package_blocked(tmp_path: Path) -> N
     commands = [
         # the demo (psnr, ssim) plus the temporal metrics with OpenCV flows
         ["run", "--metrics", "psnr,ssim,warping-error,tof", "--out", str(tmp_path / "demo"), *small],
-        ["run", "--metrics", "psnr,musiq", "--out", str(tmp_path / "l"), *small],
-        ["run", "--metrics", "psnr,musiq", "--out", str(tmp_path / "s"), "--strict", *small],
+        # musiq through pyiqa (its default backend is mgld-bench's own network)
+        ["run", "--metrics", "psnr,musiq", "--set", "musiq.backend=pyiqa", "--out", str(tmp_path / "l"), *small],
+        ["run", "--metrics", "psnr,musiq", "--set", "musiq.backend=pyiqa", "--out", str(tmp_path / "s"), "--strict",
+         *small],
         ["list", "metrics", "--verbose"],
         ["list", "methods", "--verbose"],
     ]

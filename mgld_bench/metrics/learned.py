@@ -1,5 +1,6 @@
 """Learned and no-reference image metrics through a backend: mgld-bench's own code, ``native``, by
-default for LPIPS, DISTS (plain torch networks, ``backends/native_nets.py``), NIQE and BRISQUE
+default for LPIPS, DISTS, MUSIQ (plain torch networks, ``backends/native_nets.py`` and
+``native_musiq.py``), NIQE and BRISQUE
 (NumPy/OpenCV); pyiqa for the others and on request; the ``lpips`` package for LPIPS on request.
 
 Each metric is a :class:`LearnedMetric` whose ``model`` option names a backend model (the registry
@@ -43,18 +44,20 @@ MODEL_FILES: dict[str, tuple[WeightFile, tuple[WeightFile, ...]]] = {
 }
 #: Backends that can compute each model (pyiqa computes all of them; ``native`` is mgld-bench's
 #: own code: for NIQE/BRISQUE NumPy/OpenCV, equal to pyiqa within 1e-4 relative,
-#: tests/metrics/test_nss.py; for LPIPS/DISTS torch networks equal to pyiqa's up to float32
-#: rounding, tests/metrics/test_native_nets.py).
+#: tests/metrics/test_nss.py; for LPIPS/DISTS/MUSIQ torch networks equal to pyiqa's up to float32
+#: rounding, tests/metrics/test_native_nets.py and test_native_musiq.py).
 MODEL_BACKENDS: dict[str, tuple[str, ...]] = {
     "lpips": ("native", "pyiqa", "lpips"),
     "lpips-vgg": ("native", "pyiqa", "lpips"),
     "dists": ("native", "pyiqa"),
     "niqe": ("native", "pyiqa"),
     "brisque": ("native", "pyiqa"),
+    "musiq": ("native", "pyiqa"),
 }
 #: Models whose ``native`` backend is a network, loaded and called like a library's model
-#: (``backends/native_nets.py``); the other native models are NumPy code scored frame by frame.
-NATIVE_NETWORKS = ("lpips", "lpips-vgg", "dists")
+#: (``backends/native_nets.py``, ``native_musiq.py``); the other native models are NumPy code
+#: scored frame by frame.
+NATIVE_NETWORKS = ("lpips", "lpips-vgg", "dists", "musiq")
 #: Models whose GT-side features are kept in the cache across runs under ``gt_cache=auto``
 #: (float32 per 720p GT frame: LPIPS-alex ~40 MB; LPIPS-vgg and DISTS ~450 MB, so off unless
 #: ``gt_cache=on``).

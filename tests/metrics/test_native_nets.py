@@ -14,7 +14,7 @@ import torch
 
 from mgld_bench.errors import BenchError
 from mgld_bench.registry import METRICS
-from mgld_bench.weights import ALEXNET, DISTS_HEAD, LPIPS_ALEX_HEAD, LPIPS_VGG_HEAD, VGG16
+from mgld_bench.weights import ALEXNET, DISTS_HEAD, LPIPS_ALEX_HEAD, LPIPS_VGG_HEAD, MUSIQ_KONIQ, VGG16
 from tests.fakes import textured_frames, unit_tensor, write_lpips_alex_weights
 
 REPO = Path(__file__).resolve().parents[2]
@@ -133,11 +133,15 @@ class _BoomTouch:
         return (Path.touch, (self.path,))
 
 
-def test_a_cli_run_of_lpips_and_tlp_imports_neither_pyiqa_nor_torchvision(wdir, tmp_path) -> None:
+def test_a_cli_run_of_lpips_tlp_and_musiq_imports_neither_pyiqa_nor_torchvision(wdir, tmp_path) -> None:
     """The real CLI in a child process, which then lists the modules it imported."""
+    from mgld_bench.metrics.backends.native_musiq import MUSIQNet
+
     write_lpips_alex_weights(wdir)
+    torch.manual_seed(0)
+    _save(MUSIQNet().state_dict(), MUSIQ_KONIQ.path(wdir))
     argv = ["run", "--datasets", "synthetic", "--set", "synthetic.frames=3", "--set", "synthetic.size=64",
-            "--methods", "bicubic", "--metrics", "lpips,tlp", "--device", "cpu", "--no-progress",
+            "--methods", "bicubic", "--metrics", "lpips,tlp,musiq", "--device", "cpu", "--no-progress",
             "--out", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "cache")]
     code = ("import sys, mgld_bench.weight_trust as trust\n"
             "trust.CHECK_PUBLISHED_ON_LOAD = False  # random stand-ins under the released names\n"
@@ -150,7 +154,7 @@ def test_a_cli_run_of_lpips_and_tlp_imports_neither_pyiqa_nor_torchvision(wdir, 
                          timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]
     imported = set(next(line for line in out.stdout.splitlines() if line.startswith("MODULES ")).split()[1:])
-    assert "mgld_bench.metrics.backends.native_nets" in imported
+    assert {"mgld_bench.metrics.backends.native_nets", "mgld_bench.metrics.backends.native_musiq"} <= imported
     assert not {m for m in imported if m.split(".")[0] in ("pyiqa", "torchvision", "lpips")}
     table = (tmp_path / "out" / "table.md").read_text()
-    assert "LPIPS" in table and "tLP" in table
+    assert "LPIPS" in table and "tLP" in table and "MUSIQ" in table

@@ -203,7 +203,7 @@ class DISTSNet(nn.Module):
         return ["alpha", "beta"]
 
 
-def _state_dict(path: Path, what: str) -> dict[str, Any]:
+def state_dict_of(path: Path, what: str) -> dict[str, Any]:
     from mgld_bench.safeload import load_weights
 
     obj = load_weights(path, map_location="cpu")
@@ -218,12 +218,12 @@ def build(model: str, trunk_file: Path, head_file: Path) -> Any:
     net = DISTSNet() if model == "dists" else LPIPSNet(_NETS[model])
     own = net.state_dict()
     state: dict[str, Any] = {}
-    trunk = _state_dict(trunk_file, "torchvision ImageNet weights")
+    trunk = state_dict_of(trunk_file, "torchvision ImageNet weights")
     for src, dst in net.trunk_keys().items():
         if src not in trunk:
             raise BenchError(f"{trunk_file}: no {src!r}; this is not torchvision's ImageNet trunk for {model}")
         state[dst] = trunk[src]
-    head = _state_dict(head_file, f"{model} head weights")
+    head = state_dict_of(head_file, f"{model} head weights")
     missing = [k for k in net.head_keys() if k not in head]
     if missing:
         raise BenchError(f"{head_file}: no {', '.join(missing)}; this is not the {model} weight file")
@@ -240,12 +240,18 @@ def build(model: str, trunk_file: Path, head_file: Path) -> Any:
 
 
 def load_native(spec: ModelSpec, device: str) -> IQAModel:
-    """The ``native`` backend's loader (``LOADER_TARGETS``): LPIPS-alex/-vgg and DISTS."""
+    """The ``native`` backend's loader (``LOADER_TARGETS``): LPIPS-alex/-vgg, DISTS and MUSIQ
+    (``native_musiq.py``)."""
     from mgld_bench.metrics.backends.split import dists_split, lpips_split
 
-    if spec.pyiqa_name not in (*_NETS, "dists") or spec.model_file is None:
-        raise BenchError(f"{spec.metric}: the native backend computes lpips, lpips-vgg and dists; "
+    if spec.pyiqa_name not in (*_NETS, "dists", "musiq") or spec.model_file is None:
+        raise BenchError(f"{spec.metric}: the native backend computes lpips, lpips-vgg, dists and musiq; "
                          "use backend=pyiqa for this model")
+    if spec.pyiqa_name == "musiq":
+        from mgld_bench.metrics.backends.native_musiq import build_musiq
+
+        musiq = build_musiq(spec.model_file.path()).to(device)
+        return IQAModel(spec, device, lambda x, _y: musiq(x))
     trunk_file = next(f for f in spec.files if f is not spec.model_file)
     net = build(spec.pyiqa_name, trunk_file.path(), spec.model_file.path()).to(device)
     split: ReferenceSplit = dists_split(net) if spec.pyiqa_name == "dists" else lpips_split(net)
