@@ -14,8 +14,8 @@ real file names; no real weights are needed or read):
   call per frame, or OpenCV flows for the temporal metrics); both include process start-up;
   seconds per frame, ratio suite/direct, peak RSS of each process;
 * the whole suite (all metrics in one run) beside one direct process doing all of them;
-* the PNG-decode floor (decode SR+GT per frame) and the bare pyiqa call of each learned metric on
-  tensors already in memory (the compute floor);
+* the PNG-decode floor (decode SR+GT per frame) and the bare network call of each learned metric
+  on tensors already in memory, pyiqa's and mgld-bench's own (the compute floor);
 * ``--methods K``: K methods on one clip (K precomputed copies) for the learned full-reference
   metrics, against K independent direct calls;
 * ``--slope A,B,C``: the whole suite at A, B and C frames (cost per extra frame).
@@ -254,7 +254,8 @@ def decode_floor(root: Path, n: int) -> float:
 
 
 def forward_floor(root: Path, n: int, metrics: list[str]) -> dict[str, float]:
-    """Seconds per frame of the bare pyiqa call on tensors already in memory."""
+    """Seconds per frame of the bare pyiqa call on tensors already in memory, and of the same
+    metric's own network (``M native``, the suite's default backend)."""
     out: dict[str, float] = {}
     code = (
         "import sys, time, json, os, torch\n"
@@ -263,6 +264,10 @@ def forward_floor(root: Path, n: int, metrics: list[str]) -> dict[str, float]:
         "os.environ['TORCH_HOME'] = root + '/weights'; torch.hub.set_dir(root + '/weights/hub')\n"
         "import pyiqa, cv2, numpy as np\n"
         "from mgld_bench import weights as W\n"
+        "os.environ['MGLD_BENCH_WEIGHTS'] = root + '/weights'\n"
+        "import mgld_bench.weight_trust as trust; trust.CHECK_PUBLISHED_ON_LOAD = False\n"
+        "from mgld_bench.registry import METRICS\n"
+        "from mgld_bench.metrics.backends.native_nets import load_native\n"
         "files = {'lpips': W.LPIPS_ALEX_HEAD, 'dists': W.DISTS_HEAD, 'musiq': W.MUSIQ_KONIQ}\n"
         "def rd(p):\n"
         "    return torch.from_numpy(cv2.cvtColor(cv2.imread(p), cv2.COLOR_BGR2RGB)).permute(2,0,1)[None] / 255.0\n"
@@ -276,6 +281,11 @@ def forward_floor(root: Path, n: int, metrics: list[str]) -> dict[str, float]:
         "        t0 = time.perf_counter()\n"
         "        for x, y in zip(xs, ys): model(x, y) if model.metric_mode == 'FR' else model(x)\n"
         "    res[m] = (time.perf_counter() - t0) / n\n"
+        "    native = load_native(METRICS.create(m).spec(), 'cpu')  # the suite's default network\n"
+        "    with torch.inference_mode():\n"
+        "        t0 = time.perf_counter()\n"
+        "        for x, y in zip(xs, ys): native._fn(x, y)\n"
+        "    res[m + ' native'] = (time.perf_counter() - t0) / n\n"
         "print(json.dumps(res))\n"
     )
     ms = [m for m in ("lpips", "dists", "musiq") if m in metrics]
@@ -317,7 +327,9 @@ def whole_suite(args: argparse.Namespace, root: Path, env: dict[str, str], metri
     print(f"\nPNG-decode floor (SR + GT, cv2): {decode_floor(root, n) * 1000:.0f} ms per frame")
     fl = forward_floor(root, n, metrics)
     for m, v in fl.items():
-        print(f"bare pyiqa call on in-memory tensors, {m}: {v:.3f} s/frame")
+        if not m.endswith(" native"):
+            print(f"bare network call on in-memory tensors, {m}: pyiqa {v:.3f} s/frame, "
+                  f"mgld-bench's own network {fl[m + ' native']:.3f} s/frame")
 
     fr = [m for m in metrics if m in FR_LEARNED]
     if args.methods > 1 and fr:
