@@ -249,7 +249,8 @@ def build_musiq(path: Path) -> MUSIQNet:
         classes = int(state["head.0.weight"].shape[0])
     else:
         raise BenchError(f"{path}: no 'head.weight'; this is not a MUSIQ checkpoint, download the file again")
-    net = MUSIQNet(classes)
+    with torch.device("meta"):  # shapes only: no random initialisation of ~27 M parameters
+        net = MUSIQNet(classes)
     own = net.state_dict()
     missing = [k for k in own if k not in state]
     if missing:
@@ -260,7 +261,7 @@ def build_musiq(path: Path) -> MUSIQNet:
             raise BenchError(f"{path}: {k} has shape {tuple(state[k].shape)}, MUSIQ needs {tuple(v.shape)}; "
                              "download the file again")
     with torch.no_grad():
-        net.load_state_dict({k: state[k].float() for k in own}, strict=True)
+        net.load_state_dict({k: state[k].float() for k in own}, strict=True, assign=True)
         net.freeze()
     for p in net.parameters():
         p.requires_grad_(False)
