@@ -73,12 +73,12 @@ def _conv_keys(table: dict[int, tuple[Any, ...]], stages: Any, prefix: str) -> d
             for i in idx if table[i][0] == "conv" for p in ("weight", "bias")}
 
 
-def _layer(entry: tuple[Any, ...]) -> Any:
+def _layer(entry: tuple[Any, ...], device: Any = None) -> Any:
 
     kind = entry[0]
     if kind == "conv":
         _, c_in, c_out, k, s, p = entry
-        return nn.Conv2d(c_in, c_out, k, stride=s, padding=p)
+        return nn.Conv2d(c_in, c_out, k, stride=s, padding=p, device=device)
     if kind == "relu":
         return nn.ReLU(inplace=True)
     return nn.MaxPool2d(entry[1], entry[2])
@@ -105,14 +105,14 @@ class L2Pool(nn.Module):
 class _Trunk(nn.Module):
     """A trunk cut into stages ``slice1..sliceN``; ``forward`` returns every stage's output."""
 
-    def __init__(self, table: dict[int, tuple[Any, ...]], stages: Any) -> None:
+    def __init__(self, table: dict[int, tuple[Any, ...]], stages: Any, device: Any = None) -> None:
 
         super().__init__()
         self.names = []
         for s, idx in enumerate(stages, 1):
             seq = nn.Sequential()
             for i in idx:
-                seq.add_module(str(i), _layer(table[i]))
+                seq.add_module(str(i), _layer(table[i], device))
             setattr(self, f"slice{s}", seq)
             self.names.append(f"slice{s}")
 
@@ -128,10 +128,10 @@ class _Head(nn.Module):
     """One LPIPS linear head: a 1x1 convolution to one channel without bias (state-dict key
     ``model.1.weight``: the published heads were trained behind a dropout, identity at test time)."""
 
-    def __init__(self, channels: int) -> None:
+    def __init__(self, channels: int, device: Any = None) -> None:
 
         super().__init__()
-        self.model = nn.Sequential(nn.Identity(), nn.Conv2d(channels, 1, 1, bias=False))
+        self.model = nn.Sequential(nn.Identity(), nn.Conv2d(channels, 1, 1, bias=False, device=device))
 
     def forward(self, x: Any) -> Any:
         return self.model(x)
@@ -156,17 +156,21 @@ class LPIPSNet(nn.Module):
 
     version = "0.1"
 
-    def __init__(self, trunk: str) -> None:
+    def __init__(self, trunk: str, device: Any = None) -> None:
 
         super().__init__()
         table, stages, channels = _LPIPS_STAGES[trunk]
         self._table, self._stages = table, stages
         self.scaling_layer = _Scaling()
-        self.net = _Trunk(table, stages)
+        self.net = _Trunk(table, stages, device)
         self.L = len(channels)
         for k, c in enumerate(channels):
-            setattr(self, f"lin{k}", _Head(c))
-        self.lins = nn.ModuleList([getattr(self, f"lin{k}") for k in range(self.L)])
+            setattr(self, f"lin{k}", _Head(c, device))
+
+    @property
+    def lins(self) -> list[Any]:
+        """The heads in stage order (a plain list: the heads are registered once, as ``linK``)."""
+        return [getattr(self, f"lin{k}") for k in range(self.L)]
 
     def trunk_keys(self) -> dict[str, str]:
         """torchvision ``features.I.*`` name -> this module's parameter name."""
@@ -181,14 +185,14 @@ class DISTSNet(nn.Module):
     in [0, 1]; the attributes the split uses: ``stage1..5``, ``mean``, ``std``, ``alpha``,
     ``beta``, ``chns``."""
 
-    def __init__(self) -> None:
+    def __init__(self, device: Any = None) -> None:
 
         super().__init__()
         for s, idx in enumerate(_DISTS_STAGES, 1):
             seq = nn.Sequential()
             for i in idx:
                 entry = _VGG16[i]
-                seq.add_module(str(i), L2Pool(_DISTS_CHANNELS[s - 1]) if entry[0] == "max" else _layer(entry))
+                seq.add_module(str(i), L2Pool(_DISTS_CHANNELS[s - 1]) if entry[0] == "max" else _layer(entry, device))
             setattr(self, f"stage{s}", seq)
         self.register_buffer("mean", torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1))
         self.register_buffer("std", torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1))
@@ -215,7 +219,9 @@ def state_dict_of(path: Path, what: str) -> dict[str, Any]:
 def build(model: str, trunk_file: Path, head_file: Path) -> Any:
     """The network of ``model`` (``lpips``, ``lpips-vgg`` or ``dists``) with its weights, in eval mode."""
 
-    net = DISTSNet() if model == "dists" else LPIPSNet(_NETS[model])
+    # convolutions on the meta device (shapes only: no random initialisation to throw away),
+    # then the file's tensors are put in place; the constant buffers are made as usual
+    net = DISTSNet("meta") if model == "dists" else LPIPSNet(_NETS[model], "meta")
     own = net.state_dict()
     state: dict[str, Any] = {}
     trunk = state_dict_of(trunk_file, "torchvision ImageNet weights")
@@ -233,7 +239,10 @@ def build(model: str, trunk_file: Path, head_file: Path) -> Any:
             raise BenchError(f"{head_file if k in head else trunk_file}: {k} has shape {tuple(v.shape)}, "
                              f"{model} needs {tuple(own[k].shape)}; download the file again")
     with torch.no_grad():
-        net.load_state_dict({**own, **{k: v.float() for k, v in state.items()}}, strict=True)
+        net.load_state_dict({**own, **{k: v.float() for k, v in state.items()}}, strict=True, assign=True)
+    unfilled = [k for k, v in net.state_dict().items() if v.is_meta]
+    if unfilled:  # every convolution is named by trunk_keys/head_keys, so this cannot happen with a valid table
+        raise BenchError(f"{head_file}: {model} weights without a value for {unfilled[0]}; download the file again")
     for p in net.parameters():
         p.requires_grad_(False)
     return net.eval()
