@@ -12,7 +12,7 @@ import torch
 from mgld_bench.errors import BenchError
 from mgld_bench.registry import METRICS
 from mgld_bench.weights import MUSIQ_KONIQ
-from tests.fakes import textured_frames, unit_tensor
+from tests.fakes import PickledTouch, textured_frames, unit_tensor
 
 
 def _random_pyiqa_musiq(path: Path, seed: int, num_class: int = 1):
@@ -93,15 +93,7 @@ def test_wrong_musiq_files_are_one_clear_error(wdir, tmp_path) -> None:
 def test_a_pickled_musiq_file_with_code_is_refused_before_it_runs(wdir, tmp_path) -> None:
     marker = tmp_path / "ran"
     MUSIQ_KONIQ.path(wdir).parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"head.weight": _BoomTouch(marker)}, MUSIQ_KONIQ.path(wdir))
+    torch.save({"head.weight": PickledTouch(marker)}, MUSIQ_KONIQ.path(wdir))
     with pytest.raises(BenchError, match=r"musiq_koniq_ckpt"):
         METRICS.create("musiq").score_batch(textured_frames(1, 40, 40, 2), None)
     assert not marker.exists()
-
-
-class _BoomTouch:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def __reduce__(self):
-        return (Path.touch, (self.path,))

@@ -15,7 +15,7 @@ import torch
 from mgld_bench.errors import BenchError
 from mgld_bench.registry import METRICS
 from mgld_bench.weights import ALEXNET, DISTS_HEAD, LPIPS_ALEX_HEAD, LPIPS_VGG_HEAD, MUSIQ_KONIQ, VGG16
-from tests.fakes import textured_frames, unit_tensor, write_lpips_alex_weights
+from tests.fakes import PickledTouch, textured_frames, unit_tensor, write_lpips_alex_weights
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -118,19 +118,12 @@ def test_wrong_files_are_one_clear_error(wdir, monkeypatch) -> None:
 def test_a_pickled_head_file_with_code_is_refused_before_it_runs(wdir, tmp_path) -> None:
     write_lpips_alex_weights(wdir)
     marker = tmp_path / "ran"
-    torch.save({"lin0.model.1.weight": _BoomTouch(marker)}, LPIPS_ALEX_HEAD.path(wdir))
+    torch.save({"lin0.model.1.weight": PickledTouch(marker)}, LPIPS_ALEX_HEAD.path(wdir))
     frames = textured_frames(1, 64, 64, 9)
     with pytest.raises(BenchError, match=r"LPIPS_v0\.1_alex"):
         METRICS.create("lpips").score_batch(frames, frames)
     assert not marker.exists()
 
-
-class _BoomTouch:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def __reduce__(self):
-        return (Path.touch, (self.path,))
 
 
 def test_a_cli_run_of_lpips_tlp_and_musiq_imports_neither_pyiqa_nor_torchvision(wdir, tmp_path) -> None:

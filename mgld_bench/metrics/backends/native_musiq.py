@@ -240,7 +240,7 @@ class MUSIQNet(nn.Module):
 
 def build_musiq(path: Path) -> MUSIQNet:
     """The MUSIQ network of a checkpoint (pyiqa's ``musiq_*_ckpt-*.pth``), in eval mode."""
-    from mgld_bench.metrics.backends.native_nets import state_dict_of
+    from mgld_bench.metrics.backends.native_nets import fill, state_dict_of
 
     state = state_dict_of(path, "MUSIQ weights")
     if "head.weight" in state:
@@ -260,9 +260,7 @@ def build_musiq(path: Path) -> MUSIQNet:
         if tuple(state[k].shape) != tuple(v.shape):
             raise BenchError(f"{path}: {k} has shape {tuple(state[k].shape)}, MUSIQ needs {tuple(v.shape)}; "
                              "download the file again")
+    fill(net, {k: state[k] for k in own}, path, "MUSIQ")
     with torch.no_grad():
-        net.load_state_dict({k: state[k].float() for k in own}, strict=True, assign=True)
         net.freeze()
-    for p in net.parameters():
-        p.requires_grad_(False)
-    return net.eval()
+    return net

@@ -238,11 +238,18 @@ def build(model: str, trunk_file: Path, head_file: Path) -> Any:
         if tuple(v.shape) != tuple(own[k].shape):
             raise BenchError(f"{head_file if k in head else trunk_file}: {k} has shape {tuple(v.shape)}, "
                              f"{model} needs {tuple(own[k].shape)}; download the file again")
+    return fill(net, {**own, **state}, head_file, model)
+
+
+def fill(net: Any, tensors: dict[str, Any], path: Path, what: str) -> Any:
+    """Put ``tensors`` (float32) in place of ``net``'s parameters and buffers, built on the meta
+    device; frozen, in eval mode.  A tensor still on the meta device afterwards is an error naming
+    ``path`` (a parameter no file gave a value)."""
     with torch.no_grad():
-        net.load_state_dict({**own, **{k: v.float() for k, v in state.items()}}, strict=True, assign=True)
+        net.load_state_dict({k: v.float() for k, v in tensors.items()}, strict=True, assign=True)
     unfilled = [k for k, v in net.state_dict().items() if v.is_meta]
-    if unfilled:  # every convolution is named by trunk_keys/head_keys, so this cannot happen with a valid table
-        raise BenchError(f"{head_file}: {model} weights without a value for {unfilled[0]}; download the file again")
+    if unfilled:
+        raise BenchError(f"{path}: {what} weights without a value for {unfilled[0]}; download the file again")
     for p in net.parameters():
         p.requires_grad_(False)
     return net.eval()
